@@ -1,0 +1,224 @@
+"""Command line of the embedded stack: ``python -m llmops.cli {prepare,up,down,status,demo}``."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+from llmops.config import LLMOpsConfig, load_config
+
+DAG_ID = "llm_finetune_pipeline"
+TASKS = (
+    "validate_raw_data",
+    "dedup_dataset",
+    "finetune_model",
+    "evaluate_model",
+    "register_model",
+    "check_drift",
+    "promote_to_triton",
+)
+
+
+def prepare(cfg: LLMOpsConfig) -> dict[str, str]:
+    """Generate the demo data and demo production logs (idempotent, seeded)."""
+    from llmops.data.demo import generate_demo_dataset, generate_prod_logs
+
+    raw = cfg.paths.raw_dir
+    out: dict[str, str] = {}
+    if not (raw / "train.jsonl").is_file() or not (raw / "eval.jsonl").is_file():
+        files = generate_demo_dataset(cfg.demo, raw)
+        out.update({k: str(v) for k, v in files.items()})
+    demo_logs = cfg.paths.prod_log_dir / "demo" / "requests-demo.jsonl"
+    if not demo_logs.is_file():
+        generate_prod_logs(cfg.demo.prod_requests, cfg.demo.prod_drift, cfg.demo.seed, demo_logs)
+    out["prod_logs"] = str(demo_logs)
+    return out
+
+
+class AirflowApi:
+    """A small client of Airflow's REST API (v2) with the SimpleAuthManager token flow."""
+
+    def __init__(self, base_url: str, user: str, password: str) -> None:
+        import requests
+
+        self.base = base_url.rstrip("/")
+        self.http = requests.Session()
+        resp = self.http.post(f"{self.base}/auth/token", json={"username": user, "password": password}, timeout=30)
+        resp.raise_for_status()
+        self.http.headers["Authorization"] = f"Bearer {resp.json()['access_token']}"
+
+    def get(self, path: str) -> Any:
+        resp = self.http.get(f"{self.base}/api/v2{path}", timeout=30)
+        resp.raise_for_status()
+        return resp.json()
+
+    def send(self, method: str, path: str, body: dict[str, Any]) -> Any:
+        resp = self.http.request(method, f"{self.base}/api/v2{path}", json=body, timeout=30)
+        if resp.status_code >= 400:
+            raise RuntimeError(f"{method} {path} failed: {resp.status_code} {resp.text[:500]}")
+        return resp.json()
+
+    def wait_for_dag(self, dag_id: str, timeout_s: float) -> None:
+        deadline = time.monotonic() + timeout_s
+        while time.monotonic() < deadline:
+            errors = self.get("/importErrors").get("import_errors", [])
+            if errors:
+                raise RuntimeError(f"DAG import errors: {json.dumps(errors)[:2000]}")
+            try:
+                self.get(f"/dags/{dag_id}")
+                return
+            except Exception:
+                time.sleep(3)
+        raise RuntimeError(f"DAG {dag_id} was not parsed within {timeout_s:.0f}s")
+
+    def xcom(self, dag_id: str, run_id: str, task_id: str) -> Any:
+        try:
+            entry = self.get(f"/dags/{dag_id}/dagRuns/{run_id}/taskInstances/{task_id}/xcomEntries/return_value")
+        except Exception:
+            return None
+        value = entry.get("value")
+        if isinstance(value, str):
+            try:
+                return json.loads(value)
+            except json.JSONDecodeError:
+                return value
+        return value
+
+
+def run_demo(cfg: LLMOpsConfig, conf: dict[str, Any], timeout_s: float) -> int:
+    """Trigger the pipeline through the running Airflow, wait for it and print the summary."""
+    from llmops.stack import airflow_secrets
+
+    s = airflow_secrets(cfg)
+    api = AirflowApi(f"http://127.0.0.1:{cfg.airflow.api_port}", s["admin_user"], s["admin_password"])
+    api.wait_for_dag(DAG_ID, 300)
+    api.send("PATCH", f"/dags/{DAG_ID}", {"is_paused": False})
+    run = api.send("POST", f"/dags/{DAG_ID}/dagRuns", {"logical_date": None, "conf": conf})
+    run_id = run["dag_run_id"]
+    print(f"triggered {DAG_ID} run {run_id}", flush=True)
+    deadline = time.monotonic() + timeout_s
+    seen: dict[str, str] = {}
+    state = run.get("state", "queued")
+    while time.monotonic() < deadline:
+        state = api.get(f"/dags/{DAG_ID}/dagRuns/{run_id}")["state"]
+        tis = api.get(f"/dags/{DAG_ID}/dagRuns/{run_id}/taskInstances").get("task_instances", [])
+        for ti in tis:
+            if ti.get("state") and seen.get(ti["task_id"]) != ti["state"]:
+                seen[ti["task_id"]] = ti["state"]
+                print(f"  {ti['task_id']:<20} {ti['state']}", flush=True)
+        if state in ("success", "failed"):
+            break
+        time.sleep(5)
+    results = {t: api.xcom(DAG_ID, run_id, t) for t in TASKS}
+    print_summary(cfg, run_id, state, seen, results)
+    return 0 if state == "success" and seen.get("promote_to_triton") == "success" else 1
+
+
+def print_summary(
+    cfg: LLMOpsConfig, run_id: str, state: str, states: dict[str, str], r: dict[str, Any]
+) -> None:
+    """Rows per stage, metrics base vs fine-tuned, MLflow run and version, Triton version and one answer."""
+    from llmops.serving.client import TritonClient
+
+    print("\n" + "=" * 78)
+    print(f"{DAG_ID}  run {run_id}: {state.upper()}")
+    print("=" * 78)
+    v, d = r.get("validate_raw_data") or {}, r.get("dedup_dataset") or {}
+    if v:
+        print(
+            f"validate_raw_data  rows in {v.get('rows_in')}, valid {v.get('rows_valid')}, "
+            f"quarantined {v.get('rows_quarantined')}  ({v.get('quarantine_path')})"
+        )
+    if d:
+        print(
+            f"dedup_dataset      rows in {d.get('rows_in')}, out {d.get('rows_out')}, "
+            f"duplicates removed {d.get('duplicates_removed')}"
+        )
+    ev = r.get("evaluate_model") or {}
+    m = ev.get("metrics", {})
+    if m:
+        print("\nevaluation on the held-out set      base      fine-tuned")
+        for key in ("eval_loss", "perplexity", "exact_match", "rouge_l"):
+            if key in m:
+                print(f"  {key:<32} {m.get('base_' + key, float('nan')):>9.4f}  {m[key]:>10.4f}")
+        gate = ev.get("gate", {})
+        print(f"  gate: {'PASSED' if gate.get('passed') else 'REJECTED'} - {gate.get('reason')}")
+    ft, reg = r.get("finetune_model") or {}, r.get("register_model") or {}
+    if ft:
+        from llmops.registry.tracking import run_link
+
+        print(f"\nMLflow run         {ft.get('mlflow_run_id')}  {run_link(cfg, ft['mlflow_run_id'])}")
+    if reg:
+        print(f"model version      {reg.get('name')} v{reg.get('version')}")
+    dr = r.get("check_drift") or {}
+    if dr:
+        print(f"drift              share {dr.get('drift_share'):.2f}: {dr.get('reason')}\n                   {dr.get('html_path')}")
+    pr = r.get("promote_to_triton") or {}
+    if pr:
+        name = cfg.triton.model_name
+        with TritonClient(cfg.triton.http_url) as client:
+            ready = client.is_model_ready(name, str(pr.get("served_version")))
+            print(f"Triton             {name} version {pr.get('served_version')} ready={ready} (champion)")
+            prompt = cfg.triton.smoke_prompt
+            answer = client.generate(name, [prompt], max_new_tokens=None, temperature=None)[0]
+        print(f"\nPOST http://{cfg.triton.http_url}/v2/models/{name}/infer")
+        print(f"  prompt:   {prompt}\n  response: {answer}")
+    failed = [t for t, s in states.items() if s not in ("success", "skipped")]
+    if failed:
+        print(f"\nfailed tasks: {', '.join(failed)}  (logs in the Airflow UI)")
+    print("=" * 78)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="llmops", description=__doc__)
+    sub = parser.add_subparsers(dest="cmd", required=True)
+    sub.add_parser("prepare", help="generate demo data and demo production logs")
+    up = sub.add_parser("up", help="start Airflow, MLflow UI and Triton")
+    up.add_argument("--no-airflow", action="store_true", help="start only MLflow UI and Triton")
+    sub.add_parser("down", help="stop what `up` started")
+    sub.add_parser("status", help="show which services run")
+    demo = sub.add_parser("demo", help="trigger llm_finetune_pipeline through Airflow and print a summary")
+    demo.add_argument("--conf", default="{}", help="JSON run conf (DAG params)")
+    demo.add_argument("--timeout", type=float, default=3600)
+    args = parser.parse_args(argv)
+    logging.basicConfig(level=logging.WARNING)
+    cfg = load_config()
+
+    from llmops import stack
+
+    if args.cmd == "prepare":
+        for k, v in prepare(cfg).items():
+            print(f"{k:<10} {v}")
+        return 0
+    if args.cmd == "up":
+        urls = stack.up(cfg, with_airflow=not args.no_airflow)
+        s = stack.airflow_secrets(cfg)
+        print("\nembedded stack is up:")
+        for name, url in urls.items():
+            print(f"  {name:<20} {url}")
+        if "airflow-api-server" in urls:
+            print(f"  Airflow login        user {s['admin_user']}  password {s['admin_password']}")
+        print(f"  GX Data Docs         {Path(cfg.paths.great_expectations)}/uncommitted/data_docs/local_site/index.html")
+        print(f"  drift reports        {cfg.paths.reports_dir / 'drift'}")
+        print(f"  state folder         {cfg.paths.home}   (stop with `make down`)")
+        return 0
+    if args.cmd == "down":
+        stopped = stack.down(cfg)
+        print("stopped: " + (", ".join(stopped) if stopped else "nothing was running"))
+        return 0
+    if args.cmd == "status":
+        for name, pid in stack.status(cfg).items():
+            print(f"{name:<24} {'running pid ' + str(pid) if pid else 'stopped'}")
+        return 0
+    if args.cmd == "demo":
+        return run_demo(cfg, json.loads(args.conf), args.timeout)
+    return 2
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,441 @@
+"""Read raw training files without crashing and without losing a row.
+
+Every input line (JSONL) or record (Parquet, CSV) ends up either as a normalised row or as a quarantine record that
+says where it came from and why it was rejected, so ``records_read == len(rows) + len(quarantined)`` always holds.
+Content checks (lengths, allowed categories, ...) are the data contract's job (:mod:`llmops.data.validate`); this
+module only rejects what cannot be a record at all: bytes that are not UTF-8, lines that are not JSON objects, missing
+required fields and fields of the wrong type.
+"""
+
+from __future__ import annotations
+
+import csv
+import hashlib
+import json
+import os
+from collections.abc import Iterator, Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from llmops.data.schema import QUARANTINE_COLUMNS, REQUIRED_TRAIN_COLUMNS, TRAIN_COLUMNS
+
+RAW_PREVIEW_CHARS = 1000
+JSONL_SUFFIXES = frozenset({".jsonl", ".ndjson", ".json"})
+PARQUET_SUFFIXES = frozenset({".parquet", ".pq"})
+CSV_SUFFIXES = frozenset({".csv"})
+DEFAULT_CATEGORY = "general"
+
+_UTF8_BOM = b"\xef\xbb\xbf"
+_PARQUET_BATCH_ROWS = 4096
+# Arrow types for columns whose type cannot be inferred from an all-null or empty column.
+_ARROW_TYPES: dict[str, str] = {"line_number": "int64", "latency_ms": "float64"}
+
+
+@dataclass
+class IngestResult:
+    """What :func:`read_records` found in one file.
+
+    Attributes:
+        source_file: the file read (as a string).
+        fmt: ``"jsonl"``, ``"parquet"`` or ``"csv"``.
+        rows: records normalised to :data:`~llmops.data.schema.TRAIN_COLUMNS`, in file order.
+        quarantined: rejected lines/records in the :data:`~llmops.data.schema.QUARANTINE_COLUMNS` layout.
+        line_numbers: for each entry of ``rows``, its 1-based line (JSONL) or record number (Parquet, CSV).
+        records_read: non-blank lines (JSONL) or records (Parquet, CSV) seen, counted independently of the
+            outcome; it equals ``len(rows) + len(quarantined)``.
+        blank_lines: whitespace-only lines skipped (not records).
+    """
+
+    source_file: str
+    fmt: str
+    rows: list[dict[str, Any]] = field(default_factory=list)
+    quarantined: list[dict[str, Any]] = field(default_factory=list)
+    line_numbers: list[int] = field(default_factory=list)
+    records_read: int = 0
+    blank_lines: int = 0
+
+    @property
+    def reconciles(self) -> bool:
+        """Whether every record read was either kept or quarantined."""
+        return self.records_read == len(self.rows) + len(self.quarantined)
+
+    def summary(self) -> dict[str, Any]:
+        """Small JSON-serialisable counts for logs and XCom."""
+        return {
+            "source_file": self.source_file,
+            "format": self.fmt,
+            "records_read": self.records_read,
+            "rows": len(self.rows),
+            "quarantined": len(self.quarantined),
+            "blank_lines": self.blank_lines,
+        }
+
+
+def _type_name(value: Any) -> str:
+    return type(value).__name__
+
+
+def _preview(text: str) -> str:
+    return text[:RAW_PREVIEW_CHARS]
+
+
+def _json_preview(obj: Any) -> str:
+    return _preview(json.dumps(obj, ensure_ascii=False, default=str))
+
+
+def quarantine_record(source_file: str, line_number: int | None, reason: str, raw: str) -> dict[str, Any]:
+    """Build one quarantine record.
+
+    Args:
+        source_file: the file the record came from.
+        line_number: its 1-based line or record number, or ``None`` when unknown.
+        reason: why it was rejected.
+        raw: the raw content (truncated to 1000 characters).
+
+    Returns:
+        A dict with exactly the :data:`~llmops.data.schema.QUARANTINE_COLUMNS` keys.
+    """
+    return dict(zip(QUARANTINE_COLUMNS, (source_file, line_number, reason, _preview(raw)), strict=True))
+
+
+def stable_id(prompt: Any, response: Any) -> str:
+    """Content-derived id for records that arrive without one.
+
+    Args:
+        prompt: the prompt value.
+        response: the response value.
+
+    Returns:
+        ``"sha1-"`` followed by the first 16 hex digits of the SHA-1 of the JSON-encoded pair.
+    """
+    payload = json.dumps([prompt, response], ensure_ascii=False, sort_keys=True)
+    return "sha1-" + hashlib.sha1(payload.encode("utf-8")).hexdigest()[:16]
+
+
+def normalize_record(obj: Any, source_name: str) -> tuple[dict[str, Any] | None, str | None]:
+    """Check the structure of one parsed record and normalise it to the training layout.
+
+    Extra keys are dropped. ``prompt`` and ``response`` must be present; every field must be a string or null (an
+    integer ``id`` is converted to a string). A null ``prompt``/``response`` is kept: the data contract rejects it
+    with a named expectation. A missing ``id`` gets :func:`stable_id`, a missing ``category`` becomes ``"general"``
+    and a missing ``source`` becomes ``source_name``.
+
+    Args:
+        obj: the parsed JSON value or table record.
+        source_name: default for ``source`` (the file name).
+
+    Returns:
+        ``(row, None)`` for a usable record, ``(None, reason)`` otherwise.
+    """
+    if not isinstance(obj, dict):
+        kind = "array" if isinstance(obj, list) else "null" if obj is None else _type_name(obj)
+        return None, f"not a JSON object (got {kind})"
+    problems = [f"missing field '{name}'" for name in REQUIRED_TRAIN_COLUMNS if name not in obj]
+    row: dict[str, Any] = {}
+    for name in TRAIN_COLUMNS:
+        value = obj.get(name)
+        if name == "id" and isinstance(value, int) and not isinstance(value, bool):
+            value = str(value)
+        if value is not None and not isinstance(value, str):
+            problems.append(f"field '{name}' has type {_type_name(value)}, expected string")
+        row[name] = value
+    if problems:
+        return None, "; ".join(problems)
+    if not (row["id"] or "").strip():
+        row["id"] = stable_id(row["prompt"], row["response"])
+    if not (row["category"] or "").strip():
+        row["category"] = DEFAULT_CATEGORY
+    if not (row["source"] or "").strip():
+        row["source"] = source_name
+    return row, None
+
+
+def detect_format(path: Path) -> str:
+    """Format of a raw file from its suffix.
+
+    Args:
+        path: the file.
+
+    Returns:
+        ``"jsonl"``, ``"parquet"`` or ``"csv"``.
+
+    Raises:
+        ValueError: the suffix is not one of ``.jsonl/.ndjson/.json``, ``.parquet/.pq`` or ``.csv``.
+    """
+    suffix = path.suffix.lower()
+    if suffix in JSONL_SUFFIXES:
+        return "jsonl"
+    if suffix in PARQUET_SUFFIXES:
+        return "parquet"
+    if suffix in CSV_SUFFIXES:
+        return "csv"
+    raise ValueError(f"unsupported raw file type {suffix!r} for {path} (expected .jsonl, .parquet or .csv)")
+
+
+def read_records(path: Path, max_line_bytes: int) -> IngestResult:
+    """Read a JSONL, Parquet or CSV file of training records.
+
+    Bad input never raises: each bad line or record becomes a quarantine record (``"invalid JSON: ..."``,
+    ``"not UTF-8: ..."``, ``"line exceeds N bytes ..."``, ``"not a JSON object ..."``, ``"missing field 'prompt'"``,
+    ``"field 'prompt' has type int, expected string"``). An empty file is a clean result with zero rows; whether that
+    is acceptable is the data contract's decision. A Parquet file that cannot be opened at all is one quarantine
+    record with ``line_number=None``.
+
+    Args:
+        path: the file; the format comes from its suffix.
+        max_line_bytes: longest accepted line (JSONL) or record (Parquet, CSV), in bytes.
+
+    Returns:
+        The normalised rows and the quarantine records.
+
+    Raises:
+        FileNotFoundError: the file does not exist.
+        ValueError: the suffix is not supported.
+    """
+    path = Path(path)
+    fmt = detect_format(path)
+    if not path.is_file():
+        raise FileNotFoundError(f"raw data file not found: {path}")
+    result = IngestResult(source_file=str(path), fmt=fmt)
+    if path.stat().st_size == 0:
+        return result
+    if fmt == "jsonl":
+        _read_jsonl(path, max_line_bytes, result)
+    elif fmt == "parquet":
+        _read_parquet(path, max_line_bytes, result)
+    else:
+        _read_csv(path, max_line_bytes, result)
+    return result
+
+
+def _accept(result: IngestResult, obj: Any, line_number: int, raw: str, source_name: str) -> None:
+    row, reason = normalize_record(obj, source_name)
+    if row is None:
+        result.quarantined.append(quarantine_record(result.source_file, line_number, reason or "invalid record", raw))
+    else:
+        result.rows.append(row)
+        result.line_numbers.append(line_number)
+
+
+def _iter_lines(fh: Any, max_line_bytes: int) -> Iterator[tuple[bytes, int]]:
+    """Yield ``(line without newline, full length)``; oversized lines are cut to a preview and drained."""
+    while True:
+        chunk: bytes = fh.readline(max_line_bytes + 1)
+        if not chunk:
+            return
+        if len(chunk) > max_line_bytes and not chunk.endswith(b"\n"):
+            # Never hold a huge line in memory: keep a preview, skip the rest.
+            head, total = chunk[: RAW_PREVIEW_CHARS * 4], len(chunk)
+            while not chunk.endswith(b"\n"):
+                chunk = fh.readline(1 << 20)
+                if not chunk:
+                    break
+                total += len(chunk)
+            yield head, total - (1 if chunk.endswith(b"\n") else 0)
+            continue
+        line = chunk[:-1] if chunk.endswith(b"\n") else chunk
+        if line.endswith(b"\r"):
+            line = line[:-1]
+        yield line, len(line)
+
+
+def _read_jsonl(path: Path, max_line_bytes: int, result: IngestResult) -> None:
+    source_name = path.name
+    with path.open("rb") as fh:
+        for line_number, (line, length) in enumerate(_iter_lines(fh, max_line_bytes), start=1):
+            if line_number == 1 and line.startswith(_UTF8_BOM):
+                line, length = line[len(_UTF8_BOM) :], length - len(_UTF8_BOM)
+            if not line.strip():
+                result.blank_lines += 1
+                continue
+            result.records_read += 1
+            raw = line.decode("utf-8", errors="replace")
+            if length > max_line_bytes:
+                reason = f"line exceeds {max_line_bytes} bytes ({length} bytes)"
+                result.quarantined.append(quarantine_record(result.source_file, line_number, reason, raw))
+                continue
+            try:
+                text = line.decode("utf-8")
+            except UnicodeDecodeError as exc:
+                reason = f"not UTF-8: {exc.reason} at byte {exc.start}"
+                result.quarantined.append(quarantine_record(result.source_file, line_number, reason, raw))
+                continue
+            try:
+                obj = json.loads(text)
+            except (ValueError, RecursionError) as exc:
+                if isinstance(exc, json.JSONDecodeError):
+                    reason = f"invalid JSON: {exc.msg} (char {exc.pos})"
+                else:
+                    reason = f"invalid JSON: {exc or type(exc).__name__}"
+                result.quarantined.append(quarantine_record(result.source_file, line_number, reason, raw))
+                continue
+            _accept(result, obj, line_number, raw, source_name)
+
+
+def _read_parquet(path: Path, max_line_bytes: int, result: IngestResult) -> None:
+    import pyarrow.parquet as pq
+
+    source_name = path.name
+    try:
+        parquet_file = pq.ParquetFile(path)
+    except Exception as exc:  # any reader error means the file is unreadable, not a crash
+        result.records_read += 1
+        reason = f"unreadable Parquet file: {type(exc).__name__}: {exc}"
+        result.quarantined.append(quarantine_record(result.source_file, None, reason, ""))
+        return
+    record_number = 0
+    try:
+        for batch in parquet_file.iter_batches(batch_size=_PARQUET_BATCH_ROWS):
+            for obj in batch.to_pylist():
+                record_number += 1
+                result.records_read += 1
+                raw = _json_preview(obj)
+                size = len(json.dumps(obj, ensure_ascii=False, default=str).encode("utf-8"))
+                if size > max_line_bytes:
+                    reason = f"record exceeds {max_line_bytes} bytes ({size} bytes)"
+                    result.quarantined.append(quarantine_record(result.source_file, record_number, reason, raw))
+                    continue
+                _accept(result, obj, record_number, raw, source_name)
+    except Exception as exc:  # a corrupt row group must not lose what was read before it
+        result.records_read += 1
+        reason = f"unreadable Parquet data after record {record_number}: {type(exc).__name__}: {exc}"
+        result.quarantined.append(quarantine_record(result.source_file, None, reason, ""))
+
+
+def _read_csv(path: Path, max_line_bytes: int, result: IngestResult) -> None:
+    """CSV through the standard library: it reports the line of every record, and malformed rows stay visible."""
+    source_name = path.name
+    previous_limit = csv.field_size_limit()
+    csv.field_size_limit(max(previous_limit, max_line_bytes + 1))
+    try:
+        # surrogateescape keeps undecodable bytes so a bad record can be quarantined without stopping the read.
+        with path.open("r", encoding="utf-8-sig", errors="surrogateescape", newline="") as fh:
+            reader = csv.reader(fh)
+            header: list[str] | None = None
+            last_line = 0
+            while True:
+                start_line = last_line + 1
+                try:
+                    fields = next(reader)
+                except StopIteration:
+                    break
+                except csv.Error as exc:
+                    result.records_read += 1
+                    reason = f"invalid CSV: {exc}"
+                    result.quarantined.append(quarantine_record(result.source_file, start_line, reason, ""))
+                    if reader.line_num <= last_line:
+                        break
+                    last_line = reader.line_num
+                    continue
+                last_line = reader.line_num
+                if not fields or (len(fields) == 1 and not fields[0].strip()):
+                    result.blank_lines += 1
+                    continue
+                if header is None:
+                    header = [h.strip() for h in fields]
+                    continue
+                result.records_read += 1
+                raw = _preview(",".join(fields).encode("utf-8", "surrogateescape").decode("utf-8", "replace"))
+                if any(_has_surrogates(f) for f in fields):
+                    result.quarantined.append(quarantine_record(result.source_file, start_line, "not UTF-8", raw))
+                    continue
+                size = sum(len(f.encode("utf-8")) for f in fields)
+                if size > max_line_bytes:
+                    reason = f"record exceeds {max_line_bytes} bytes ({size} bytes)"
+                    result.quarantined.append(quarantine_record(result.source_file, start_line, reason, raw))
+                    continue
+                if len(fields) != len(header):
+                    reason = f"expected {len(header)} fields, got {len(fields)}"
+                    result.quarantined.append(quarantine_record(result.source_file, start_line, reason, raw))
+                    continue
+                _accept(result, dict(zip(header, fields, strict=True)), start_line, raw, source_name)
+    finally:
+        csv.field_size_limit(previous_limit)
+
+
+def _has_surrogates(text: str) -> bool:
+    return any("\udc80" <= ch <= "\udcff" for ch in text)
+
+
+def _infer_arrow_array(name: str, values: list[Any]) -> Any:
+    import pyarrow as pa
+
+    if name in _ARROW_TYPES:
+        return pa.array(values, type=pa.type_for_alias(_ARROW_TYPES[name]))
+    try:
+        array = pa.array(values)
+    except (pa.ArrowInvalid, pa.ArrowTypeError):
+        # Mixed types in one column: keep every value, as text.
+        array = pa.array(
+            [None if v is None else v if isinstance(v, str) else json.dumps(v, default=str) for v in values]
+        )
+    if pa.types.is_null(array.type):
+        array = array.cast(pa.string())
+    return array
+
+
+def records_to_parquet(
+    records: Sequence[Mapping[str, Any]],
+    path: Path,
+    columns: Sequence[str] | None = None,
+) -> Path:
+    """Write records to a Parquet file atomically (temporary file in the same directory, then ``os.replace``).
+
+    Args:
+        records: the rows.
+        path: destination; parent directories are created.
+        columns: column order; defaults to the keys of the records in first-seen order. Keys not listed are dropped,
+            listed keys missing from a record are written as null. An empty list of records with ``columns`` writes
+            an empty table with those columns (string-typed unless known otherwise).
+
+    Returns:
+        ``path``.
+    """
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    path = Path(path)
+    if columns is None:
+        seen: dict[str, None] = {}
+        for record in records:
+            seen.update(dict.fromkeys(record))
+        columns = list(seen)
+    arrays = [_infer_arrow_array(name, [record.get(name) for record in records]) for name in columns]
+    table = pa.table(dict(zip(columns, arrays, strict=True))) if columns else pa.table({})
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    try:
+        pq.write_table(table, tmp)
+        os.replace(tmp, path)
+    finally:
+        tmp.unlink(missing_ok=True)
+    return path
+
+
+def write_quarantine(records: Sequence[Mapping[str, Any]], path: Path) -> Path:
+    """Write quarantine records (:data:`~llmops.data.schema.QUARANTINE_COLUMNS`) to Parquet atomically.
+
+    Args:
+        records: quarantine records; an empty list writes an empty table with the quarantine columns.
+        path: destination.
+
+    Returns:
+        ``path``.
+    """
+    return records_to_parquet(records, path, columns=QUARANTINE_COLUMNS)
+
+
+def read_parquet_rows(path: Path) -> list[dict[str, Any]]:
+    """Read a Parquet file written by :func:`records_to_parquet` back into a list of dicts.
+
+    Args:
+        path: the file.
+
+    Returns:
+        One dict per row, in file order.
+    """
+    import pyarrow.parquet as pq
+
+    rows: list[dict[str, Any]] = pq.read_table(path).to_pylist()
+    return rows

@@ -1,0 +1,38 @@
+"""Column names and record layouts shared by every stage.
+
+Training/eval records (JSONL, Parquet or CSV)::
+
+    {"id": str, "prompt": str, "response": str, "category": str, "source": str}
+
+Production log records, one JSON line per request, written by the served model (``serving/model.py``) and by the
+demo generator in exactly the same layout::
+
+    {"request_id": str, "timestamp": ISO-8601 UTC str, "model_name": str, "model_version": str,
+     "prompt": str, "response": str, "latency_ms": float}
+"""
+
+from __future__ import annotations
+
+TRAIN_COLUMNS: tuple[str, ...] = ("id", "prompt", "response", "category", "source")
+REQUIRED_TRAIN_COLUMNS: tuple[str, ...] = ("prompt", "response")
+
+PROD_LOG_COLUMNS: tuple[str, ...] = (
+    "request_id",
+    "timestamp",
+    "model_name",
+    "model_version",
+    "prompt",
+    "response",
+    "latency_ms",
+)
+
+# Columns added to quarantined rows.
+QUARANTINE_COLUMNS: tuple[str, ...] = ("source_file", "line_number", "reason", "raw")
+
+# The prompt template used for fine-tuning, evaluation and serving. Keep them identical.
+PROMPT_TEMPLATE = "### Instruction:\n{prompt}\n### Response:\n"
+
+
+def format_prompt(prompt: str) -> str:
+    """Render the instruction part of a training example (what the served model receives)."""
+    return PROMPT_TEMPLATE.format(prompt=prompt.strip())

@@ -1,0 +1,111 @@
+"""The ``evaluate_model`` step: fine-tuned vs base vs champion on the held-out set, then the gate."""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import shutil
+from pathlib import Path
+from typing import Any
+
+from llmops.config import LLMOpsConfig
+from llmops.evaluation.gate import promotion_gate
+from llmops.evaluation.metrics import EvalResult, evaluate_causal_lm
+from llmops.registry import registry, tracking
+
+log = logging.getLogger(__name__)
+
+EVAL_FILE = "evaluation.json"
+
+
+def load_eval_set(cfg: LLMOpsConfig) -> tuple[list[str], list[str]]:
+    """Prompts and references of the held-out set (bad lines are skipped here: the eval set is curated)."""
+    from llmops.data.ingest import read_records
+
+    result = read_records(cfg.raw_eval_path, cfg.data.max_line_bytes)
+    if result.quarantined:
+        log.warning("%d malformed lines in the eval set %s were skipped", len(result.quarantined), cfg.raw_eval_path)
+    rows = [r for r in result.rows if str(r.get("prompt") or "").strip() and str(r.get("response") or "").strip()]
+    rows = rows[: cfg.evaluation.max_rows]
+    if not rows:
+        raise ValueError(f"eval set {cfg.raw_eval_path} has no usable rows")
+    return [str(r["prompt"]) for r in rows], [str(r["response"]) for r in rows]
+
+
+def _evaluate(cfg: LLMOpsConfig, model_dir: str | Path, prompts: list[str], refs: list[str]) -> EvalResult:
+    e = cfg.evaluation
+    return evaluate_causal_lm(
+        model_dir,
+        prompts,
+        refs,
+        max_seq_len=cfg.training.max_seq_len,
+        batch_size=e.batch_size,
+        generation_rows=e.generation_rows,
+        max_new_tokens=e.max_new_tokens,
+    )
+
+
+def evaluate_model(cfg: LLMOpsConfig, run_key: str, finetune: dict[str, Any]) -> dict[str, Any]:
+    """Evaluate the fine-tuned model against the base model and the current champion; apply the gate.
+
+    Returns:
+        ``{"metrics": {...}, "gate": {"passed", "reason", "metrics"}, "champion_version", "samples_path"}``.
+    """
+    out_dir = cfg.paths.runs_dir / run_key
+    cached = out_dir / EVAL_FILE
+    if cached.is_file():
+        return dict(json.loads(cached.read_text()))
+
+    prompts, refs = load_eval_set(cfg)
+    candidate = _evaluate(cfg, finetune["model_dir"], prompts, refs)
+    base = _evaluate(cfg, finetune["base_model"], prompts, refs)
+    champion_version = registry.alias_version(cfg, registry.CHAMPION)
+    champion: EvalResult | None = None
+    if champion_version is not None:
+        tmp = out_dir / "champion_download"
+        try:
+            champion = _evaluate(cfg, registry.model_dir_of_version(cfg, champion_version, tmp), prompts, refs)
+        finally:
+            shutil.rmtree(tmp, ignore_errors=True)
+
+    gate = promotion_gate(
+        candidate.eval_loss, base.eval_loss, champion.eval_loss if champion else None, cfg.gate
+    )
+    metrics = {**candidate.metrics(), **base.metrics("base_")}
+    if champion is not None:
+        metrics.update(champion.metrics("champion_"))
+    samples = [
+        {**s, "base_prediction": b["prediction"]}
+        for s, b in zip(candidate.samples, base.samples, strict=True)
+    ]
+
+    run_id = finetune["mlflow_run_id"]
+    c = tracking.client(cfg)
+    for k, v in metrics.items():
+        c.log_metric(run_id, k, float(v))
+    c.log_dict(run_id, {"samples": samples}, "evaluation/generations.json")
+    c.set_tag(run_id, "llmops.gate.passed", str(gate.passed))
+    c.set_tag(run_id, "llmops.gate.reason", gate.reason)
+    if champion_version is not None:
+        c.set_tag(run_id, "llmops.gate.champion_version", champion_version)
+    log.info("gate %s: %s", "passed" if gate.passed else "rejected", gate.reason)
+
+    samples_path = out_dir / "generations.json"
+    result = {
+        "metrics": metrics,
+        "gate": gate.as_dict(),
+        "champion_version": champion_version,
+        "samples_path": str(samples_path),
+        "eval_rows": len(prompts),
+    }
+    out_dir.mkdir(parents=True, exist_ok=True)
+    _write_json(samples_path, {"samples": samples})
+    _write_json(cached, result)
+    return result
+
+
+def _write_json(path: Path, obj: Any) -> None:
+    tmp = path.with_suffix(path.suffix + ".tmp")
+    tmp.write_text(json.dumps(obj, indent=2, sort_keys=True))
+    os.replace(tmp, path)

@@ -1,0 +1,1 @@
+"""registry stage of the llmops pipeline."""

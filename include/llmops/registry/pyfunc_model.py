@@ -1,0 +1,52 @@
+"""MLflow pyfunc wrapper of a fine-tuned causal LM (logged as "model from code").
+
+MLflow loads this file on its own, so it imports nothing from ``llmops``: the prompt template is repeated here
+and a unit test keeps it identical to ``llmops.data.schema.PROMPT_TEMPLATE``.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import mlflow
+from mlflow.pyfunc import PythonModel
+
+PROMPT_TEMPLATE = "### Instruction:\n{prompt}\n### Response:\n"
+
+
+class CausalLMModel(PythonModel):  # type: ignore[misc]
+    """Greedy or sampled generation from the weights logged under the ``model_dir`` artifact."""
+
+    def load_context(self, context: Any) -> None:
+        import torch
+        from transformers import AutoModelForCausalLM, AutoTokenizer
+
+        path = context.artifacts["model_dir"]
+        self.tokenizer = AutoTokenizer.from_pretrained(path, trust_remote_code=False, padding_side="left")
+        if self.tokenizer.pad_token_id is None:
+            self.tokenizer.pad_token = self.tokenizer.eos_token
+        self.model = AutoModelForCausalLM.from_pretrained(path, trust_remote_code=False, use_safetensors=True)
+        self.model.eval()
+        self.torch = torch
+
+    def predict(self, context: Any, model_input: Any, params: dict[str, Any] | None = None) -> list[str]:
+        params = params or {}
+        max_new_tokens = int(params.get("max_new_tokens", 48))
+        temperature = float(params.get("temperature", 0.0))
+        prompts = [str(p) for p in model_input["prompt"]]
+        texts = [PROMPT_TEMPLATE.format(prompt=p.strip()) for p in prompts]
+        enc = self.tokenizer(texts, return_tensors="pt", padding=True, add_special_tokens=False)
+        with self.torch.no_grad():
+            out = self.model.generate(
+                **enc,
+                max_new_tokens=max_new_tokens,
+                do_sample=temperature > 0,
+                temperature=temperature if temperature > 0 else None,
+                pad_token_id=self.tokenizer.pad_token_id,
+                eos_token_id=self.tokenizer.eos_token_id,
+            )
+        new_tokens = out[:, enc["input_ids"].shape[1] :]
+        return [t.strip() for t in self.tokenizer.batch_decode(new_tokens, skip_special_tokens=True)]
+
+
+mlflow.models.set_model(CausalLMModel())

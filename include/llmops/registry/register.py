@@ -1,0 +1,62 @@
+"""The ``register_model`` step: one registered version per pipeline run, alias ``challenger``."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import subprocess
+from pathlib import Path
+from typing import Any
+
+from llmops import __version__
+from llmops.config import PROJECT_ROOT, LLMOpsConfig
+from llmops.registry.registry import log_and_register
+
+
+def code_version() -> str:
+    """The git commit of the project when available, else the package version."""
+    try:
+        out = subprocess.run(
+            ["git", "rev-parse", "--short=12", "HEAD"], cwd=PROJECT_ROOT, capture_output=True, text=True, timeout=5
+        )
+    except (OSError, subprocess.SubprocessError):
+        return __version__
+    return out.stdout.strip() if out.returncode == 0 and out.stdout.strip() else __version__
+
+
+def register_model(
+    cfg: LLMOpsConfig,
+    run_key: str,
+    finetune: dict[str, Any],
+    evaluation: dict[str, Any],
+    data: dict[str, Any] | None = None,
+) -> dict[str, Any]:
+    """Register the fine-tuned model (check, then create) and tag it with what it was made from and scored.
+
+    Returns:
+        ``{"name", "version", "model_uri", "created", "gate_passed"}``.
+    """
+    data = data or {}
+    gate = evaluation["gate"]
+    metrics = evaluation["metrics"]
+    ds_hash = hashlib.sha256(
+        json.dumps(json.loads(Path(cfg.training.deepspeed_config).read_text()), sort_keys=True).encode()
+    ).hexdigest()[:16]
+    tags = {
+        "llmops.data_snapshot": str(data.get("snapshot_hash", data.get("train_path", ""))),
+        "llmops.gx_passed": str(data.get("gx_passed", "")),
+        "llmops.gate.passed": str(gate["passed"]),
+        "llmops.gate.reason": str(gate["reason"]),
+        "llmops.code_version": code_version(),
+        "llmops.deepspeed_config_hash": ds_hash,
+        "llmops.base_model": str(finetune.get("base_model", "")),
+        **{f"llmops.metric.{k}": f"{float(v):.6g}" for k, v in metrics.items()},
+    }
+    rv = log_and_register(cfg, finetune["mlflow_run_id"], Path(finetune["model_dir"]), run_key, tags)
+    return {
+        "name": rv.name,
+        "version": rv.version,
+        "model_uri": rv.model_uri,
+        "created": rv.created,
+        "gate_passed": bool(gate["passed"]),
+    }

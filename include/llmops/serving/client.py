@@ -1,0 +1,263 @@
+"""Thin, typed wrapper over ``tritonclient.http.InferenceServerClient`` for the served LLM.
+
+``tritonclient`` is imported lazily so importing this module stays cheap (DAG parsing).
+"""
+
+from __future__ import annotations
+
+import time
+import uuid
+from dataclasses import dataclass
+from typing import Any
+
+from llmops.serving.repository import validate_model_name, validate_version
+
+
+class TritonClientError(RuntimeError):
+    """A Triton call failed; ``message`` carries Triton's own error text."""
+
+    def __init__(self, message: str, status: str | None = None) -> None:
+        super().__init__(message)
+        self.message = message
+        self.status = status
+
+
+@dataclass(frozen=True)
+class GenerationResult:
+    """Outcome of one prompt: ``text`` on success, ``error`` (Triton's message) on failure."""
+
+    prompt: str
+    text: str | None
+    error: str | None
+    latency_ms: float
+    request_id: str
+
+    @property
+    def ok(self) -> bool:
+        return self.error is None
+
+
+def _version_str(version: str | int) -> str:
+    return "" if version in ("", None) else str(validate_version(version))
+
+
+class TritonClient:
+    """HTTP client for model control and generation.
+
+    Args:
+        url: ``host:port`` of Triton's HTTP endpoint (``TritonConfig.http_url``).
+        timeout: network timeout in seconds for every call (a model load can take a while: size it accordingly).
+        concurrency: parallel HTTP connections used by :meth:`generate` (one request per prompt).
+    """
+
+    def __init__(self, url: str, timeout: float = 60.0, concurrency: int = 8) -> None:
+        import tritonclient.http as httpclient
+
+        self.url = url.removeprefix("http://")
+        self.timeout = timeout
+        self._http = httpclient
+        self._client = httpclient.InferenceServerClient(
+            self.url,
+            concurrency=max(1, concurrency),
+            connection_timeout=min(timeout, 30.0),
+            network_timeout=timeout,
+        )
+
+    def close(self) -> None:
+        """Close the connection pool."""
+        self._client.close()
+
+    def __enter__(self) -> TritonClient:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def _call(self, what: str, fn: Any, *args: Any, **kwargs: Any) -> Any:
+        from tritonclient.utils import InferenceServerException
+
+        try:
+            return fn(*args, **kwargs)
+        except InferenceServerException as exc:
+            raise TritonClientError(f"{what} failed: {exc.message()}", exc.status()) from exc
+        except OSError as exc:  # connection refused / reset / timeout
+            raise TritonClientError(f"{what} failed: cannot reach Triton at {self.url}: {exc}") from exc
+
+    # Server and model control ---------------------------------------------------------------------------------
+
+    def server_ready(self) -> bool:
+        """Whether the server answers and is ready (False when unreachable)."""
+        try:
+            return bool(self._client.is_server_ready())
+        except Exception:
+            return False
+
+    def repository_index(self) -> list[dict[str, Any]]:
+        """Models and versions Triton knows about, with their state (``READY``, ``UNAVAILABLE``...)."""
+        return list(self._call("repository index", self._client.get_model_repository_index))
+
+    def load_model(self, name: str, config_json: str | None = None) -> None:
+        """Load (or reload) ``name``; in explicit mode this reads its ``config.pbtxt`` unless ``config_json``
+        overrides it.
+
+        Raises:
+            TritonClientError: the load failed (Triton's message, e.g. the model's initialize() traceback).
+        """
+        validate_model_name(name)
+        self._call(f"load of model {name!r}", self._client.load_model, name, config=config_json)
+
+    def unload_model(self, name: str) -> None:
+        """Unload every version of ``name``."""
+        validate_model_name(name)
+        self._call(f"unload of model {name!r}", self._client.unload_model, name)
+
+    def is_model_ready(self, name: str, version: str | int = "") -> bool:
+        """Whether ``name`` (``version``, or the server's choice when empty) is ready (False when unreachable)."""
+        validate_model_name(name)
+        try:
+            return bool(self._client.is_model_ready(name, _version_str(version)))
+        except Exception:
+            return False
+
+    def wait_model_ready(self, name: str, version: str | int = "", timeout_s: float = 60.0) -> None:
+        """Poll until the model version is ready.
+
+        Raises:
+            TritonClientError: not ready within ``timeout_s``.
+        """
+        deadline = time.monotonic() + timeout_s
+        while True:
+            if self.is_model_ready(name, version):
+                return
+            if time.monotonic() >= deadline:
+                raise TritonClientError(
+                    f"model {name!r} version {version or '(default)'} not ready after {timeout_s:.0f} s"
+                )
+            time.sleep(0.25)
+
+    def ready_versions(self, name: str) -> list[int]:
+        """Versions of ``name`` that the repository index reports as READY."""
+        validate_model_name(name)
+        out = []
+        for entry in self.repository_index():
+            if entry.get("name") == name and entry.get("state") == "READY" and str(entry.get("version", "")).isdigit():
+                out.append(int(entry["version"]))
+        return sorted(out)
+
+    def model_statistics(self, name: str, version: str | int = "") -> dict[str, Any]:
+        """Triton's statistics for one model version (``inference_count``, ``execution_count``, ...).
+
+        ``execution_count`` < ``inference_count`` means the dynamic batcher grouped requests.
+        """
+        validate_model_name(name)
+        stats = self._call(
+            f"statistics of model {name!r}", self._client.get_inference_statistics, name, _version_str(version)
+        )
+        entries = stats.get("model_stats", [])
+        if not entries:
+            raise TritonClientError(f"no statistics for model {name!r} version {version or '(all)'}")
+        entry = dict(entries[0])
+        for key in ("inference_count", "execution_count"):
+            entry[key] = int(entry.get(key, 0))
+        return entry
+
+    # Inference ------------------------------------------------------------------------------------------------
+
+    def _inputs(self, prompt: str, max_new_tokens: int | None, temperature: float | None) -> list[Any]:
+        import numpy as np
+
+        http = self._http
+        prompt_input = http.InferInput("prompt", [1, 1], "BYTES")
+        prompt_input.set_data_from_numpy(np.array([[prompt.encode("utf-8")]], dtype=np.object_))
+        inputs = [prompt_input]
+        if max_new_tokens is not None:
+            tokens = http.InferInput("max_new_tokens", [1, 1], "INT32")
+            tokens.set_data_from_numpy(np.array([[max_new_tokens]], dtype=np.int32))
+            inputs.append(tokens)
+        if temperature is not None:
+            temp = http.InferInput("temperature", [1, 1], "FP32")
+            temp.set_data_from_numpy(np.array([[temperature]], dtype=np.float32))
+            inputs.append(temp)
+        return inputs
+
+    def generate_results(
+        self,
+        name: str,
+        prompts: list[str],
+        max_new_tokens: int | None = None,
+        temperature: float | None = None,
+        version: str | int = "",
+    ) -> list[GenerationResult]:
+        """Send one request per prompt, concurrently (Triton's dynamic batcher groups them), and collect each
+        outcome without raising for per-prompt errors.
+
+        Returns:
+            One result per prompt, in order.
+        """
+        from tritonclient.utils import InferenceServerException
+
+        validate_model_name(name)
+        version_str = _version_str(version)
+        outputs = [self._http.InferRequestedOutput("response", binary_data=True)]
+        pending = []
+        for prompt in prompts:
+            request_id = str(uuid.uuid4())
+            started = time.perf_counter()
+            try:
+                handle = self._client.async_infer(
+                    name,
+                    self._inputs(prompt, max_new_tokens, temperature),
+                    model_version=version_str,
+                    outputs=outputs,
+                    request_id=request_id,
+                )
+            except InferenceServerException as exc:
+                pending.append((prompt, request_id, started, None, exc.message()))
+                continue
+            pending.append((prompt, request_id, started, handle, None))
+
+        results = []
+        for prompt, request_id, started, handle, error in pending:
+            text = None
+            if handle is not None:
+                try:
+                    result = handle.get_result(block=True, timeout=self.timeout)
+                    raw = result.as_numpy("response").reshape(-1)[0]
+                    text = raw.decode("utf-8", errors="replace") if isinstance(raw, bytes) else str(raw)
+                except InferenceServerException as exc:
+                    error = exc.message()
+                except Exception as exc:  # timeouts and transport errors of the gevent pool
+                    error = f"{type(exc).__name__}: {exc}"
+            latency_ms = (time.perf_counter() - started) * 1000.0
+            results.append(GenerationResult(prompt, text, error, latency_ms, request_id))
+        return results
+
+    def generate(
+        self,
+        name: str,
+        prompts: list[str],
+        max_new_tokens: int | None = None,
+        temperature: float | None = None,
+        version: str = "",
+    ) -> list[str]:
+        """Generate one continuation per prompt.
+
+        Args:
+            name: model name.
+            prompts: raw user prompts (the model applies the prompt template).
+            max_new_tokens: tokens to generate (the model's default when ``None``).
+            temperature: sampling temperature; ``None`` or ``<= 0`` means greedy.
+            version: model version to address (``""``: the served one).
+
+        Returns:
+            The generated texts, in prompt order.
+
+        Raises:
+            TritonClientError: any prompt failed; the message lists Triton's error for each failed prompt.
+        """
+        results = self.generate_results(name, prompts, max_new_tokens, temperature, version)
+        failed = [(i, r.error) for i, r in enumerate(results) if r.error is not None]
+        if failed:
+            details = "; ".join(f"prompt {i}: {err}" for i, err in failed)
+            raise TritonClientError(f"generation with model {name!r} failed for {len(failed)} prompt(s): {details}")
+        return [r.text or "" for r in results]

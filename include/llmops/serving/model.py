@@ -1,0 +1,422 @@
+"""Triton Python-backend model serving the fine-tuned causal LM.
+
+Copied verbatim into every version directory as ``<repo>/<name>/<N>/model.py`` next to ``<N>/model/`` (weights
+and tokenizer). It runs inside Triton's Python stub with the serving venv's interpreter, so it imports only what
+that venv has (numpy, torch, transformers, triton_python_backend_utils) and never ``llmops``.
+
+Tensors (``max_batch_size`` > 0, so every tensor has a leading batch dimension):
+
+- ``prompt`` TYPE_STRING [1]: the raw user prompt; wrapped with :data:`PROMPT_TEMPLATE` before generation.
+- ``max_new_tokens`` TYPE_INT32 [1], optional: defaults to the ``default_max_new_tokens`` parameter.
+- ``temperature`` TYPE_FP32 [1], optional: ``<= 0`` or absent means greedy decoding.
+- ``response`` TYPE_STRING [1]: the decoded continuation only, stripped.
+
+Each dynamic batch is generated with one batched ``generate`` call per distinct (max_new_tokens, temperature)
+group. A request that fails validation gets an error response; the others in the batch are still answered.
+Each answered prompt is logged as one JSON line (``PROD_LOG_COLUMNS`` of ``llmops.data.schema``) to
+``<log_dir>/requests.jsonl`` by a background thread, so inference never waits for the disk.
+
+Parameters (``config.pbtxt``): ``model_name``, ``log_dir``, ``log_rotate_bytes``, ``max_prompt_chars``,
+``default_max_new_tokens``; optional ``torch_num_threads``, ``max_new_tokens_limit``.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import math
+import os
+import queue
+import threading
+import time
+import uuid
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+try:  # only importable inside Triton's Python stub
+    import triton_python_backend_utils as pb_utils
+except ImportError:  # unit tests import this file to read its constants
+    pb_utils = None
+
+# Must stay identical to llmops.data.schema.PROMPT_TEMPLATE (a unit test compares them).
+PROMPT_TEMPLATE = "### Instruction:\n{prompt}\n### Response:\n"
+
+LOG_FILE = "requests.jsonl"
+DEFAULT_MAX_PROMPT_CHARS = 2000
+DEFAULT_MAX_NEW_TOKENS = 48
+DEFAULT_MAX_NEW_TOKENS_LIMIT = 1024
+DEFAULT_LOG_ROTATE_BYTES = 5_000_000
+LOG_QUEUE_SIZE = 10_000
+LOG_BATCH_LINES = 512
+
+
+def format_prompt(prompt: str) -> str:
+    """Wrap a raw user prompt exactly as training did (``llmops.data.schema.format_prompt``)."""
+    return PROMPT_TEMPLATE.format(prompt=prompt.strip())
+
+
+def utc_now_iso() -> str:
+    """Current time as ISO-8601 UTC with an explicit offset."""
+    return datetime.now(UTC).isoformat(timespec="milliseconds")
+
+
+def model_parameters(model_config: dict[str, Any]) -> dict[str, str]:
+    """Flatten ``parameters { key: ..., value: { string_value: ... } }`` of a parsed model config."""
+    params = model_config.get("parameters") or {}
+    out = {}
+    for key, value in params.items():
+        if isinstance(value, dict):
+            out[key] = str(value.get("string_value", ""))
+        else:
+            out[key] = str(value)
+    return out
+
+
+def _int_param(params: dict[str, str], key: str, default: int, minimum: int = 1) -> int:
+    raw = params.get(key, "").strip()
+    if not raw:
+        return default
+    try:
+        value = int(raw)
+    except ValueError as exc:
+        raise ValueError(f"model parameter {key}={raw!r} is not an integer") from exc
+    if value < minimum:
+        raise ValueError(f"model parameter {key}={value} must be >= {minimum}")
+    return value
+
+
+class ProductionLogWriter:
+    """Append JSON lines to ``<log_dir>/requests.jsonl`` from a background thread.
+
+    ``submit`` never blocks: when the queue is full the record is dropped and counted. Lines are written with one
+    ``os.write`` on an ``O_APPEND`` descriptor per batch, so several model instances (separate processes) can share
+    the file. When the file would grow past ``rotate_bytes`` it is renamed to
+    ``requests-<UTC timestamp>-<n>.jsonl`` first.
+    """
+
+    def __init__(self, log_dir: Path, rotate_bytes: int, max_queue: int = LOG_QUEUE_SIZE) -> None:
+        self.log_dir = Path(log_dir)
+        self.log_dir.mkdir(parents=True, exist_ok=True)
+        self.path = self.log_dir / LOG_FILE
+        self.rotate_bytes = rotate_bytes
+        self.dropped = 0
+        self.errors = 0
+        self.last_error: str | None = None
+        self._queue: queue.Queue[dict[str, Any] | None] = queue.Queue(maxsize=max_queue)
+        self._thread = threading.Thread(target=self._run, name="prod-log-writer", daemon=True)
+        self._thread.start()
+
+    def submit(self, record: dict[str, Any]) -> None:
+        """Queue one record (dropped, and counted, when the queue is full)."""
+        try:
+            self._queue.put_nowait(record)
+        except queue.Full:
+            self.dropped += 1
+
+    def close(self, timeout: float = 10.0) -> None:
+        """Write everything queued so far, then stop the thread."""
+        if not self._thread.is_alive():
+            return
+        try:
+            self._queue.put(None, timeout=timeout)
+        except queue.Full:
+            self.dropped += 1
+        self._thread.join(timeout)
+
+    def _run(self) -> None:
+        stop = False
+        while not stop:
+            item = self._queue.get()
+            batch: list[dict[str, Any]] = []
+            if item is None:
+                stop = True
+            else:
+                batch.append(item)
+            while not stop and len(batch) < LOG_BATCH_LINES:
+                try:
+                    item = self._queue.get_nowait()
+                except queue.Empty:
+                    break
+                if item is None:
+                    stop = True
+                else:
+                    batch.append(item)
+            if batch:
+                try:
+                    self._write(batch)
+                except Exception as exc:  # never let a disk problem kill the writer
+                    self.errors += 1
+                    self.last_error = repr(exc)
+
+    def _write(self, batch: list[dict[str, Any]]) -> None:
+        data = "".join(json.dumps(r, ensure_ascii=False) + "\n" for r in batch).encode("utf-8")
+        self._maybe_rotate(len(data))
+        fd = os.open(self.path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o644)
+        try:
+            view = memoryview(data)
+            while view:
+                written = os.write(fd, view)
+                view = view[written:]
+        finally:
+            os.close(fd)
+
+    def _maybe_rotate(self, incoming: int) -> None:
+        try:
+            size = self.path.stat().st_size
+        except FileNotFoundError:
+            return
+        if size == 0 or size + incoming <= self.rotate_bytes:
+            return
+        stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%S%fZ")
+        n = 0
+        while (self.log_dir / f"requests-{stamp}-{n}.jsonl").exists():
+            n += 1
+        with contextlib.suppress(FileNotFoundError):  # another instance rotated it first
+            os.rename(self.path, self.log_dir / f"requests-{stamp}-{n}.jsonl")
+
+
+class _Row:
+    """One prompt of one request."""
+
+    __slots__ = ("error", "max_new_tokens", "prompt", "request_index", "response", "row", "temperature")
+
+    def __init__(self, request_index: int, row: int, prompt: str, max_new_tokens: int, temperature: float) -> None:
+        self.request_index = request_index
+        self.row = row
+        self.prompt = prompt
+        self.max_new_tokens = max_new_tokens
+        self.temperature = temperature
+        self.response: str | None = None
+        self.error: str | None = None
+
+
+class TritonPythonModel:
+    """Causal-LM text generation with dynamic batching and production logging."""
+
+    def initialize(self, args: dict[str, str]) -> None:
+        """Load tokenizer and weights from ``<version>/model/`` and start the log writer."""
+        import torch
+        from transformers import AutoModelForCausalLM, AutoTokenizer
+
+        self.model_config = json.loads(args["model_config"])
+        params = model_parameters(self.model_config)
+        self.model_name = params.get("model_name") or args.get("model_name", "")
+        self.model_version = str(args.get("model_version", ""))
+        self.max_prompt_chars = _int_param(params, "max_prompt_chars", DEFAULT_MAX_PROMPT_CHARS)
+        self.default_max_new_tokens = _int_param(params, "default_max_new_tokens", DEFAULT_MAX_NEW_TOKENS)
+        self.max_new_tokens_limit = _int_param(params, "max_new_tokens_limit", DEFAULT_MAX_NEW_TOKENS_LIMIT)
+        rotate_bytes = _int_param(params, "log_rotate_bytes", DEFAULT_LOG_ROTATE_BYTES, minimum=1024)
+
+        instances = sum(int(g.get("count", 1)) for g in self.model_config.get("instance_group", [])) or 1
+        default_threads = max(1, min(4, (os.cpu_count() or 1) // instances))
+        torch.set_num_threads(_int_param(params, "torch_num_threads", default_threads))
+        with contextlib.suppress(RuntimeError):  # only allowed once per process, before any parallel work
+            torch.set_num_interop_threads(1)
+
+        weights = self._weights_dir(args)
+        self.tokenizer: Any = AutoTokenizer.from_pretrained(weights, local_files_only=True, trust_remote_code=False)
+        self.tokenizer.padding_side = "left"  # decoder-only: generated tokens must follow the prompt directly
+        self.tokenizer.truncation_side = "left"  # keep the end of an over-long prompt (the "### Response:" cue)
+        if self.tokenizer.pad_token_id is None:
+            self.tokenizer.pad_token = self.tokenizer.eos_token
+        self.model: Any = AutoModelForCausalLM.from_pretrained(
+            weights, local_files_only=True, trust_remote_code=False, use_safetensors=True
+        )
+        self.model.eval()
+        cfg = self.model.config
+        self.context_length = int(
+            getattr(cfg, "max_position_embeddings", None) or getattr(cfg, "n_positions", None) or 2048
+        )
+
+        log_dir = params.get("log_dir", "").strip()
+        if not log_dir:
+            raise ValueError("model parameter log_dir is required (set it in config.pbtxt)")
+        self.log_writer = ProductionLogWriter(Path(log_dir), rotate_bytes)
+        self._log(
+            "info",
+            f"loaded {self.model_name} version {self.model_version} from {weights} "
+            f"(context {self.context_length} tokens, logging to {log_dir})",
+        )
+
+    @staticmethod
+    def _weights_dir(args: dict[str, str]) -> Path:
+        repo, version = args.get("model_repository"), args.get("model_version")
+        if repo and version:
+            candidate = Path(repo) / str(version) / "model"
+            if candidate.is_dir():
+                return candidate
+        candidate = Path(__file__).resolve().parent / "model"
+        if not candidate.is_dir():
+            raise FileNotFoundError(f"no model directory next to {__file__}")
+        return candidate
+
+    # Requests ------------------------------------------------------------------------------------------------
+
+    def _parse_request(self, index: int, request: Any) -> list[_Row]:
+        """Turn one request into rows; raises ``ValueError`` with a client-facing message when it is invalid."""
+        prompt_tensor = pb_utils.get_input_tensor_by_name(request, "prompt")
+        if prompt_tensor is None:
+            raise ValueError("input 'prompt' is required")
+        prompts = prompt_tensor.as_numpy().reshape(-1)
+        n = len(prompts)
+        max_new = self._optional(request, "max_new_tokens", n)
+        temps = self._optional(request, "temperature", n)
+        rows = []
+        for i, raw in enumerate(prompts):
+            prompt = raw.decode("utf-8") if isinstance(raw, bytes) else str(raw)
+            if not prompt.strip():
+                raise ValueError("prompt is empty")
+            if len(prompt) > self.max_prompt_chars:
+                raise ValueError(f"prompt has {len(prompt)} characters; the limit is {self.max_prompt_chars}")
+            tokens = self.default_max_new_tokens if max_new is None else int(max_new[i])
+            if tokens < 1:
+                raise ValueError(f"max_new_tokens must be >= 1, got {tokens}")
+            limit = min(self.max_new_tokens_limit, self.context_length - 1)
+            if tokens > limit:
+                raise ValueError(f"max_new_tokens={tokens} exceeds the limit of {limit}")
+            temperature = 0.0 if temps is None else float(temps[i])
+            if not math.isfinite(temperature):
+                raise ValueError(f"temperature must be a finite number, got {temperature}")
+            rows.append(_Row(index, i, prompt, tokens, max(0.0, round(temperature, 4))))
+        return rows
+
+    @staticmethod
+    def _optional(request: Any, name: str, n: int) -> np.ndarray | None:
+        tensor = pb_utils.get_input_tensor_by_name(request, name)
+        if tensor is None:
+            return None
+        values = tensor.as_numpy().reshape(-1)
+        if len(values) != n:
+            raise ValueError(f"input '{name}' has {len(values)} values for {n} prompts")
+        return values
+
+    def _generate(self, prompts: list[str], max_new_tokens: int, temperature: float) -> list[str]:
+        """One batched ``generate`` call; returns the stripped continuations."""
+        import torch
+
+        encoded = self.tokenizer(
+            [format_prompt(p) for p in prompts],
+            return_tensors="pt",
+            padding=True,
+            truncation=True,
+            max_length=max(1, self.context_length - max_new_tokens),
+        )
+        kwargs: dict[str, Any] = {
+            "input_ids": encoded["input_ids"],
+            "attention_mask": encoded["attention_mask"],
+            "max_new_tokens": max_new_tokens,
+            "pad_token_id": self.tokenizer.pad_token_id,
+        }
+        if self.tokenizer.eos_token_id is not None:
+            kwargs["eos_token_id"] = self.tokenizer.eos_token_id
+        if temperature > 0:
+            kwargs.update(do_sample=True, temperature=temperature)
+        else:
+            kwargs.update(do_sample=False)
+        with torch.inference_mode():
+            output = self.model.generate(**kwargs)
+        continuation = output[:, encoded["input_ids"].shape[1] :]
+        return [t.strip() for t in self.tokenizer.batch_decode(continuation, skip_special_tokens=True)]
+
+    def execute(self, requests: list[Any]) -> list[Any]:
+        """Answer a dynamic batch: validate, group, generate, respond, log."""
+        started = time.perf_counter()
+        try:
+            return self._execute(requests, started)
+        except Exception as exc:  # a bug must fail the requests, never the model instance
+            self._log("error", f"execute failed: {exc!r}")
+            return [self._error(f"internal error: {exc}") for _ in requests]
+
+    def _execute(self, requests: list[Any], started: float) -> list[Any]:
+        rows_by_request: list[list[_Row] | None] = []
+        errors: dict[int, str] = {}
+        for index, request in enumerate(requests):
+            try:
+                rows_by_request.append(self._parse_request(index, request))
+            except (ValueError, UnicodeDecodeError) as exc:
+                rows_by_request.append(None)
+                errors[index] = str(exc)
+
+        groups: dict[tuple[int, float], list[_Row]] = {}
+        for rows in rows_by_request:
+            for row in rows or []:
+                groups.setdefault((row.max_new_tokens, row.temperature), []).append(row)
+
+        finished: dict[int, float] = {}
+        for (max_new_tokens, temperature), rows in groups.items():
+            try:
+                texts = self._generate([r.prompt for r in rows], max_new_tokens, temperature)
+            except Exception as exc:
+                self._log("error", f"generate failed for {len(rows)} prompts: {exc!r}")
+                for r in rows:
+                    r.error = f"generation failed: {exc}"
+            else:
+                for r, text in zip(rows, texts, strict=True):
+                    r.response = text
+            done = time.perf_counter()
+            for r in rows:
+                finished[r.request_index] = max(finished.get(r.request_index, 0.0), done)
+
+        responses = []
+        for index, (request, rows) in enumerate(zip(requests, rows_by_request, strict=True)):
+            if rows is None:
+                responses.append(self._error(errors[index]))
+                continue
+            failed = next((r.error for r in rows if r.error), None)
+            if failed:
+                responses.append(self._error(failed))
+                continue
+            texts = [r.response or "" for r in rows]
+            out = np.array([[t.encode("utf-8")] for t in texts], dtype=np.object_)
+            responses.append(pb_utils.InferenceResponse(output_tensors=[pb_utils.Tensor("response", out)]))
+            latency_ms = round((finished.get(index, time.perf_counter()) - started) * 1000.0, 3)
+            self._log_rows(request, rows, latency_ms)
+        return responses
+
+    def _log_rows(self, request: Any, rows: list[_Row], latency_ms: float) -> None:
+        try:
+            request_id = request.request_id() or ""
+        except Exception:
+            request_id = ""
+        base_id = request_id or str(uuid.uuid4())
+        timestamp = utc_now_iso()
+        for r in rows:
+            self.log_writer.submit(
+                {
+                    "request_id": base_id if len(rows) == 1 else f"{base_id}:{r.row}",
+                    "timestamp": timestamp,
+                    "model_name": self.model_name,
+                    "model_version": self.model_version,
+                    "prompt": r.prompt,
+                    "response": r.response or "",
+                    "latency_ms": latency_ms,
+                }
+            )
+
+    @staticmethod
+    def _error(message: str) -> Any:
+        return pb_utils.InferenceResponse(output_tensors=[], error=pb_utils.TritonError(message))
+
+    def _log(self, level: str, message: str) -> None:
+        logger = getattr(pb_utils, "Logger", None) if pb_utils is not None else None
+        if logger is None:
+            print(f"[{self.__class__.__name__}] {level}: {message}", flush=True)
+            return
+        {"info": logger.log_info, "warn": logger.log_warn, "error": logger.log_error}.get(level, logger.log_info)(
+            message
+        )
+
+    def finalize(self) -> None:
+        """Flush queued production-log lines before the instance goes away."""
+        writer = getattr(self, "log_writer", None)
+        if writer is not None:
+            writer.close()
+            if writer.dropped or writer.errors:
+                self._log(
+                    "warn",
+                    f"production log: {writer.dropped} records dropped, {writer.errors} write errors "
+                    f"(last: {writer.last_error})",
+                )

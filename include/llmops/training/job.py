@@ -1,0 +1,79 @@
+"""The contract between the launching task and the training process: one JSON job file.
+
+The task writes ``<runs_dir>/<run_key>/job.json``; every rank of the training process reads it. Keeping the
+contract in a file (not in command-line flags) makes the launch reproducible and easy to inspect.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict
+
+# Exit codes of the training process, mapped to task outcomes by the launcher.
+EXIT_OK = 0
+EXIT_DIVERGED = 3  # NaN/inf loss: do not retry, do not register
+EXIT_BAD_INPUT = 4  # unusable data or model: do not retry
+EXIT_OOM = 5  # out of memory: report as such
+
+PROGRESS_PREFIX = "LLMOPS_PROGRESS "
+FINAL_MODEL_DIR = "final_model"
+CHECKPOINT_DIR = "checkpoints"
+SUMMARY_FILE = "training_summary.json"
+COMPLETE_MARKER = "llmops_complete.json"
+
+
+class TrainingJob(BaseModel):
+    """Everything one training process needs to know."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    base_model: str
+    train_path: str
+    output_dir: str
+    deepspeed_config: dict[str, Any]
+    max_steps: int
+    micro_batch_size: int
+    gradient_accumulation_steps: int
+    learning_rate: float
+    warmup_steps: int
+    weight_decay: float
+    max_seq_len: int
+    seed: int
+    checkpoint_every: int
+    log_every: int
+    tracking_uri: str | None = None
+    mlflow_run_id: str | None = None
+
+    @property
+    def out(self) -> Path:
+        return Path(self.output_dir)
+
+    @property
+    def final_model_dir(self) -> Path:
+        return self.out / FINAL_MODEL_DIR
+
+    @property
+    def checkpoint_dir(self) -> Path:
+        return self.out / CHECKPOINT_DIR
+
+    @property
+    def summary_path(self) -> Path:
+        return self.out / SUMMARY_FILE
+
+
+def write_job(job: TrainingJob, path: Path) -> Path:
+    """Write the job file atomically."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_suffix(".json.tmp")
+    tmp.write_text(json.dumps(job.model_dump(), indent=2, sort_keys=True))
+    os.replace(tmp, path)
+    return path
+
+
+def read_job(path: Path) -> TrainingJob:
+    """Read and validate a job file."""
+    return TrainingJob.model_validate_json(path.read_text())

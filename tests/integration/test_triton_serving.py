@@ -1,0 +1,265 @@
+"""Promotion, batching, validation, production logging and rollback against a REAL tritonserver.
+
+The server is the binary of the ``nvidia-pytriton`` wheel in the serving venv (``paths.serving_venv``, or
+``$LLMOPS_SERVING_VENV``), started on free ports with a temporary model repository and a tiny GPT-2 model built
+for the test. Tests run in file order and share one server: the first promotion is done by the fixture.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import threading
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from llmops.config import TinyModelSpec, TritonConfig
+from llmops.data.schema import PROD_LOG_COLUMNS
+
+pytestmark = [pytest.mark.integration, pytest.mark.timeout(300)]
+
+MODEL = "tiny_llm"
+PAIRS = [
+    (f"How do I {verb} my {thing}?", f"Open the {place} page and choose {verb} {thing}.")
+    for verb in ("reset", "share", "sync", "delete", "restore")
+    for thing in ("password", "folder", "invoice", "account")
+    for place in ("settings", "billing", "security")
+]
+
+
+def _quick_finetune(base_dir: Path, out_dir: Path, steps: int = 30) -> Path:
+    """A few optimizer steps on prompt/response pairs: a randomly initialised model only emits newlines, which
+    the served model strips to an empty answer (and the smoke test rightly rejects)."""
+    import torch
+    from transformers import AutoModelForCausalLM, AutoTokenizer
+
+    from llmops.data.schema import format_prompt
+
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)  # on a small shared machine one thread is several times faster than two
+    torch.manual_seed(0)
+    tokenizer = AutoTokenizer.from_pretrained(base_dir)
+    model = AutoModelForCausalLM.from_pretrained(base_dir)
+    texts = [format_prompt(p) + r + tokenizer.eos_token for p, r in PAIRS]
+    batch = tokenizer(texts, return_tensors="pt", padding=True)
+    labels = batch["input_ids"].masked_fill(batch["attention_mask"] == 0, -100)
+    optimizer = torch.optim.AdamW(model.parameters(), lr=2e-2)
+    model.train()
+    try:
+        for _ in range(steps):
+            model(**batch, labels=labels).loss.backward()
+            optimizer.step()
+            optimizer.zero_grad()
+    finally:
+        torch.set_num_threads(threads)
+    model.eval()
+    model.save_pretrained(out_dir, safe_serialization=True)
+    tokenizer.save_pretrained(out_dir)
+    return out_dir
+
+
+def _serving_venv() -> Path:
+    if os.environ.get("LLMOPS_SERVING_VENV"):
+        return Path(os.environ["LLMOPS_SERVING_VENV"])
+    from llmops.config import PROJECT_ROOT, load_config
+
+    try:
+        return load_config().paths.serving_venv
+    except Exception:
+        return PROJECT_ROOT / ".venv-serving"
+
+
+@dataclass
+class Stack:
+    repo: Path
+    log_dir: Path
+    model_dir: Path
+    tmp: Path
+    cfg: TritonConfig
+    url: str
+    client: Any
+    first: Any  # PromotionResult of version 1
+
+
+@pytest.fixture(scope="session")
+def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
+    from llmops.serving.server import ServingEnvError, TritonPorts, TritonServer
+
+    venv = _serving_venv()
+    tmp = tmp_path_factory.mktemp("triton")
+    try:
+        server = TritonServer(venv, tmp / "work", exit_timeout_s=5)
+    except ServingEnvError as exc:
+        pytest.skip(f"serving venv unavailable, run `make install`: {exc}")
+
+    os.environ.setdefault("HF_HUB_OFFLINE", "1")
+    os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
+    from llmops.serving.client import TritonClient
+    from llmops.serving.promote import promote_version
+    from llmops.training.base_model import build_tiny_base_model
+
+    corpus = [text for pair in PAIRS for text in pair]
+    base_dir = build_tiny_base_model(
+        TinyModelSpec(vocab_size=400, n_embd=64, n_layer=2, n_head=2), corpus, tmp / "tiny_base"
+    )
+    model_dir = _quick_finetune(base_dir, tmp / "tiny_model")
+    repo, log_dir = tmp / "model_repository", tmp / "prod_logs"
+    ports = TritonPorts.free()
+    cfg = TritonConfig(
+        model_name=MODEL,
+        http_port=ports.http,
+        grpc_port=ports.grpc,
+        metrics_port=ports.metrics,
+        max_batch_size=8,
+        preferred_batch_sizes=[4, 8],
+        max_queue_delay_us=20_000,  # wide enough for the test's concurrent requests to share a batch
+        default_max_new_tokens=16,
+        max_prompt_chars=200,
+        ready_timeout_s=60,
+        smoke_max_latency_ms=20_000,
+        log_rotate_bytes=1_000_000,
+    )
+    proc = server.start(repo, ports, tmp / "tritonserver.log")
+    client = None
+    try:
+        server.wait_ready(cfg.http_url, 60, proc)
+        client = TritonClient(cfg.http_url, timeout=60)
+        first = promote_version(repo, MODEL, 1, model_dir, cfg, log_dir, client)
+        yield Stack(repo, log_dir, model_dir, tmp, cfg, cfg.http_url, client, first)
+    finally:
+        if client is not None:
+            client.close()  # open keep-alive connections would hold the server's shutdown for its exit timeout
+        server.stop(proc)
+
+
+def test_first_promotion_serves_version_1(stack: Stack) -> None:
+    result = stack.first
+    assert result.passed, result.reason
+    assert (result.served_version, result.previous_version) == (1, None)
+    assert result.smoke_response and result.smoke_latency_ms is not None
+    assert stack.client.is_model_ready(MODEL, "1")
+    assert stack.client.ready_versions(MODEL) == [1]
+    texts = stack.client.generate(MODEL, ["How do I reset my password?"], max_new_tokens=8)
+    assert len(texts) == 1 and texts[0].strip()
+
+
+def test_batch_with_different_max_new_tokens(stack: Stack) -> None:
+    from transformers import AutoTokenizer
+
+    from llmops.serving.client import TritonClient
+
+    before = stack.client.model_statistics(MODEL, "1")
+    prompts = ["How do I share my folder?", "How do I sync my invoice?", "How do I delete my account?"]
+    results: dict[int, list[Any]] = {}
+    barrier = threading.Barrier(3)
+
+    def send(tokens: int) -> None:
+        # tritonclient.http pools are bound to their thread: one client per thread.
+        with TritonClient(stack.url, timeout=60) as client:
+            barrier.wait()
+            results[tokens] = client.generate_results(MODEL, prompts, max_new_tokens=tokens)
+
+    threads = [threading.Thread(target=send, args=(n,)) for n in (1, 6, 24)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(120)
+
+    assert sorted(results) == [1, 6, 24]
+    for tokens, outcome in results.items():
+        assert [r.error for r in outcome] == [None] * len(prompts), tokens
+    tokenizer = AutoTokenizer.from_pretrained(stack.model_dir)
+    longest_token = max(len(tokenizer.decode([i])) for i in range(len(tokenizer)))
+    assert all(len(r.text) <= longest_token for r in results[1])
+    assert max(len(r.text) for r in results[24]) > max(len(r.text) for r in results[1])
+
+    after = stack.client.model_statistics(MODEL, "1")
+    requests = after["inference_count"] - before["inference_count"]
+    executions = after["execution_count"] - before["execution_count"]
+    assert requests == 9
+    assert executions < requests, "the dynamic batcher should have grouped concurrent requests"
+
+
+def test_invalid_prompts_get_errors_while_others_succeed(stack: Stack) -> None:
+    from llmops.serving.client import TritonClientError
+
+    prompts = ["How do I restore my folder?", "", "   \n ", "x" * 201, "How do I share my invoice?"]
+    results = stack.client.generate_results(MODEL, prompts, max_new_tokens=4)
+    assert results[0].ok and results[0].text
+    assert results[4].ok and results[4].text
+    assert "prompt is empty" in (results[1].error or "")
+    assert "prompt is empty" in (results[2].error or "")
+    assert "201 characters" in (results[3].error or "")
+    with pytest.raises(TritonClientError, match="prompt is empty"):
+        stack.client.generate(MODEL, ["fine", ""], max_new_tokens=2)
+    with pytest.raises(TritonClientError, match="max_new_tokens"):
+        stack.client.generate(MODEL, ["fine"], max_new_tokens=0)
+
+
+def test_production_log_lines(stack: Stack) -> None:
+    prompt = "  How do I reset my invoice?  "
+    [result] = stack.client.generate_results(MODEL, [prompt], max_new_tokens=5)
+    assert result.ok, result.error
+    log_file = stack.log_dir / "requests.jsonl"
+    deadline = time.monotonic() + 10
+    record = None
+    while record is None and time.monotonic() < deadline:
+        if log_file.is_file():
+            for line in log_file.read_text().splitlines():
+                row = json.loads(line)
+                if row["request_id"] == result.request_id:
+                    record = row
+        time.sleep(0.1)
+    assert record is not None, "no production log line for the request"
+    assert tuple(record) == PROD_LOG_COLUMNS
+    assert record["prompt"] == prompt  # raw, not templated
+    assert record["response"] == result.text
+    assert record["model_name"] == MODEL and record["model_version"] == "1"
+    assert datetime.fromisoformat(record["timestamp"]).utcoffset().total_seconds() == 0
+    assert isinstance(record["latency_ms"], float) and record["latency_ms"] >= 0
+    # Every line written so far has the full layout and no failed request was logged.
+    rows = [json.loads(line) for line in log_file.read_text().splitlines()]
+    assert all(tuple(r) == PROD_LOG_COLUMNS and r["prompt"].strip() for r in rows)
+
+
+def test_broken_version_is_rejected_and_version_1_keeps_serving(stack: Stack) -> None:
+    from llmops.serving.promote import PromotionError, promote_version
+    from llmops.serving.repository import list_versions, served_version
+
+    broken = stack.tmp / "broken_model"
+    shutil.copytree(stack.model_dir, broken)
+    (broken / "model.safetensors").write_bytes(b"\x00" * 64)
+
+    with pytest.raises(PromotionError) as info:
+        promote_version(stack.repo, MODEL, 2, broken, stack.cfg, stack.log_dir, stack.client)
+    result = info.value.result
+    assert not result.passed
+    assert result.served_version == 1 and result.previous_version == 1
+    assert "version 2" in result.reason and "restore:" not in result.reason
+
+    assert list_versions(stack.repo, MODEL, include_incomplete=True) == [1]
+    assert served_version(stack.repo, MODEL) == 1
+    assert not [p for p in (stack.repo / MODEL).iterdir() if p.name.startswith((".staging-", ".trash-"))]
+    assert stack.client.is_model_ready(MODEL, "1")
+    assert not stack.client.is_model_ready(MODEL, "2")
+    assert stack.client.generate(MODEL, ["How do I sync my folder?"], max_new_tokens=4)[0]
+
+
+def test_promote_then_roll_back(stack: Stack) -> None:
+    from llmops.serving.promote import promote_version, serve_version
+
+    result = promote_version(stack.repo, MODEL, 3, stack.model_dir, stack.cfg, stack.log_dir, stack.client)
+    assert result.passed and (result.served_version, result.previous_version) == (3, 1)
+    assert stack.client.ready_versions(MODEL) == [3]
+
+    rolled = serve_version(stack.repo, MODEL, 1, stack.cfg, stack.log_dir, stack.client)
+    assert rolled.passed and (rolled.served_version, rolled.previous_version) == (1, 3)
+    assert stack.client.ready_versions(MODEL) == [1]
+    assert stack.client.generate(MODEL, ["How do I share my account?"], max_new_tokens=3, version="1")

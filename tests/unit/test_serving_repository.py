@@ -1,0 +1,382 @@
+"""Unit tests for the Triton model repository writer, the config renderer and the served model's pure parts."""
+
+from __future__ import annotations
+
+import importlib.util
+import json
+import os
+import time
+from pathlib import Path
+from types import ModuleType
+
+import pytest
+
+from llmops.config import TritonConfig
+from llmops.data.schema import PROD_LOG_COLUMNS, PROMPT_TEMPLATE, format_prompt
+from llmops.serving import repository as repo_mod
+from llmops.serving.repository import (
+    MANIFEST_FILE,
+    RepositoryError,
+    clean_staging,
+    list_versions,
+    parse_served_versions,
+    prune_versions,
+    read_manifest,
+    remove_version,
+    render_config_pbtxt,
+    served_version,
+    validate_model_name,
+    validate_version,
+    verify_version,
+    write_config,
+    write_model_version,
+)
+
+MODEL_PY = Path(repo_mod.__file__).with_name("model.py")
+
+
+@pytest.fixture
+def cfg() -> TritonConfig:
+    return TritonConfig(model_name="support_assistant", max_batch_size=8, preferred_batch_sizes=[4, 8, 16])
+
+
+@pytest.fixture
+def model_dir(tmp_path: Path) -> Path:
+    """A stand-in Hugging Face model directory (the writer never parses the files)."""
+    d = tmp_path / "hf_model"
+    d.mkdir()
+    (d / "config.json").write_text(json.dumps({"model_type": "gpt2"}))
+    (d / "model.safetensors").write_bytes(os.urandom(4096))
+    (d / "tokenizer.json").write_text("{}")
+    (d / "tokenizer_config.json").write_text("{}")
+    (d / "README.md").write_text("ignored")
+    return d
+
+
+# Validation ---------------------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("name", ["support_assistant", "a", "A-1_b", "9lives", "x" * 64])
+def test_valid_model_names(name: str) -> None:
+    assert validate_model_name(name) == name
+
+
+@pytest.mark.parametrize(
+    "name",
+    [
+        "",
+        "..",
+        "../etc",
+        "../../etc/passwd",
+        "a/../b",
+        "a/b",
+        "/abs/path",
+        "a\\b",
+        "..\\x",
+        "%2e%2e",
+        "%2E%2E%2Fetc",
+        "a%2fb",
+        "a%5cb",
+        "-lead",
+        "_lead",
+        "a b",
+        "a.b",
+        "name\n",
+        "x" * 65,
+        "ünïcode",
+        None,
+        3,
+    ],
+)
+def test_invalid_model_names(name: object) -> None:
+    with pytest.raises(ValueError) as info:
+        validate_model_name(name)
+    assert repr(name) in str(info.value)
+
+
+@pytest.mark.parametrize(("value", "expected"), [(1, 1), ("1", 1), ("42", 42), (999_999_999, 999_999_999)])
+def test_valid_versions(value: object, expected: int) -> None:
+    assert validate_version(value) == expected
+
+
+@pytest.mark.parametrize(
+    "value",
+    [
+        0,
+        -1,
+        "0",
+        "01",
+        "-1",
+        "+1",
+        "1.0",
+        1.0,
+        "1 ",
+        "",
+        "../1",
+        "1/..",
+        "%2e%2e",
+        "%31",
+        "/1",
+        "1\\",
+        True,
+        None,
+        1_000_000_000,
+    ],
+)
+def test_invalid_versions(value: object) -> None:
+    with pytest.raises(ValueError) as info:
+        validate_version(value)
+    assert repr(value) in str(info.value)
+
+
+def test_traversal_hint_in_message() -> None:
+    with pytest.raises(ValueError, match="path traversal"):
+        validate_model_name("../x")
+    with pytest.raises(ValueError, match="separators"):
+        validate_model_name("a%2Fb")
+
+
+@pytest.mark.parametrize(("name", "version"), [("../evil", 1), ("ok", "../1"), ("%2e%2e", 1), ("ok", 0)])
+def test_write_rejects_before_touching_filesystem(
+    tmp_path: Path, model_dir: Path, cfg: TritonConfig, name: str, version: object
+) -> None:
+    repo = tmp_path / "repo"
+    with pytest.raises(ValueError):
+        write_model_version(repo, name, version, model_dir, cfg, tmp_path / "logs")  # type: ignore[arg-type]
+    assert not repo.exists()
+    assert not (tmp_path / "evil").exists()
+
+
+# config.pbtxt -------------------------------------------------------------------------------------------------
+
+
+def test_render_config_pbtxt(cfg: TritonConfig, tmp_path: Path) -> None:
+    text = render_config_pbtxt("support_assistant", cfg, tmp_path / "logs", served_version=3)
+    assert 'name: "support_assistant"' in text
+    assert 'backend: "python"' in text
+    assert "max_batch_size: 8" in text
+    assert "version_policy: { specific: { versions: [ 3 ] } }" in text
+    assert '{ name: "prompt" data_type: TYPE_STRING dims: [ 1 ] }' in text
+    assert '{ name: "max_new_tokens" data_type: TYPE_INT32 dims: [ 1 ] optional: true }' in text
+    assert '{ name: "temperature" data_type: TYPE_FP32 dims: [ 1 ] optional: true }' in text
+    assert '{ name: "response" data_type: TYPE_STRING dims: [ 1 ] }' in text
+    assert "preferred_batch_size: [ 4, 8 ]" in text  # 16 > max_batch_size is dropped (Triton would refuse it)
+    assert f"max_queue_delay_microseconds: {cfg.max_queue_delay_us}" in text
+    assert "{ kind: KIND_CPU count: 1 }" in text
+    assert f'{{ key: "log_dir" value: {{ string_value: "{(tmp_path / "logs").resolve()}" }} }}' in text
+    for key in ("max_prompt_chars", "default_max_new_tokens", "log_rotate_bytes", "model_name"):
+        assert f'key: "{key}"' in text
+    assert parse_served_versions(text) == [3]
+
+
+def test_render_config_without_version_uses_latest(cfg: TritonConfig, tmp_path: Path) -> None:
+    text = render_config_pbtxt("m", cfg, tmp_path)
+    assert "latest: { num_versions: 1 }" in text
+    assert parse_served_versions(text) == []
+
+
+def test_rendered_config_parses_as_model_config(cfg: TritonConfig, tmp_path: Path) -> None:
+    model_config_pb2 = pytest.importorskip("tritonclient.grpc.model_config_pb2")
+    text_format = pytest.importorskip("google.protobuf.text_format")
+    log_dir = tmp_path / 'we"ird\\dir'
+    parsed = text_format.Parse(render_config_pbtxt("m", cfg, log_dir, 7), model_config_pb2.ModelConfig())
+    assert list(parsed.version_policy.specific.versions) == [7]
+    assert parsed.parameters["log_dir"].string_value == str(log_dir.resolve())
+    assert [i.optional for i in parsed.input] == [False, True, True]
+    assert list(parsed.dynamic_batching.preferred_batch_size) == [4, 8]
+
+
+def test_render_rejects_control_characters(cfg: TritonConfig, tmp_path: Path) -> None:
+    with pytest.raises(ValueError, match="control characters"):
+        render_config_pbtxt("m", cfg, tmp_path / "bad\nname")
+
+
+def test_write_config_is_atomic_and_readable(cfg: TritonConfig, tmp_path: Path) -> None:
+    repo = tmp_path / "repo"
+    write_config(repo, "m", cfg, tmp_path / "logs", served_version=2)
+    assert served_version(repo, "m") == 2
+    write_config(repo, "m", cfg, tmp_path / "logs", served_version=5)
+    assert served_version(repo, "m") == 5
+    assert sorted(p.name for p in (repo / "m").iterdir() if not p.name.startswith(".repository")) == ["config.pbtxt"]
+
+
+# Writing versions ---------------------------------------------------------------------------------------------
+
+
+def test_write_model_version(tmp_path: Path, model_dir: Path, cfg: TritonConfig) -> None:
+    repo = tmp_path / "repo"
+    path = write_model_version(repo, "m", 1, model_dir, cfg, tmp_path / "logs")
+    assert path == (repo / "m" / "1").resolve()
+    assert (path / "model.py").read_bytes() == MODEL_PY.read_bytes()
+    assert sorted(p.name for p in (path / "model").iterdir()) == [
+        "config.json",
+        "model.safetensors",
+        "tokenizer.json",
+        "tokenizer_config.json",
+    ]
+    assert (path / "model" / "model.safetensors").read_bytes() == (model_dir / "model.safetensors").read_bytes()
+    manifest = read_manifest(path)
+    assert manifest is not None and manifest["version"] == 1
+    assert set(manifest["files"]) == {
+        "model.py",
+        "model/config.json",
+        "model/model.safetensors",
+        "model/tokenizer.json",
+        "model/tokenizer_config.json",
+    }
+    assert verify_version(path) == []
+    assert list_versions(repo, "m") == [1]
+    assert not [p for p in (repo / "m").iterdir() if p.name.startswith(".staging-")]
+
+
+def test_rewrite_same_content_is_idempotent(tmp_path: Path, model_dir: Path, cfg: TritonConfig) -> None:
+    repo = tmp_path / "repo"
+    first = write_model_version(repo, "m", 1, model_dir, cfg, tmp_path / "logs")
+    stamp = (first / MANIFEST_FILE).stat().st_mtime_ns
+    time.sleep(0.01)
+    second = write_model_version(repo, "m", 1, model_dir, cfg, tmp_path / "logs")
+    assert second == first
+    assert (first / MANIFEST_FILE).stat().st_mtime_ns == stamp
+
+
+def test_rewrite_different_content_raises(tmp_path: Path, model_dir: Path, cfg: TritonConfig) -> None:
+    repo = tmp_path / "repo"
+    write_model_version(repo, "m", 1, model_dir, cfg, tmp_path / "logs")
+    (model_dir / "model.safetensors").write_bytes(os.urandom(4096))
+    with pytest.raises(RepositoryError, match="already exists with different content"):
+        write_model_version(repo, "m", 1, model_dir, cfg, tmp_path / "logs")
+
+
+def test_damaged_existing_version_is_detected(tmp_path: Path, model_dir: Path, cfg: TritonConfig) -> None:
+    repo = tmp_path / "repo"
+    path = write_model_version(repo, "m", 1, model_dir, cfg, tmp_path / "logs")
+    (path / "model" / "model.safetensors").write_bytes(b"corrupt")
+    assert verify_version(path) == ["checksum mismatch for model/model.safetensors"]
+    with pytest.raises(RepositoryError, match="damaged"):
+        write_model_version(repo, "m", 1, model_dir, cfg, tmp_path / "logs")
+
+
+@pytest.mark.parametrize("bad_file", ["pytorch_model.bin", "weights.pt", "model.pth", "state.pkl", "x.ckpt"])
+def test_pickle_weights_are_refused(tmp_path: Path, model_dir: Path, cfg: TritonConfig, bad_file: str) -> None:
+    (model_dir / bad_file).write_bytes(b"\x80\x04pickle")
+    with pytest.raises(ValueError, match="pickle"):
+        write_model_version(tmp_path / "repo", "m", 1, model_dir, cfg, tmp_path / "logs")
+    assert list_versions(tmp_path / "repo", "m", include_incomplete=True) == []
+
+
+def test_model_dir_without_safetensors_or_config(tmp_path: Path, model_dir: Path, cfg: TritonConfig) -> None:
+    (model_dir / "model.safetensors").unlink()
+    with pytest.raises(ValueError, match="safetensors"):
+        write_model_version(tmp_path / "repo", "m", 1, model_dir, cfg, tmp_path / "logs")
+    with pytest.raises(ValueError, match="does not exist"):
+        write_model_version(tmp_path / "repo", "m", 1, tmp_path / "missing", cfg, tmp_path / "logs")
+
+
+def test_crash_leftovers_are_cleaned(tmp_path: Path, model_dir: Path, cfg: TritonConfig) -> None:
+    repo = tmp_path / "repo"
+    base = repo / "m"
+    (base / ".staging-2-deadbeef" / "model").mkdir(parents=True)
+    (base / ".staging-2-deadbeef" / "model" / "model.safetensors").write_bytes(b"half")
+    (base / ".trash-1-cafe").mkdir()
+    (base / ".config.pbtxt.tmp-1234").write_text("partial")
+    (base / "3").mkdir()  # a numeric directory without a manifest: not a complete version
+    assert list_versions(repo, "m") == []
+    assert list_versions(repo, "m", include_incomplete=True) == [3]
+
+    write_model_version(repo, "m", 2, model_dir, cfg, tmp_path / "logs")
+    leftovers = sorted(p.name for p in base.iterdir() if p.name.startswith((".staging-", ".trash-", ".config")))
+    assert leftovers == []
+    assert list_versions(repo, "m") == [2]
+    with pytest.raises(RepositoryError, match=r"no MANIFEST\.json"):
+        write_model_version(repo, "m", 3, model_dir, cfg, tmp_path / "logs")
+
+
+def test_interrupted_write_leaves_no_version(
+    tmp_path: Path, model_dir: Path, cfg: TritonConfig, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    repo = tmp_path / "repo"
+
+    def boom(*args: object, **kwargs: object) -> None:
+        raise OSError("disk full")
+
+    monkeypatch.setattr(repo_mod, "_copy_file", boom)
+    with pytest.raises(OSError, match="disk full"):
+        write_model_version(repo, "m", 1, model_dir, cfg, tmp_path / "logs")
+    assert list_versions(repo, "m", include_incomplete=True) == []
+    assert clean_staging(repo, "m") == []
+
+
+def test_remove_and_prune_versions(tmp_path: Path, model_dir: Path, cfg: TritonConfig) -> None:
+    repo = tmp_path / "repo"
+    for v in (1, 2, 3, 4):
+        (model_dir / "config.json").write_text(json.dumps({"v": v}))
+        write_model_version(repo, "m", v, model_dir, cfg, tmp_path / "logs")
+    write_config(repo, "m", cfg, tmp_path / "logs", served_version=2)
+    with pytest.raises(RepositoryError, match="served version"):
+        remove_version(repo, "m", 2)
+    assert remove_version(repo, "m", 4) is True
+    assert remove_version(repo, "m", 4) is False
+    assert prune_versions(repo, "m", keep=1) == [1, 3]
+    assert list_versions(repo, "m") == [2]
+
+
+# The served model's pure parts (model.py imports without Triton) --------------------------------------------
+
+
+def _load_model_module() -> ModuleType:
+    spec = importlib.util.spec_from_file_location("llmops_served_model", MODEL_PY)
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def test_model_py_prompt_template_matches_schema() -> None:
+    served = _load_model_module()
+    assert served.PROMPT_TEMPLATE == PROMPT_TEMPLATE
+    for prompt in ["How do I reset my password?", "  padded  ", "multi\nline"]:
+        assert served.format_prompt(prompt) == format_prompt(prompt)
+
+
+def test_model_py_imports_only_serving_venv_packages() -> None:
+    text = MODEL_PY.read_text()
+    assert "llmops" not in "\n".join(line for line in text.splitlines() if line.lstrip().startswith(("import", "from")))
+
+
+def test_production_log_writer_rotates_and_flushes(tmp_path: Path) -> None:
+    served = _load_model_module()
+    writer = served.ProductionLogWriter(tmp_path, rotate_bytes=2048)
+    records = [dict.fromkeys(PROD_LOG_COLUMNS, "x" * 50) | {"request_id": str(i), "latency_ms": 1.5} for i in range(60)]
+    for record in records:
+        writer.submit(record)
+        time.sleep(0.001)
+    writer.close()
+    files = sorted(tmp_path.glob("requests*.jsonl"))
+    assert (tmp_path / "requests.jsonl") in files
+    assert len(files) > 1, "expected at least one rotated file"
+    assert all(f.name == "requests.jsonl" or f.name.startswith("requests-") for f in files)
+    lines = [json.loads(line) for f in files for line in f.read_text().splitlines()]
+    assert sorted(int(r["request_id"]) for r in lines) == list(range(60))
+    assert all(tuple(r) == PROD_LOG_COLUMNS for r in lines)
+    assert writer.dropped == 0 and writer.errors == 0
+
+
+def test_model_parameters_flattening() -> None:
+    served = _load_model_module()
+    config = {"parameters": {"log_dir": {"string_value": "/x"}, "max_prompt_chars": {"string_value": "10"}}}
+    params = served.model_parameters(config)
+    assert params == {"log_dir": "/x", "max_prompt_chars": "10"}
+    assert served._int_param(params, "max_prompt_chars", 5) == 10
+    assert served._int_param(params, "missing", 5) == 5
+    with pytest.raises(ValueError, match="not an integer"):
+        served._int_param({"k": "abc"}, "k", 1)
+
+
+# Server helper errors -----------------------------------------------------------------------------------------
+
+
+def test_missing_serving_venv_says_make_install(tmp_path: Path) -> None:
+    from llmops.serving.server import ServingEnvError, find_install
+
+    with pytest.raises(ServingEnvError, match="make install"):
+        find_install(tmp_path / "no-such-venv")
