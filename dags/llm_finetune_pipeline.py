@@ -6,15 +6,19 @@ Carries the support-assistant model through its whole life in one run:
 `validate_raw_data` → `dedup_dataset` → `finetune_model` → `evaluate_model` → `register_model` →
 `check_drift` → `promote_to_triton`
 
-| task | does | hands on (XCom) |
-|---|---|---|
-| `validate_raw_data` | reads the raw JSONL/Parquet/CSV, runs the Great Expectations suite `raw_training_data`, sets bad rows aside in a quarantine Parquet with the reason | paths + counts |
-| `dedup_dataset` | removes exact duplicates, writes the curated training snapshot | snapshot path + counts |
-| `finetune_model` | DeepSpeed ZeRO-2 fine-tuning, launched as its own process group; resumes from its last checkpoint on retry; per-step metrics in MLflow | MLflow run id + model dir |
-| `evaluate_model` | held-out loss/perplexity, exact match, ROUGE-L of fine-tuned vs base vs current champion; the promotion gate | metrics + gate |
-| `register_model` | logs the model (pyfunc flavor) and registers one version per run, alias `challenger` | model version |
-| `check_drift` | Evidently report: curated training data vs the latest production logs (HTML logged to MLflow) | drift summary |
-| `promote_to_triton` | writes `triton_models/<model>/<version>/` atomically, loads it, waits until ready, smoke-tests, then moves alias `champion` | served version |
+- `validate_raw_data`: reads the raw JSONL/Parquet/CSV and runs the Great Expectations suite `raw_training_data`;
+  bad rows go to a quarantine Parquet with the reason. A broken contract fails the run without retries.
+- `dedup_dataset`: removes exact duplicates and writes the curated training snapshot.
+- `finetune_model`: DeepSpeed ZeRO-2 fine-tuning launched as its own process group (queue `training`); a retry
+  resumes from the last complete checkpoint; per-step loss, learning rate and tokens/s in MLflow.
+- `evaluate_model`: held-out loss/perplexity, exact match and ROUGE-L of fine-tuned vs base vs current champion,
+  then the promotion gate.
+- `register_model`: logs the model (pyfunc flavor) and registers one version per run, alias `challenger`.
+- `check_drift`: Evidently report of the curated training data vs the latest production logs (HTML in MLflow).
+- `promote_to_triton`: writes `triton_models/<model>/<version>/` atomically, loads it, waits until ready,
+  smoke-tests it, then moves alias `champion`. Skipped, with the reason, when the gate rejects the candidate.
+
+Tasks hand each other paths, run ids and versions through XCom, never data.
 
 **Inputs**: the raw data and eval set named in `include/configs/llmops.yaml` (the demo data by default), the base
 model (`base_model.name_or_path`; the project's tiny model when unset), the trigger form below.
@@ -29,7 +33,7 @@ report, a Triton model version serving as `champion`.
 from __future__ import annotations
 
 import logging
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from airflow.sdk import Asset, Param, dag, get_current_context, task
@@ -66,7 +70,7 @@ def _run() -> tuple[Any, str, dict[str, Any]]:
 @dag(
     dag_id="llm_finetune_pipeline",
     schedule=None,
-    start_date=datetime(2026, 1, 1, tzinfo=timezone.utc),
+    start_date=datetime(2026, 1, 1, tzinfo=UTC),
     catchup=False,
     max_active_runs=1,
     tags=["llmops", "training", "serving"],
@@ -77,7 +81,8 @@ def _run() -> tuple[Any, str, dict[str, Any]]:
 def llm_finetune_pipeline() -> None:
     @task
     def validate_raw_data() -> dict[str, Any]:
-        from llmops.data.curate import DataContractError, validate_raw_data as run
+        from llmops.data.curate import DataContractError
+        from llmops.data.curate import validate_raw_data as run
 
         cfg, key, _ = _run()
         try:
@@ -134,7 +139,8 @@ def llm_finetune_pipeline() -> None:
     def promote_to_triton(
         registration: dict[str, Any], finetune: dict[str, Any], evaluation: dict[str, Any], drift: dict[str, Any]
     ) -> dict[str, Any]:
-        from llmops.serving.champion import PromotionRefused, promote_to_triton as run
+        from llmops.serving.champion import PromotionRefused
+        from llmops.serving.champion import promote_to_triton as run
 
         cfg, key, ctx = _run()
         if not ctx["params"].get("promote", True):

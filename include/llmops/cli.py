@@ -7,7 +7,6 @@ import json
 import logging
 import sys
 import time
-from pathlib import Path
 from typing import Any
 
 from llmops.config import LLMOpsConfig, load_config
@@ -119,9 +118,7 @@ def run_demo(cfg: LLMOpsConfig, conf: dict[str, Any], timeout_s: float) -> int:
     return 0 if state == "success" and seen.get("promote_to_triton") == "success" else 1
 
 
-def print_summary(
-    cfg: LLMOpsConfig, run_id: str, state: str, states: dict[str, str], r: dict[str, Any]
-) -> None:
+def print_summary(cfg: LLMOpsConfig, run_id: str, state: str, states: dict[str, str], r: dict[str, Any]) -> None:
     """Rows per stage, metrics base vs fine-tuned, MLflow run and version, Triton version and one answer."""
     from llmops.serving.client import TritonClient
 
@@ -157,7 +154,8 @@ def print_summary(
         print(f"model version      {reg.get('name')} v{reg.get('version')}")
     dr = r.get("check_drift") or {}
     if dr:
-        print(f"drift              share {dr.get('drift_share'):.2f}: {dr.get('reason')}\n                   {dr.get('html_path')}")
+        print(f"drift              share {dr.get('drift_share'):.2f}: {dr.get('reason')}")
+        print(f"                   {dr.get('html_path') or '(no report: not enough production rows)'}")
     pr = r.get("promote_to_triton") or {}
     if pr:
         name = cfg.triton.model_name
@@ -203,7 +201,7 @@ def main(argv: list[str] | None = None) -> int:
             print(f"  {name:<20} {url}")
         if "airflow-api-server" in urls:
             print(f"  Airflow login        user {s['admin_user']}  password {s['admin_password']}")
-        print(f"  GX Data Docs         {Path(cfg.paths.great_expectations)}/uncommitted/data_docs/local_site/index.html")
+        print(f"  GX Data Docs         {cfg.paths.reports_dir / 'data_docs'}/<run>/index.html")
         print(f"  drift reports        {cfg.paths.reports_dir / 'drift'}")
         print(f"  state folder         {cfg.paths.home}   (stop with `make down`)")
         return 0

@@ -132,7 +132,11 @@ def migrate_airflow_db(cfg: LLMOpsConfig) -> None:
     marker = cfg.paths.airflow_home / ".migrated"
     import airflow
 
-    if marker.is_file() and marker.read_text() == airflow.__version__ and (cfg.paths.airflow_home / "airflow.db").is_file():
+    if (
+        marker.is_file()
+        and marker.read_text() == airflow.__version__
+        and (cfg.paths.airflow_home / "airflow.db").is_file()
+    ):
         return
     subprocess.run([_bin("airflow"), "db", "migrate"], env=env, check=True, stdout=subprocess.DEVNULL)
     marker.write_text(airflow.__version__)
@@ -230,14 +234,16 @@ def start_service(cfg: LLMOpsConfig, svc: Service) -> int:
     if pid is not None:
         return pid
     cfg.paths.run_state_dir.mkdir(parents=True, exist_ok=True)
-    log = open(_log_file(cfg, svc.name), "ab")
-    try:
+    with open(_log_file(cfg, svc.name), "ab") as log:  # the child keeps its own descriptor
         proc = subprocess.Popen(
-            svc.cmd, env=svc.env, stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
-            cwd=str(PROJECT_ROOT), start_new_session=True,
+            svc.cmd,
+            env=svc.env,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            stdin=subprocess.DEVNULL,
+            cwd=str(PROJECT_ROOT),
+            start_new_session=True,
         )
-    finally:
-        log.close()
     _pid_file(cfg, svc.name).write_text(f"{proc.pid}\n")
     return proc.pid
 

@@ -13,8 +13,20 @@ import pytest
 
 DAGS_DIR = Path(__file__).resolve().parents[2] / "dags"
 DAG_FILES = sorted(p for p in DAGS_DIR.glob("*.py") if not p.name.startswith("_"))
-HEAVY = {"torch", "transformers", "deepspeed", "mlflow", "evidently", "great_expectations", "pandas", "datasets",
-         "tritonclient", "pyarrow", "numpy", "llmops"}
+HEAVY = {
+    "torch",
+    "transformers",
+    "deepspeed",
+    "mlflow",
+    "evidently",
+    "great_expectations",
+    "pandas",
+    "datasets",
+    "tritonclient",
+    "pyarrow",
+    "numpy",
+    "llmops",
+}
 MUTATING = {"llm_finetune_pipeline"}
 
 
@@ -82,8 +94,11 @@ def test_dag_conventions(dagbag, path: Path) -> None:
     assert dag.catchup is False
     assert dag.start_date is not None and dag.start_date.utcoffset() == timedelta(0), "start_date must be UTC"
     decorators = [
-        d for n in ast.walk(ast.parse(path.read_text())) if isinstance(n, ast.FunctionDef)
-        for d in n.decorator_list if isinstance(d, ast.Call) and getattr(d.func, "id", "") == "dag"
+        d
+        for n in ast.walk(ast.parse(path.read_text()))
+        if isinstance(n, ast.FunctionDef)
+        for d in n.decorator_list
+        if isinstance(d, ast.Call) and getattr(d.func, "id", "") == "dag"
     ]
     assert decorators and all(any(k.arg == "schedule" for k in d.keywords) for d in decorators), (
         "schedule must be set explicitly"
@@ -98,8 +113,13 @@ def test_dag_conventions(dagbag, path: Path) -> None:
 def test_pipeline_structure(dagbag) -> None:
     dag = dagbag.dags["llm_finetune_pipeline"]
     expected = [
-        "validate_raw_data", "dedup_dataset", "finetune_model", "evaluate_model",
-        "register_model", "check_drift", "promote_to_triton",
+        "validate_raw_data",
+        "dedup_dataset",
+        "finetune_model",
+        "evaluate_model",
+        "register_model",
+        "check_drift",
+        "promote_to_triton",
     ]
     assert set(dag.task_ids) == set(expected)
     order = {tid: i for i, tid in enumerate(expected)}

@@ -64,7 +64,10 @@ def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LLMOpsConfig]:
             pytest.skip(f"serving environment missing ({exc}); run `make install`")
         migrate = subprocess.run(
             [str(Path(sys.executable).parent / "airflow"), "db", "migrate"],
-            env=os.environ.copy(), capture_output=True, text=True, timeout=300,
+            env=os.environ.copy(),
+            capture_output=True,
+            text=True,
+            timeout=300,
         )
         assert migrate.returncode == 0, migrate.stderr[-3000:]
         prepare(cfg)

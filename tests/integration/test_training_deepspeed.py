@@ -31,7 +31,8 @@ def tiny_setup(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
     data = root / "train.parquet"
     pq.write_table(pa.table({"prompt": prompts, "response": responses}), data)
     model = build_tiny_base_model(
-        TinyModelSpec(vocab_size=400, n_positions=128, n_embd=64, n_layer=2, n_head=2), prompts + responses,
+        TinyModelSpec(vocab_size=400, n_positions=128, n_embd=64, n_layer=2, n_head=2),
+        prompts + responses,
         root / "base",
     )
     return data, model

@@ -28,7 +28,7 @@ def test_invalid_value_names_the_field(tmp_path: Path) -> None:
         load_config(overrides={"training": {"max_steps": 0}})
     with pytest.raises(ConfigError, match=r"n_embd .* divisible"):
         load_config(overrides={"base_model": {"tiny": {"n_embd": 30, "n_head": 4}}})
-    with pytest.raises(ConfigError, match="unexpected|Extra inputs"):
+    with pytest.raises(ConfigError, match=r"unexpected|Extra inputs"):
         load_config(overrides={"training": {"max_stepz": 3}})
 
 

@@ -33,7 +33,7 @@ def test_gate_margin_over_base() -> None:
 
 
 def test_lcs_and_rouge() -> None:
-    assert lcs_length("a b c d".split(), "a c d".split()) == 3
+    assert lcs_length(["a", "b", "c", "d"], ["a", "c", "d"]) == 3
     assert rouge_l("the cat sat", "the cat sat") == pytest.approx(1.0)
     assert rouge_l("", "anything") == 0.0
     assert 0 < rouge_l("open settings then security", "open settings and choose security") < 1

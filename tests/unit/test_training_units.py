@@ -21,8 +21,13 @@ def test_batch_plan_is_a_pure_function_of_step() -> None:
 
 
 def test_resolve_deepspeed_config_fills_auto() -> None:
-    raw = {"train_micro_batch_size_per_gpu": "auto", "gradient_accumulation_steps": "auto", "bf16": {"enabled": "auto"},
-           "zero_optimization": {"stage": 2}, "train_batch_size": 99}
+    raw = {
+        "train_micro_batch_size_per_gpu": "auto",
+        "gradient_accumulation_steps": "auto",
+        "bf16": {"enabled": "auto"},
+        "zero_optimization": {"stage": 2},
+        "train_batch_size": 99,
+    }
     out = resolve_deepspeed_config(raw, 8, 2, use_bf16=False)
     assert out["train_micro_batch_size_per_gpu"] == 8 and out["gradient_accumulation_steps"] == 2
     assert out["bf16"]["enabled"] is False and "train_batch_size" not in out

@@ -69,16 +69,11 @@ def evaluate_model(cfg: LLMOpsConfig, run_key: str, finetune: dict[str, Any]) ->
         finally:
             shutil.rmtree(tmp, ignore_errors=True)
 
-    gate = promotion_gate(
-        candidate.eval_loss, base.eval_loss, champion.eval_loss if champion else None, cfg.gate
-    )
+    gate = promotion_gate(candidate.eval_loss, base.eval_loss, champion.eval_loss if champion else None, cfg.gate)
     metrics = {**candidate.metrics(), **base.metrics("base_")}
     if champion is not None:
         metrics.update(champion.metrics("champion_"))
-    samples = [
-        {**s, "base_prediction": b["prediction"]}
-        for s, b in zip(candidate.samples, base.samples, strict=True)
-    ]
+    samples = [{**s, "base_prediction": b["prediction"]} for s, b in zip(candidate.samples, base.samples, strict=True)]
 
     run_id = finetune["mlflow_run_id"]
     c = tracking.client(cfg)

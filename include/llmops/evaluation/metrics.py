@@ -111,7 +111,7 @@ def evaluate_causal_lm(
     gen_prompts = prompts[:generation_rows]
     gen_refs = references[:generation_rows]
     predictions = generate(model, tokenizer, gen_prompts, max_new_tokens=max_new_tokens, batch_size=batch_size)
-    samples = [
+    samples: list[dict[str, Any]] = [
         {"prompt": p, "reference": r, "prediction": g, "rouge_l": round(rouge_l(g, r), 4)}
         for p, r, g in zip(gen_prompts, gen_refs, predictions, strict=True)
     ]

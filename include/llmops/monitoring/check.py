@@ -43,6 +43,6 @@ def check_drift(cfg: LLMOpsConfig, run_key: str, train_path: str, mlflow_run_id:
         c.set_tag(mlflow_run_id, "llmops.drift.passed", str(result.passed))
         c.set_tag(mlflow_run_id, "llmops.drift.reason", result.reason[:5000])
     out = result.to_dict()
-    out["current_rows"] = int(len(current))
+    out["current_rows"] = len(current)
     out["block_promotion"] = bool(cfg.drift.block_promotion and not result.passed)
     return out

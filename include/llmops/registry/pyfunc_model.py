@@ -14,7 +14,7 @@ from mlflow.pyfunc import PythonModel
 PROMPT_TEMPLATE = "### Instruction:\n{prompt}\n### Response:\n"
 
 
-class CausalLMModel(PythonModel):  # type: ignore[misc]
+class CausalLMModel(PythonModel):
     """Greedy or sampled generation from the weights logged under the ``model_dir`` artifact."""
 
     def load_context(self, context: Any) -> None:
@@ -25,7 +25,7 @@ class CausalLMModel(PythonModel):  # type: ignore[misc]
         self.tokenizer = AutoTokenizer.from_pretrained(path, trust_remote_code=False, padding_side="left")
         if self.tokenizer.pad_token_id is None:
             self.tokenizer.pad_token = self.tokenizer.eos_token
-        self.model = AutoModelForCausalLM.from_pretrained(path, trust_remote_code=False, use_safetensors=True)
+        self.model: Any = AutoModelForCausalLM.from_pretrained(path, trust_remote_code=False, use_safetensors=True)
         self.model.eval()
         self.torch = torch
 

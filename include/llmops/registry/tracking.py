@@ -47,14 +47,19 @@ def find_run(cfg: LLMOpsConfig, run_key: str, experiment: str | None = None) -> 
     c = client(cfg)
     exp_id = ensure_experiment(cfg, experiment)
     runs = c.search_runs(
-        [exp_id], filter_string=f"tags.`{RUN_KEY_TAG}` = '{_quote(run_key)}'", max_results=1,
+        [exp_id],
+        filter_string=f"tags.`{RUN_KEY_TAG}` = '{_quote(run_key)}'",
+        max_results=1,
         order_by=["attributes.start_time ASC"],
     )
     return str(runs[0].info.run_id) if runs else None
 
 
 def get_or_create_run(
-    cfg: LLMOpsConfig, run_key: str, run_name: str, tags: dict[str, str] | None = None,
+    cfg: LLMOpsConfig,
+    run_key: str,
+    run_name: str,
+    tags: dict[str, str] | None = None,
     experiment: str | None = None,
 ) -> str:
     """Return the MLflow run of this pipeline run, creating it on first use (idempotent across retries)."""
@@ -75,7 +80,9 @@ def run_link(cfg: LLMOpsConfig, run_id: str) -> str:
     """A URL of the run in the MLflow UI of the embedded stack (or the configured server)."""
     c = client(cfg)
     exp_id = c.get_run(run_id).info.experiment_id
-    base = cfg.mlflow.tracking_uri if (cfg.mlflow.tracking_uri or "").startswith("http") else (
-        f"http://127.0.0.1:{cfg.mlflow.ui_port}"
+    base = (
+        cfg.mlflow.tracking_uri
+        if (cfg.mlflow.tracking_uri or "").startswith("http")
+        else (f"http://127.0.0.1:{cfg.mlflow.ui_port}")
     )
     return f"{str(base).rstrip('/')}/#/experiments/{exp_id}/runs/{run_id}"

@@ -61,9 +61,7 @@ def promote_to_triton(
     client = TritonClient(cfg.triton.http_url, timeout=cfg.triton.ready_timeout_s)
     try:
         if not client.server_ready():
-            raise RuntimeError(
-                f"Triton is not ready at http://{cfg.triton.http_url}; start the stack with `make up`"
-            )
+            raise RuntimeError(f"Triton is not ready at http://{cfg.triton.http_url}; start the stack with `make up`")
         if previous == version and served_version(repo, name) == int(version) and client.is_model_ready(name, version):
             log.info("version %s is already champion and served; nothing to do", version)
             return {"served_version": version, "previous_version": previous, "changed": False}

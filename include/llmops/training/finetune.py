@@ -79,7 +79,11 @@ def finetune_model(
             "world_size": cfg.training.world_size,
             "deepspeed_config": str(cfg.training.deepspeed_config.name),
             "zero_stage": job.deepspeed_config.get("zero_optimization", {}).get("stage", 0),
-            **{k: v for k, v in cfg.training.model_dump(mode="json").items() if k not in {"deepspeed_config", "hostfile"}},
+            **{
+                k: v
+                for k, v in cfg.training.model_dump(mode="json").items()
+                if k not in {"deepspeed_config", "hostfile"}
+            },
         }
         for k, v in params.items():
             c.log_param(run_id, k, str(v))
@@ -108,9 +112,10 @@ def _log_dataset_input(cfg: LLMOpsConfig, run_id: str, train_path: str, lineage:
     """Record the curated snapshot as the run's dataset input (digest and source path)."""
     import mlflow
     import pandas as pd
+    from mlflow.data.pandas_dataset import from_pandas
 
     frame = pd.read_parquet(train_path, columns=["prompt", "response"])
-    dataset = mlflow.data.from_pandas(frame, source=train_path, name=f"curated-{Path(train_path).parent.name}")
+    dataset = from_pandas(frame, source=train_path, name=f"curated-{Path(train_path).parent.name}")
     with mlflow.start_run(run_id=run_id):
         mlflow.log_input(dataset, context="training")
         mlflow.set_tag("llmops.data_rows", str(len(frame)))

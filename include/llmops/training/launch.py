@@ -7,6 +7,7 @@ training process resumes from its last complete checkpoint.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import logging
 import os
@@ -133,10 +134,8 @@ def _stop_group(proc: subprocess.Popen[str], grace_s: float = 20.0) -> None:
         os.killpg(proc.pid, signal.SIGTERM)
         proc.wait(timeout=grace_s)
     except (ProcessLookupError, subprocess.TimeoutExpired):
-        try:
+        with contextlib.suppress(ProcessLookupError):
             os.killpg(proc.pid, signal.SIGKILL)
-        except ProcessLookupError:
-            pass
         proc.wait()
 
 
@@ -197,7 +196,9 @@ def run_training(
     if code == EXIT_DIVERGED or "training diverged" in last:
         raise TrainingError(f"training diverged (NaN/inf loss); nothing will be registered\n{last}", retryable=False)
     if code == EXIT_OOM or "out of memory" in last.lower():
-        raise TrainingError(f"training ran out of memory; lower micro_batch_size or max_seq_len\n{last}", retryable=False)
+        raise TrainingError(
+            f"training ran out of memory; lower micro_batch_size or max_seq_len\n{last}", retryable=False
+        )
     if code == EXIT_BAD_INPUT or "unusable input" in last:
         raise TrainingError(f"training rejected its input\n{last}", retryable=False)
     if code in (-signal.SIGKILL, 137):
