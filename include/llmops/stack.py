@@ -20,6 +20,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from llmops.config import PROJECT_ROOT, LLMOpsConfig
+from llmops.fsutil import atomic_write_text
 
 AIRFLOW_COMPONENTS = ("api-server", "scheduler", "dag-processor", "triggerer")
 
@@ -74,23 +75,15 @@ def airflow_secrets(cfg: LLMOpsConfig) -> dict[str, str]:
             "api_secret_key": secrets.token_urlsafe(32),
             "fernet_key": Fernet.generate_key().decode(),
         }
-        _write_private(path, json.dumps(data))
+        atomic_write_text(path, json.dumps(data), mode=0o600)
     passwords = home / "simple_auth_manager_passwords.json"
     user = os.environ.get("LLMOPS_ADMIN_USER", cfg.airflow.admin_user)
     existing = json.loads(passwords.read_text()) if passwords.is_file() else {}
     wanted = os.environ.get("LLMOPS_ADMIN_PASSWORD") or existing.get(user) or secrets.token_urlsafe(12)
     if existing.get(user) != wanted:
-        _write_private(passwords, json.dumps({**existing, user: wanted}))
+        atomic_write_text(passwords, json.dumps({**existing, user: wanted}), mode=0o600)
     data["admin_user"], data["admin_password"] = user, wanted
     return data
-
-
-def _write_private(path: Path, text: str) -> None:
-    tmp = path.with_suffix(path.suffix + ".tmp")
-    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-    with os.fdopen(fd, "w") as fh:
-        fh.write(text)
-    os.replace(tmp, path)
 
 
 def airflow_env(cfg: LLMOpsConfig, *, executor: str = "LocalExecutor") -> dict[str, str]:

@@ -15,7 +15,6 @@ Command line: ``python -m llmops.data.demo --out DIR [--prod-logs N --drift X]``
 from __future__ import annotations
 
 import json
-import os
 import random
 import string
 import uuid
@@ -27,6 +26,7 @@ from typing import TYPE_CHECKING, Any
 
 from llmops.data.dedup import content_key, normalize_text
 from llmops.data.schema import PROD_LOG_COLUMNS, TRAIN_COLUMNS
+from llmops.fsutil import atomic_write_bytes
 
 if TYPE_CHECKING:
     from llmops.config import DemoDataConfig
@@ -1065,17 +1065,6 @@ def _malformed_line(kind: str, record: dict[str, Any]) -> bytes:
 # ---------------------------------------------------------------------------------------------------------------
 # Public API
 # ---------------------------------------------------------------------------------------------------------------
-def _atomic_write_bytes(path: Path, data: bytes) -> Path:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    try:
-        tmp.write_bytes(data)
-        os.replace(tmp, path)
-    finally:
-        tmp.unlink(missing_ok=True)
-    return path
-
-
 def _record(example: dict[str, Any]) -> dict[str, Any]:
     return {
         "id": "",
@@ -1206,8 +1195,8 @@ def generate_demo_dataset(cfg: DemoDataConfig, out_dir: Path) -> dict[str, Path]
         eval_records.append(record)
 
     paths = {"train": out_dir / "train.jsonl", "eval": out_dir / "eval.jsonl", "manifest": out_dir / "manifest.json"}
-    _atomic_write_bytes(paths["train"], b"".join(line + b"\n" for line in lines))
-    _atomic_write_bytes(paths["eval"], b"".join(_json_line(r) + b"\n" for r in eval_records))
+    atomic_write_bytes(paths["train"], b"".join(line + b"\n" for line in lines), fsync=False)
+    atomic_write_bytes(paths["eval"], b"".join(_json_line(r) + b"\n" for r in eval_records), fsync=False)
     manifest = {
         "generator": "llmops.data.demo",
         "product": PRODUCT,
@@ -1227,7 +1216,9 @@ def generate_demo_dataset(cfg: DemoDataConfig, out_dir: Path) -> dict[str, Path]
         },
         "planted": planted,
     }
-    _atomic_write_bytes(paths["manifest"], (json.dumps(manifest, indent=2, sort_keys=True) + "\n").encode("utf-8"))
+    atomic_write_bytes(
+        paths["manifest"], (json.dumps(manifest, indent=2, sort_keys=True) + "\n").encode("utf-8"), fsync=False
+    )
     return paths
 
 
@@ -1363,7 +1354,7 @@ def generate_prod_logs(
             round(latency, 3),
         )
         lines.append(_json_line(dict(zip(PROD_LOG_COLUMNS, values, strict=True))))
-    return _atomic_write_bytes(Path(out_path), b"".join(line + b"\n" for line in lines))
+    return atomic_write_bytes(Path(out_path), b"".join(line + b"\n" for line in lines), fsync=False)
 
 
 # ---------------------------------------------------------------------------------------------------------------

@@ -25,6 +25,7 @@ from typing import TYPE_CHECKING, Any
 
 from llmops.data.ingest import quarantine_record
 from llmops.data.schema import TRAIN_COLUMNS
+from llmops.fsutil import atomic_write_text
 
 if TYPE_CHECKING:
     from llmops.config import LLMOpsConfig
@@ -192,10 +193,7 @@ def ensure_suite(cfg: LLMOpsConfig) -> str:
     path = suite_path(cfg)
     text = serialize_suite(build_suite(cfg))
     if not path.is_file() or path.read_text(encoding="utf-8") != text:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-        tmp.write_text(text, encoding="utf-8")
-        os.replace(tmp, path)
+        atomic_write_text(path, text, fsync=False)
         logger.info("wrote expectation suite %s", path)
     loaded = context.suites.get(name=cfg.data.suite_name)
     if len(loaded.expectations) != len(expectation_specs(cfg)):

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import logging
-import os
 import shutil
 from pathlib import Path
 from typing import Any
@@ -12,6 +11,7 @@ from typing import Any
 from llmops.config import LLMOpsConfig
 from llmops.evaluation.gate import promotion_gate
 from llmops.evaluation.metrics import EvalResult, evaluate_causal_lm
+from llmops.fsutil import atomic_write_json
 from llmops.registry import registry, tracking
 
 log = logging.getLogger(__name__)
@@ -95,12 +95,6 @@ def evaluate_model(cfg: LLMOpsConfig, run_key: str, finetune: dict[str, Any]) ->
         "eval_rows": len(prompts),
     }
     out_dir.mkdir(parents=True, exist_ok=True)
-    _write_json(samples_path, {"samples": samples})
-    _write_json(cached, result)
+    atomic_write_json(samples_path, {"samples": samples})
+    atomic_write_json(cached, result)
     return result
-
-
-def _write_json(path: Path, obj: Any) -> None:
-    tmp = path.with_suffix(path.suffix + ".tmp")
-    tmp.write_text(json.dumps(obj, indent=2, sort_keys=True))
-    os.replace(tmp, path)

@@ -29,6 +29,7 @@ from typing import TYPE_CHECKING, Any, TypeGuard
 
 from llmops.config import DriftConfig
 from llmops.data.schema import PROD_LOG_COLUMNS
+from llmops.fsutil import atomic_write_text
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -252,12 +253,6 @@ def text_descriptors(
 # --------------------------------------------------------------------------------------------------------------
 # Drift check
 # --------------------------------------------------------------------------------------------------------------
-def _atomic_write_text(path: Path, text: str) -> None:
-    tmp = path.with_name(f".{path.name}.tmp")
-    tmp.write_text(text, encoding="utf-8")
-    os.replace(tmp, path)
-
-
 def _sample(df: pd.DataFrame, cap: int) -> pd.DataFrame:
     # Seeded so that reruns of the same data interval give the same report.
     if len(df) > cap:
@@ -384,7 +379,7 @@ def parse_drift_results(results: Mapping[str, Any]) -> tuple[float, int, list[st
 
 
 def _write_outputs(out_dir: Path, result: DriftResult) -> None:
-    _atomic_write_text(out_dir / SUMMARY_NAME, json.dumps(result.to_dict(), indent=2, sort_keys=True))
+    atomic_write_text(out_dir / SUMMARY_NAME, json.dumps(result.to_dict(), indent=2, sort_keys=True), fsync=False)
 
 
 def run_drift_check(
@@ -441,7 +436,9 @@ def run_drift_check(
             reason=reason,
             json_path=str(json_path),
         )
-        _atomic_write_text(json_path, json.dumps({"assessed": False, "reason": reason, "metrics": result.metrics}))
+        atomic_write_text(
+            json_path, json.dumps({"assessed": False, "reason": reason, "metrics": result.metrics}), fsync=False
+        )
         _write_outputs(out_dir, result)
         log.info(reason)
         return result
@@ -491,7 +488,7 @@ def run_drift_check(
     tmp_html = out_dir / f".{HTML_NAME}.tmp"
     snapshot.save_html(str(tmp_html))  # save_html silently ignores non-str paths
     os.replace(tmp_html, html_path)
-    _atomic_write_text(json_path, snapshot.json())
+    atomic_write_text(json_path, snapshot.json(), fsync=False)
 
     result = DriftResult(
         passed=passed,

@@ -30,6 +30,7 @@ from pathlib import Path
 from typing import Any
 
 from llmops.config import TritonConfig
+from llmops.fsutil import atomic_write_text, fsync_dir
 
 MODEL_NAME_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9_-]{0,63}$"
 VERSION_PATTERN = r"^[1-9][0-9]{0,8}$"
@@ -242,33 +243,12 @@ def served_version(repo: Path, name: str) -> int | None:
     return versions[0] if len(versions) == 1 else None
 
 
-def _fsync_dir(path: Path) -> None:
-    fd = os.open(path, os.O_RDONLY | os.O_DIRECTORY)
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)
-
-
-def _atomic_write_text(path: Path, text: str) -> None:
-    tmp = path.with_name(f".{path.name}.tmp-{secrets.token_hex(4)}")
-    try:
-        with open(tmp, "w", encoding="utf-8") as fh:
-            fh.write(text)
-            fh.flush()
-            os.fsync(fh.fileno())
-        os.replace(tmp, path)
-    finally:
-        tmp.unlink(missing_ok=True)
-    _fsync_dir(path.parent)
-
-
 def write_config_text(repo: Path, name: str, text: str) -> Path:
     """Atomically replace ``<repo>/<name>/config.pbtxt`` with ``text`` (used to restore a saved config)."""
     directory = model_path(repo, name)
     directory.mkdir(parents=True, exist_ok=True)
     path = directory / CONFIG_FILE
-    _atomic_write_text(path, text)
+    atomic_write_text(path, text)
     return path
 
 
@@ -461,17 +441,17 @@ def write_model_version_locked(
             "created_at": datetime.now(UTC).isoformat(),
             "files": _manifest_files({rel: staging / rel for rel in sources}),
         }
-        _fsync_dir(staging / WEIGHTS_DIR)
+        fsync_dir(staging / WEIGHTS_DIR)
         # Written last: a version directory with a manifest is complete.
-        _atomic_write_text(staging / MANIFEST_FILE, json.dumps(manifest, indent=2, sort_keys=True) + "\n")
-        _fsync_dir(staging)
+        atomic_write_text(staging / MANIFEST_FILE, json.dumps(manifest, indent=2, sort_keys=True) + "\n")
+        fsync_dir(staging)
         try:
             os.replace(staging, final)
         except OSError as exc:
             if final.exists():  # lost a race with another writer: accept it only if identical
                 return _check_existing(final, sources), False
             raise RepositoryError(f"could not move {staging} to {final}: {exc}") from exc
-        _fsync_dir(directory)
+        fsync_dir(directory)
     finally:
         if staging.exists():
             shutil.rmtree(staging, ignore_errors=True)
@@ -535,7 +515,7 @@ def remove_version_locked(repo: Path, name: str, version: int, *, force: bool = 
         raise RepositoryError(f"version {version} of {name} is the served version; serve another one first")
     trash = final.parent / f"{TRASH_PREFIX}{version}-{secrets.token_hex(6)}"
     os.replace(final, trash)  # disappears atomically from Triton's view, then is deleted
-    _fsync_dir(final.parent)
+    fsync_dir(final.parent)
     shutil.rmtree(trash, ignore_errors=True)
     return True
 

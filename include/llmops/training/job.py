@@ -6,12 +6,12 @@ contract in a file (not in command-line flags) makes the launch reproducible and
 
 from __future__ import annotations
 
-import json
-import os
 from pathlib import Path
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict
+
+from llmops.fsutil import atomic_write_json
 
 # Exit codes of the training process, mapped to task outcomes by the launcher.
 EXIT_OK = 0
@@ -67,11 +67,7 @@ class TrainingJob(BaseModel):
 
 def write_job(job: TrainingJob, path: Path) -> Path:
     """Write the job file atomically."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_suffix(".json.tmp")
-    tmp.write_text(json.dumps(job.model_dump(), indent=2, sort_keys=True))
-    os.replace(tmp, path)
-    return path
+    return atomic_write_json(path, job.model_dump())
 
 
 def read_job(path: Path) -> TrainingJob:

@@ -21,6 +21,7 @@ from pathlib import Path
 from typing import Any
 
 from llmops.data.schema import format_prompt
+from llmops.fsutil import atomic_write_json
 from llmops.training.job import (
     COMPLETE_MARKER,
     EXIT_BAD_INPUT,
@@ -338,10 +339,8 @@ def _save_checkpoint(engine: Any, checkpoint_dir: Path, step: int, rank: int) ->
     engine.save_checkpoint(str(checkpoint_dir), tag=tag, client_state={"step": step})
     dist.barrier()
     if rank == 0:
-        marker = checkpoint_dir / tag / COMPLETE_MARKER
-        tmp = marker.with_suffix(".tmp")
-        tmp.write_text(json.dumps({"step": step}))
-        os.replace(tmp, marker)  # written last: the checkpoint is complete only once this exists
+        # written last: the checkpoint is complete only once this exists
+        atomic_write_json(checkpoint_dir / tag / COMPLETE_MARKER, {"step": step})
         _prune_checkpoints(checkpoint_dir, KEEP_CHECKPOINTS)
         _emit("checkpoint", step=step, tag=tag)
     dist.barrier()
@@ -369,9 +368,7 @@ def _save_final_model(
     if final.exists():
         shutil.rmtree(final)
     os.replace(staging, final)
-    tmp = job.summary_path.with_suffix(".tmp")
-    tmp.write_text(json.dumps(summary, indent=2, sort_keys=True))
-    os.replace(tmp, job.summary_path)  # the summary marks the run as finished
+    atomic_write_json(job.summary_path, summary)  # the summary marks the run as finished
     _emit("done", **summary)
 
 
