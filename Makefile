@@ -16,7 +16,7 @@ export TRANSFORMERS_OFFLINE := 1
 export GX_ANALYTICS_ENABLED := false
 export PIP_DISABLE_PIP_VERSION_CHECK := 1
 
-.PHONY: help install prepare up down status demo test test-unit test-integration lint clean
+.PHONY: help install prepare up down status demo test test-unit test-integration lint bench clean
 
 help:  ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-18s %s\n", $$1, $$2}'
@@ -72,6 +72,15 @@ lint: install  ## ruff and mypy
 	$(VENV)/bin/ruff check dags include plugins tests
 	$(VENV)/bin/ruff format --check dags include plugins tests
 	$(VENV)/bin/mypy
+
+# --- benchmarks: each prints a table and writes bench/results/<name>.json ----------------------------------------
+BENCHES := $(patsubst bench/bench_%.py,%,$(wildcard bench/bench_*.py))
+
+bench: $(addprefix bench-,$(BENCHES))  ## run every benchmark
+
+bench-%: install  ## run one benchmark (bench/bench_<name>.py)
+	@test -f bench/bench_$*.py || { echo "no benchmark named '$*' (have: $(BENCHES))"; exit 2; }
+	$(PY) bench/bench_$*.py
 
 clean: down  ## remove the local state folder (data, runs, MLflow store, Airflow home)
 	rm -rf .llmops
