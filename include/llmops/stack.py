@@ -86,8 +86,41 @@ def airflow_secrets(cfg: LLMOpsConfig) -> dict[str, str]:
     return data
 
 
-def airflow_env(cfg: LLMOpsConfig, *, executor: str = "LocalExecutor") -> dict[str, str]:
-    """Airflow settings of the embedded stack: SQLite, LocalExecutor, this project's DAGs, no examples."""
+@dataclass(frozen=True)
+class Topology:
+    """Which engines the stack runs on. The default is the embedded one: SQLite, LocalExecutor, MLflow on SQLite.
+
+    The production topology swaps in a Postgres metadata database, the CeleryExecutor with one worker per queue
+    (``training`` for training tasks, ``default`` for the rest), an MLflow server on a Postgres backend store that
+    proxies artifacts, and Triton with its model-control API restricted to a header key.
+    """
+
+    executor: str = "LocalExecutor"
+    sql_alchemy_conn: str | None = None  # None: SQLite in the Airflow home
+    celery_broker_url: str | None = None
+    celery_result_backend: str | None = None
+    worker_queues: tuple[str, ...] = ()  # one Celery worker per queue
+    mlflow_backend_store_uri: str | None = None  # None: the configured tracking store (SQLite by default)
+    mlflow_artifacts_destination: str | None = None  # set: the server proxies artifacts (mlflow-artifacts:/)
+    triton_control_key: str | None = None  # set: model load/unload need the key header
+
+    @property
+    def distributed(self) -> bool:
+        return self.executor == "CeleryExecutor"
+
+
+EMBEDDED = Topology()
+
+
+def worker_hostname() -> str:
+    """Hostname Airflow records for task instances: ``$LLMOPS_WORKER_NAME`` when set (one per worker process)."""
+    import socket
+
+    return os.environ.get("LLMOPS_WORKER_NAME") or socket.getfqdn()
+
+
+def airflow_env(cfg: LLMOpsConfig, topology: Topology = EMBEDDED) -> dict[str, str]:
+    """Airflow settings of the stack: this project's DAGs, no examples, shared secrets, the topology's engines."""
     s = airflow_secrets(cfg)
     home = cfg.paths.airflow_home
     port = cfg.airflow.api_port
@@ -98,14 +131,15 @@ def airflow_env(cfg: LLMOpsConfig, *, executor: str = "LocalExecutor") -> dict[s
             "AIRFLOW__CORE__DAGS_FOLDER": str(PROJECT_ROOT / "dags"),
             "AIRFLOW__CORE__PLUGINS_FOLDER": str(PROJECT_ROOT / "plugins"),
             "AIRFLOW__CORE__LOAD_EXAMPLES": "False",
-            "AIRFLOW__CORE__EXECUTOR": executor,
+            "AIRFLOW__CORE__EXECUTOR": topology.executor,
             "AIRFLOW__CORE__PARALLELISM": str(cfg.airflow.parallelism),
             "AIRFLOW__CORE__DAGS_ARE_PAUSED_AT_CREATION": "True",
             "AIRFLOW__CORE__FERNET_KEY": s["fernet_key"],
+            "AIRFLOW__CORE__HOSTNAME_CALLABLE": "llmops.stack.worker_hostname",
             "AIRFLOW__CORE__SIMPLE_AUTH_MANAGER_USERS": f"{s['admin_user']}:admin",
             "AIRFLOW__CORE__SIMPLE_AUTH_MANAGER_PASSWORDS_FILE": str(home / "simple_auth_manager_passwords.json"),
             "AIRFLOW__CORE__EXECUTION_API_SERVER_URL": f"http://127.0.0.1:{port}/execution/",
-            "AIRFLOW__DATABASE__SQL_ALCHEMY_CONN": f"sqlite:///{home / 'airflow.db'}",
+            "AIRFLOW__DATABASE__SQL_ALCHEMY_CONN": topology.sql_alchemy_conn or f"sqlite:///{home / 'airflow.db'}",
             "AIRFLOW__API__PORT": str(port),
             "AIRFLOW__API__HOST": "127.0.0.1",
             "AIRFLOW__API__SECRET_KEY": s["api_secret_key"],
@@ -114,30 +148,52 @@ def airflow_env(cfg: LLMOpsConfig, *, executor: str = "LocalExecutor") -> dict[s
             "AIRFLOW__SCHEDULER__ENABLE_HEALTH_CHECK": "True",
             "AIRFLOW__DAG_PROCESSOR__REFRESH_INTERVAL": "30",
             "AIRFLOW__LOGGING__LOGGING_LEVEL": "INFO",
+            "AIRFLOW__OPERATORS__DEFAULT_QUEUE": "default",
         }
     )
+    if topology.distributed:
+        if not (topology.celery_broker_url and topology.celery_result_backend):
+            raise ValueError("the CeleryExecutor needs celery_broker_url and celery_result_backend")
+        env["AIRFLOW__CELERY__BROKER_URL"] = topology.celery_broker_url
+        env["AIRFLOW__CELERY__RESULT_BACKEND"] = topology.celery_result_backend
+        env["AIRFLOW__CELERY__WORKER_CONCURRENCY"] = "2"
+    if topology.mlflow_backend_store_uri is not None:
+        env["LLMOPS__MLFLOW__TRACKING_URI"] = mlflow_url(cfg)
+        env["MLFLOW_TRACKING_URI"] = mlflow_url(cfg)
+    if topology.triton_control_key is not None:
+        env["LLMOPS_TRITON_CONTROL_KEY"] = topology.triton_control_key
     return env
 
 
-def migrate_airflow_db(cfg: LLMOpsConfig) -> None:
-    """Create or upgrade the Airflow metadata database (quick when it is current)."""
-    env = airflow_env(cfg)
+def mlflow_url(cfg: LLMOpsConfig) -> str:
+    """The MLflow server the stack starts."""
+    return f"http://127.0.0.1:{cfg.mlflow.ui_port}"
+
+
+def migrate_airflow_db(cfg: LLMOpsConfig, topology: Topology = EMBEDDED) -> None:
+    """Create or upgrade the Airflow metadata database (skipped when the embedded database is current)."""
+    env = airflow_env(cfg, topology)
     marker = cfg.paths.airflow_home / ".migrated"
     import airflow
 
+    embedded = topology.sql_alchemy_conn is None
     if (
-        marker.is_file()
+        embedded
+        and marker.is_file()
         and marker.read_text() == airflow.__version__
         and (cfg.paths.airflow_home / "airflow.db").is_file()
     ):
         return
-    subprocess.run([_bin("airflow"), "db", "migrate"], env=env, check=True, stdout=subprocess.DEVNULL)
-    marker.write_text(airflow.__version__)
+    out = subprocess.run([_bin("airflow"), "db", "migrate"], env=env, capture_output=True, text=True)
+    if out.returncode != 0:
+        raise RuntimeError(f"airflow db migrate failed:\n{out.stderr[-3000:]}")
+    if embedded:
+        marker.write_text(airflow.__version__)
 
 
-def services(cfg: LLMOpsConfig) -> list[Service]:
-    """Every service of the embedded stack, in start order."""
-    aenv = airflow_env(cfg)
+def services(cfg: LLMOpsConfig, topology: Topology = EMBEDDED) -> list[Service]:
+    """Every service of the stack except Triton, in start order."""
+    aenv = airflow_env(cfg, topology)
     port = cfg.airflow.api_port
     out = [
         Service(
@@ -149,29 +205,46 @@ def services(cfg: LLMOpsConfig) -> list[Service]:
         )
         for c in AIRFLOW_COMPONENTS
     ]
-    cfg.artifact_root.mkdir(parents=True, exist_ok=True)
-    out.append(
-        Service(
-            "mlflow",
-            [
-                _bin("mlflow"),
-                "server",
-                "--backend-store-uri",
-                cfg.tracking_uri,
-                "--default-artifact-root",
-                cfg.artifact_root.as_uri(),
-                "--host",
-                "127.0.0.1",
-                "--port",
-                str(cfg.mlflow.ui_port),
-                "--workers",
-                "1",
-            ],
-            base_env(cfg),
-            f"http://127.0.0.1:{cfg.mlflow.ui_port}/health",
-            f"http://127.0.0.1:{cfg.mlflow.ui_port}",
+    for queue in topology.worker_queues if topology.distributed else ():
+        wenv = {**aenv, "LLMOPS_WORKER_NAME": f"worker-{queue}"}
+        out.append(
+            Service(
+                f"airflow-worker-{queue}",
+                [
+                    _bin("airflow"),
+                    "celery",
+                    "worker",
+                    "--queues",
+                    queue,
+                    "--concurrency",
+                    "1",
+                    "--celery-hostname",
+                    f"{queue}@%h",
+                ],
+                wenv,
+                None,
+            )
         )
-    )
+    menv = base_env(cfg)
+    store = topology.mlflow_backend_store_uri or cfg.tracking_uri
+    cmd = [
+        _bin("mlflow"),
+        "server",
+        "--backend-store-uri",
+        store,
+        "--host",
+        "127.0.0.1",
+        "--port",
+        str(cfg.mlflow.ui_port),
+        "--workers",
+        "1",
+    ]
+    if topology.mlflow_artifacts_destination:
+        cmd += ["--serve-artifacts", "--artifacts-destination", topology.mlflow_artifacts_destination]
+    else:
+        cfg.artifact_root.mkdir(parents=True, exist_ok=True)
+        cmd += ["--default-artifact-root", cfg.artifact_root.as_uri()]
+    out.append(Service("mlflow", cmd, menv, f"{mlflow_url(cfg)}/health", mlflow_url(cfg)))
     return out
 
 
@@ -241,7 +314,7 @@ def start_service(cfg: LLMOpsConfig, svc: Service) -> int:
     return proc.pid
 
 
-def start_triton(cfg: LLMOpsConfig) -> int:
+def start_triton(cfg: LLMOpsConfig, topology: Topology = EMBEDDED) -> int:
     """Start Triton on the model repository in explicit mode, loading the served model if there is one."""
     from llmops.serving.server import TritonPorts, TritonServer, wait_ready
 
@@ -252,7 +325,18 @@ def start_triton(cfg: LLMOpsConfig) -> int:
         repo = cfg.paths.model_repository
         loads = [cfg.triton.model_name] if (repo / cfg.triton.model_name / "config.pbtxt").is_file() else []
         ports = TritonPorts(cfg.triton.http_port, cfg.triton.grpc_port, cfg.triton.metrics_port)
-        proc = server.start(repo, ports, _log_file(cfg, name), load_models=loads, host=cfg.triton.host)
+        extra: list[str] = []
+        if topology.triton_control_key is not None:
+            # Only holders of the key may load or unload models; inference stays open.
+            extra.append(
+                f"--http-restricted-api=model-repository:{cfg.triton.control_header}={topology.triton_control_key}"
+            )
+            extra.append(
+                f"--grpc-restricted-protocol=model-repository:{cfg.triton.control_header}={topology.triton_control_key}"
+            )
+        proc = server.start(
+            repo, ports, _log_file(cfg, name), load_models=loads, extra_args=extra, host=cfg.triton.host
+        )
         cfg.paths.run_state_dir.mkdir(parents=True, exist_ok=True)
         _pid_file(cfg, name).write_text(f"{proc.pid}\n")
         pid = proc.pid
@@ -260,14 +344,14 @@ def start_triton(cfg: LLMOpsConfig) -> int:
     return pid
 
 
-def up(cfg: LLMOpsConfig, *, with_airflow: bool = True) -> dict[str, str]:
+def up(cfg: LLMOpsConfig, *, with_airflow: bool = True, topology: Topology = EMBEDDED) -> dict[str, str]:
     """Start the stack (idempotent) and wait until each part answers. Returns name -> URL."""
     urls: dict[str, str] = {}
-    start_triton(cfg)
+    start_triton(cfg, topology)
     urls["triton"] = f"http://{cfg.triton.http_url}"
     if with_airflow:
-        migrate_airflow_db(cfg)
-    for svc in services(cfg):
+        migrate_airflow_db(cfg, topology)
+    for svc in services(cfg, topology):
         if svc.name.startswith("airflow") and not with_airflow:
             continue
         pid = start_service(cfg, svc)
@@ -305,8 +389,7 @@ def stop_pid(pid: int, timeout_s: float = 60.0) -> None:
 def down(cfg: LLMOpsConfig) -> list[str]:
     """Stop every service this stack started (and only those). Returns the names stopped."""
     stopped: list[str] = []
-    names = [s for s in (f"airflow-{c}" for c in AIRFLOW_COMPONENTS)] + ["mlflow", "triton"]
-    for name in names:
+    for name in _service_names(cfg):
         pid = running_pid(cfg, name)
         if pid is not None:
             stop_pid(pid)
@@ -317,5 +400,12 @@ def down(cfg: LLMOpsConfig) -> list[str]:
 
 def status(cfg: LLMOpsConfig) -> dict[str, int | None]:
     """PID of each service (None when it is not running)."""
-    names = [f"airflow-{c}" for c in AIRFLOW_COMPONENTS] + ["mlflow", "triton"]
-    return {n: running_pid(cfg, n) for n in names}
+    return {n: running_pid(cfg, n) for n in _service_names(cfg)}
+
+
+def _service_names(cfg: LLMOpsConfig) -> list[str]:
+    """The fixed services plus any worker recorded in a PID file, in start order."""
+    names = [f"airflow-{c}" for c in AIRFLOW_COMPONENTS]
+    if cfg.paths.run_state_dir.is_dir():
+        names += sorted(p.stem for p in cfg.paths.run_state_dir.glob("airflow-worker-*.pid"))
+    return [*names, "mlflow", "triton"]

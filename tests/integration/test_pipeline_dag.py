@@ -18,35 +18,17 @@ pytestmark = pytest.mark.integration
 
 DAGS = Path(__file__).resolve().parents[2] / "dags"
 
-TINY = {
-    "LLMOPS__DEMO__N_TRAIN": "600",
-    "LLMOPS__DEMO__N_EVAL": "60",
-    "LLMOPS__DEMO__PROD_REQUESTS": "120",
-    "LLMOPS__BASE_MODEL__TINY__VOCAB_SIZE": "800",
-    "LLMOPS__BASE_MODEL__TINY__N_EMBD": "128",
-    "LLMOPS__BASE_MODEL__TINY__N_LAYER": "2",
-    "LLMOPS__BASE_MODEL__TINY__N_HEAD": "4",
-    "LLMOPS__TRAINING__MAX_STEPS": "60",
-    "LLMOPS__TRAINING__CHECKPOINT_EVERY": "30",
-    "LLMOPS__TRAINING__MAX_SEQ_LEN": "96",
-    "LLMOPS__EVALUATION__MAX_ROWS": "60",
-    "LLMOPS__EVALUATION__GENERATION_ROWS": "8",
-    "LLMOPS__EVALUATION__MAX_NEW_TOKENS": "24",
-    "LLMOPS__TRITON__DEFAULT_MAX_NEW_TOKENS": "24",
-    "LLMOPS__TRITON__READY_TIMEOUT_S": "150",
-    "LLMOPS__DATA__MIN_ROWS": "50",
-}
 
 
 @pytest.fixture(scope="module")
-def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LLMOpsConfig]:
+def stack(tmp_path_factory: pytest.TempPathFactory, tiny_pipeline_env: dict[str, str]) -> Iterator[LLMOpsConfig]:
     from llmops.cli import prepare
     from llmops.serving.server import ServingEnvError, TritonPorts, TritonServer, stop, wait_ready
 
     home = tmp_path_factory.mktemp("pipeline-home")
     ports = TritonPorts.free()
     env = {
-        **TINY,
+        **tiny_pipeline_env,
         "LLMOPS_HOME": str(home),
         "LLMOPS__PATHS__MODEL_REPOSITORY": str(home / "triton_models"),
         "LLMOPS__TRITON__HTTP_PORT": str(ports.http),

@@ -219,6 +219,9 @@ class TritonConfig(_Section):
     smoke_prompt: str = "How do I reset my password?"
     smoke_max_latency_ms: float = Field(default=30000.0, gt=0)
     log_rotate_bytes: int = Field(default=5_000_000, ge=1024)
+    # Header that carries the model-control key when Triton restricts load/unload (--http-restricted-api).
+    # The key itself is a secret: it comes only from the environment (LLMOPS_TRITON_CONTROL_KEY).
+    control_header: str = Field(default="triton-model-control-key", pattern=r"^[A-Za-z0-9-]{1,64}$")
 
     @property
     def http_url(self) -> str:

@@ -58,7 +58,9 @@ def promote_to_triton(
     name = cfg.triton.model_name
     repo = cfg.paths.model_repository
     previous = registry.alias_version(cfg, registry.CHAMPION)
-    client = TritonClient(cfg.triton.http_url, timeout=cfg.triton.ready_timeout_s)
+    client = TritonClient(
+        cfg.triton.http_url, timeout=cfg.triton.ready_timeout_s, control_header=cfg.triton.control_header
+    )
     try:
         if not client.server_ready():
             raise RuntimeError(f"Triton is not ready at http://{cfg.triton.http_url}; start the stack with `make up`")

@@ -48,13 +48,28 @@ class TritonClient:
         url: ``host:port`` of Triton's HTTP endpoint (``TritonConfig.http_url``).
         timeout: network timeout in seconds for every call (a model load can take a while: size it accordingly).
         concurrency: parallel HTTP connections used by :meth:`generate` (one request per prompt).
+        control_header: header that carries the model-control key when the server restricts the model-repository
+            API (``--http-restricted-api=model-repository:<header>=<key>``).
+        control_key: the key; defaults to ``$LLMOPS_TRITON_CONTROL_KEY``. Sent only on repository calls
+            (index, load, unload), never on inference.
     """
 
-    def __init__(self, url: str, timeout: float = 60.0, concurrency: int = 8) -> None:
+    def __init__(
+        self,
+        url: str,
+        timeout: float = 60.0,
+        concurrency: int = 8,
+        control_header: str = "triton-model-control-key",
+        control_key: str | None = None,
+    ) -> None:
+        import os
+
         import tritonclient.http as httpclient
 
         self.url = url.removeprefix("http://")
         self.timeout = timeout
+        key = control_key if control_key is not None else os.environ.get("LLMOPS_TRITON_CONTROL_KEY")
+        self._control_headers = {control_header: key} if key else None
         self._http = httpclient
         self._client = httpclient.InferenceServerClient(
             self.url,
@@ -94,7 +109,9 @@ class TritonClient:
 
     def repository_index(self) -> list[dict[str, Any]]:
         """Models and versions Triton knows about, with their state (``READY``, ``UNAVAILABLE``...)."""
-        return list(self._call("repository index", self._client.get_model_repository_index))
+        return list(
+            self._call("repository index", self._client.get_model_repository_index, headers=self._control_headers)
+        )
 
     def load_model(self, name: str, config_json: str | None = None) -> None:
         """Load (or reload) ``name``; in explicit mode this reads its ``config.pbtxt`` unless ``config_json``
@@ -104,12 +121,14 @@ class TritonClient:
             TritonClientError: the load failed (Triton's message, e.g. the model's initialize() traceback).
         """
         validate_model_name(name)
-        self._call(f"load of model {name!r}", self._client.load_model, name, config=config_json)
+        self._call(
+            f"load of model {name!r}", self._client.load_model, name, headers=self._control_headers, config=config_json
+        )
 
     def unload_model(self, name: str) -> None:
         """Unload every version of ``name``."""
         validate_model_name(name)
-        self._call(f"unload of model {name!r}", self._client.unload_model, name)
+        self._call(f"unload of model {name!r}", self._client.unload_model, name, headers=self._control_headers)
 
     def is_model_ready(self, name: str, version: str | int = "") -> bool:
         """Whether ``name`` (``version``, or the server's choice when empty) is ready (False when unreachable)."""
