@@ -76,12 +76,23 @@ def main() -> int:
     log = open(work / "mlflow.log", "wb")  # noqa: SIM115 - the server keeps it for its lifetime
     server = subprocess.Popen(
         [
-            str(Path(sys.executable).parent / "mlflow"), "server",
-            "--backend-store-uri", f"postgresql://postgres@127.0.0.1:5432/{db}",
-            "--serve-artifacts", "--artifacts-destination", (work / "artifacts").as_uri(),
-            "--host", "127.0.0.1", "--port", str(port), "--workers", "4",
+            str(Path(sys.executable).parent / "mlflow"),
+            "server",
+            "--backend-store-uri",
+            f"postgresql://postgres@127.0.0.1:5432/{db}",
+            "--serve-artifacts",
+            "--artifacts-destination",
+            (work / "artifacts").as_uri(),
+            "--host",
+            "127.0.0.1",
+            "--port",
+            str(port),
+            "--workers",
+            "4",
         ],
-        stdout=log, stderr=subprocess.STDOUT, start_new_session=True,
+        stdout=log,
+        stderr=subprocess.STDOUT,
+        start_new_session=True,
     )
     try:
         _wait_http(f"http://127.0.0.1:{port}/health", server)
@@ -144,7 +155,7 @@ def run(tracking_uri: str, work: Path) -> dict[str, float | int | str]:
     duplicates = sum(max(0, len(per_key.get(k, [])) - 1) for k in keys)
     errors = sum(1 for _, _, version in outcomes if version is None)
     latencies = sorted(ms for _, ms, _ in outcomes)
-    p95 = latencies[min(len(latencies) - 1, int(round(0.95 * (len(latencies) - 1))))]
+    p95 = latencies[min(len(latencies) - 1, round(0.95 * (len(latencies) - 1)))]
     distinct_numbers = len({v.version for v in versions})
     return {
         "requested": len(keys),

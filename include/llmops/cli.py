@@ -14,7 +14,7 @@ from llmops.config import LLMOpsConfig, load_config
 DAG_ID = "llm_finetune_pipeline"
 TASKS = (
     "validate_raw_data",
-    "dedup_dataset",
+    "snapshot_dataset",
     "finetune_model",
     "evaluate_model",
     "register_model",
@@ -125,7 +125,7 @@ def print_summary(cfg: LLMOpsConfig, run_id: str, state: str, states: dict[str, 
     print("\n" + "=" * 78)
     print(f"{DAG_ID}  run {run_id}: {state.upper()}")
     print("=" * 78)
-    v, d = r.get("validate_raw_data") or {}, r.get("dedup_dataset") or {}
+    v, d = r.get("validate_raw_data") or {}, r.get("snapshot_dataset") or {}
     if v:
         print(
             f"validate_raw_data  rows in {v.get('rows_in')}, valid {v.get('rows_valid')}, "
@@ -133,9 +133,17 @@ def print_summary(cfg: LLMOpsConfig, run_id: str, state: str, states: dict[str, 
         )
     if d:
         print(
-            f"dedup_dataset      rows in {d.get('rows_in')}, out {d.get('rows_out')}, "
-            f"duplicates removed {d.get('duplicates_removed')}"
+            f"dedup_dataset      exact duplicates {d.get('exact_duplicates')}, near-duplicates "
+            f"{d.get('near_duplicates')}, eval-set overlap {d.get('contaminated')}"
         )
+        pii = ", ".join(f"{k} {v}" for k, v in sorted((d.get("pii_counts") or {}).items()) if v) or "none"
+        print(f"PII scrubbed       {pii}")
+        print(
+            f"snapshot_dataset   rows in {d.get('rows_in')}, kept {d.get('rows_out')}, quarantined "
+            f"{d.get('rows_quarantined')}, duplicates {d.get('duplicates_removed')}, contaminated "
+            f"{d.get('contaminated')} (reconciled)"
+        )
+        print(f"                   {d.get('snapshot_dir')}")
     ev = r.get("evaluate_model") or {}
     m = ev.get("metrics", {})
     if m:
@@ -201,8 +209,9 @@ def main(argv: list[str] | None = None) -> int:
             print(f"  {name:<20} {url}")
         if "airflow-api-server" in urls:
             print(f"  Airflow login        user {s['admin_user']}  password {s['admin_password']}")
-        print(f"  GX Data Docs         {cfg.paths.reports_dir / 'data_docs'}/<run>/index.html")
+        print(f"  GX Data Docs         {(cfg.paths.reports_dir / 'data_docs').as_uri()}/<run>/index.html")
         print(f"  drift reports        {cfg.paths.reports_dir / 'drift'}")
+        print(f"  monitoring reports   {cfg.paths.reports_dir / 'monitoring'}")
         print(f"  state folder         {cfg.paths.home}   (stop with `make down`)")
         return 0
     if args.cmd == "down":

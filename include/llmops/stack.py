@@ -206,7 +206,12 @@ def services(cfg: LLMOpsConfig, topology: Topology = EMBEDDED) -> list[Service]:
         for c in AIRFLOW_COMPONENTS
     ]
     for queue in topology.worker_queues if topology.distributed else ():
-        wenv = {**aenv, "LLMOPS_WORKER_NAME": f"worker-{queue}"}
+        # Each worker serves its task logs to the UI on its own port (two workers on one host cannot share 8793).
+        wenv = {
+            **aenv,
+            "LLMOPS_WORKER_NAME": f"worker-{queue}",
+            "AIRFLOW__LOGGING__WORKER_LOG_SERVER_PORT": str(_free_port()),
+        }
         out.append(
             Service(
                 f"airflow-worker-{queue}",
@@ -246,6 +251,14 @@ def services(cfg: LLMOpsConfig, topology: Topology = EMBEDDED) -> list[Service]:
         cmd += ["--default-artifact-root", cfg.artifact_root.as_uri()]
     out.append(Service("mlflow", cmd, menv, f"{mlflow_url(cfg)}/health", mlflow_url(cfg)))
     return out
+
+
+def _free_port() -> int:
+    import socket
+
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
 
 
 def _pid_file(cfg: LLMOpsConfig, name: str) -> Path:
@@ -374,6 +387,7 @@ def stop_pid(pid: int, timeout_s: float = 60.0) -> None:
         return
     deadline = time.monotonic() + timeout_s
     while time.monotonic() < deadline:
+        _reap(pgid)
         try:
             os.killpg(pgid, 0)
         except ProcessLookupError:
@@ -384,6 +398,16 @@ def stop_pid(pid: int, timeout_s: float = 60.0) -> None:
     except ProcessLookupError:
         return
     time.sleep(1.0)
+    _reap(pgid)
+
+
+def _reap(pgid: int) -> None:
+    """Collect exited children of this process in the group: a zombie still counts as a member of its group."""
+    try:
+        while os.waitpid(-pgid, os.WNOHANG)[0] != 0:
+            pass
+    except ChildProcessError:  # none of the group's processes is our child (the usual case for `make down`)
+        return
 
 
 def down(cfg: LLMOpsConfig) -> list[str]:

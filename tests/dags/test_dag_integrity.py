@@ -27,7 +27,8 @@ HEAVY = {
     "numpy",
     "llmops",
 }
-MUTATING = {"llm_finetune_pipeline"}
+# DAGs that promote or roll back (registry aliases, model repository): one run at a time.
+MUTATING = {"llm_finetune_pipeline", "llm_rollback", "llm_production_monitoring"}
 
 
 @pytest.fixture(scope="module")
@@ -114,11 +115,17 @@ def test_pipeline_structure(dagbag) -> None:
     dag = dagbag.dags["llm_finetune_pipeline"]
     expected = [
         "validate_raw_data",
+        "plan_shards",
+        "scrub_shard",
+        "sign_shard",
         "dedup_dataset",
+        "snapshot_dataset",
         "finetune_model",
         "evaluate_model",
         "register_model",
         "check_drift",
+        "check_approval_required",
+        "approve_promotion",
         "promote_to_triton",
     ]
     assert set(dag.task_ids) == set(expected)
@@ -129,4 +136,57 @@ def test_pipeline_structure(dagbag) -> None:
     promote = dag.get_task("promote_to_triton")
     assert {"register_model", "check_drift", "evaluate_model", "finetune_model"} <= promote.upstream_task_ids
     assert dag.get_task("finetune_model").queue == "training"
-    assert {"max_steps", "learning_rate", "deepspeed_config", "promote"} <= set(dag.params.keys())
+    assert {"max_steps", "learning_rate", "deepspeed_config", "promote", "require_approval"} <= set(dag.params.keys())
+    assert dag.params["require_approval"] is False, "approval must be opt-in per run (or via the config)"
+
+
+def test_pipeline_approval_wiring(dagbag) -> None:
+    """The approval task sits between the gate/registration and promotion, and cannot block a run that needs none."""
+    from airflow.providers.standard.operators.hitl import HITLOperator
+
+    from llmops.serving import approval
+
+    dag = dagbag.dags["llm_finetune_pipeline"]
+    check = dag.get_task("check_approval_required")
+    approve = dag.get_task("approve_promotion")
+    promote = dag.get_task("promote_to_triton")
+    assert {"register_model", "evaluate_model", "check_drift"} <= check.upstream_task_ids
+    assert check.downstream_task_ids == {"approve_promotion"}, "the short-circuit may only skip the approval task"
+    assert check.ignore_downstream_trigger_rules is False
+    assert isinstance(approve, HITLOperator)
+    assert approve.options == approval.OPTIONS
+    assert approve.defaults == [approval.REJECT], "no answer must mean no promotion"
+    assert approve.response_timeout is not None
+    assert "comment" in approve.params
+    assert approve.downstream_task_ids == {"promote_to_triton"}
+    assert "approve_promotion" in promote.upstream_task_ids
+    assert "check_approval_required" not in promote.upstream_task_ids
+    assert str(promote.trigger_rule) in {"none_failed", "TriggerRule.NONE_FAILED"}
+
+
+def test_rollback_structure(dagbag) -> None:
+    dag = dagbag.dags["llm_rollback"]
+    assert type(dag.timetable).__name__ == "NullTimetable", "manual trigger only (schedule=None)"
+    assert set(dag.task_ids) == {"resolve_rollback_target", "rollback_model"}
+    assert dag.get_task("resolve_rollback_target").downstream_task_ids == {"rollback_model"}
+    assert dag.max_active_runs == 1
+    assert dag.params["target_version"] == "previous"
+    assert {"target_version", "reason"} <= set(dag.params.keys())
+    assert [o.uri for o in dag.get_task("rollback_model").outlets] == ["llmops://models/support_assistant/champion"]
+
+
+@pytest.mark.parametrize("good", ["previous", "1", "42"])
+def test_rollback_param_accepts(dagbag, good: str) -> None:
+    dag = dagbag.dags["llm_rollback"]
+    assert dag.params.get_param("target_version").resolve(value=good) == good
+
+
+@pytest.mark.parametrize(
+    "bad", ["../1", "..", "/etc/passwd", "1/..", "%2e%2e", "0", "-1", "01", "1 ", "latest", "a\\b"]
+)
+def test_rollback_param_rejects(dagbag, bad: str) -> None:
+    from airflow.sdk.exceptions import ParamValidationError
+
+    dag = dagbag.dags["llm_rollback"]
+    with pytest.raises(ParamValidationError):
+        dag.params.get_param("target_version").resolve(value=bad)

@@ -19,7 +19,6 @@ pytestmark = pytest.mark.integration
 DAGS = Path(__file__).resolve().parents[2] / "dags"
 
 
-
 @pytest.fixture(scope="module")
 def stack(tmp_path_factory: pytest.TempPathFactory, tiny_pipeline_env: dict[str, str]) -> Iterator[LLMOpsConfig]:
     from llmops.cli import prepare
@@ -82,7 +81,10 @@ def test_pipeline_end_to_end(stack: LLMOpsConfig) -> None:
     cfg = stack
     dag_run = _run_dag()
     states = _states(dag_run)
-    assert states == {t: "success" for t in states} and len(states) == 7, states
+    # approve_promotion is skipped when no approval is required; the data stage runs as six tasks (two mapped)
+    assert states == {t: "success" for t in states} | {"approve_promotion": "skipped"}, states
+    data_tasks = {"validate_raw_data", "plan_shards", "scrub_shard", "sign_shard", "dedup_dataset", "snapshot_dataset"}
+    assert data_tasks <= set(states), states
 
     # data stage: quarantine written, duplicates removed, counts add up
     curated = sorted(cfg.paths.curated_dir.rglob("train.parquet"))

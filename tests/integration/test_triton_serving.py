@@ -123,6 +123,8 @@ def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
         default_max_new_tokens=16,
         max_prompt_chars=200,
         ready_timeout_s=60,
+        smoke_prompt="How do I reset my password?",
+        smoke_prompts=["How do I share my folder?", "How do I sync my invoice?"],
         smoke_max_latency_ms=20_000,
         log_rotate_bytes=1_000_000,
     )
@@ -263,3 +265,189 @@ def test_promote_then_roll_back(stack: Stack) -> None:
     assert rolled.passed and (rolled.served_version, rolled.previous_version) == (1, 3)
     assert stack.client.ready_versions(MODEL) == [1]
     assert stack.client.generate(MODEL, ["How do I share my account?"], max_new_tokens=3, version="1")
+
+
+# Broken versions, crashes and hostile names --------------------------------------------------------------------------
+
+RAISING_MODEL_PY = """
+class TritonPythonModel:
+    def initialize(self, args):
+        raise RuntimeError("planted failure: this version cannot load")
+
+    def execute(self, requests):
+        raise RuntimeError("unreachable")
+"""
+
+
+def _tree(root: Path) -> dict[str, tuple[int, int]]:
+    """Every path under ``root`` with its size and mtime: proof that nothing was touched."""
+    return {
+        str(p.relative_to(root)): (p.stat().st_size, p.stat().st_mtime_ns)
+        for p in sorted(root.rglob("*"))
+        if p.name != ".repository.lock"
+    }
+
+
+def test_version_whose_model_py_raises_on_load_keeps_old_version(stack: Stack, monkeypatch: pytest.MonkeyPatch) -> None:
+    from llmops.serving import repository
+    from llmops.serving.promote import PromotionError, promote_version
+
+    before = stack.client.ready_versions(MODEL)
+    assert len(before) == 1
+    raising = stack.tmp / "raising_model.py"
+    raising.write_text(RAISING_MODEL_PY)
+    monkeypatch.setattr(repository, "SERVING_MODEL_SOURCE", raising)
+
+    with pytest.raises(PromotionError) as info:
+        promote_version(stack.repo, MODEL, 5, stack.model_dir, stack.cfg, stack.log_dir, stack.client)
+    assert "planted failure" in info.value.result.reason
+    assert info.value.result.served_version == before[0]
+    assert "restore:" not in info.value.result.reason
+
+    assert stack.client.ready_versions(MODEL) == before
+    assert repository.served_version(stack.repo, MODEL) == before[0]
+    assert not (stack.repo / MODEL / "5").exists(), "the failed version's directory is removed"
+    assert not [p for p in (stack.repo / MODEL).iterdir() if p.name.startswith((".staging-", ".trash-"))]
+    assert stack.client.generate(MODEL, ["How do I delete my folder?"], max_new_tokens=4)[0]
+
+
+CRASH_SCRIPT = """
+import os, signal, sys
+from pathlib import Path
+from llmops.config import TritonConfig
+from llmops.serving import repository, promote
+from llmops.serving.client import TritonClient
+
+repo, name, version, model_dir, log_dir, url, crash_at = sys.argv[1:8]
+real_replace = os.replace
+
+def replace(src, dst):
+    # Die the hard way (no cleanup, no finally) exactly where a power cut hurts most.
+    if crash_at == "version-rename" and Path(src).name.startswith(".staging-"):
+        os.kill(os.getpid(), signal.SIGKILL)
+    if crash_at == "config-rename" and str(dst).endswith("config.pbtxt"):
+        os.kill(os.getpid(), signal.SIGKILL)
+    return real_replace(src, dst)
+
+os.replace = replace
+cfg = TritonConfig.model_validate_json(os.environ["CRASH_CFG"])
+with TritonClient(url) as client:
+    promote.promote_version(Path(repo), name, int(version), Path(model_dir), cfg, Path(log_dir), client)
+print("not killed")
+"""
+
+
+@pytest.mark.parametrize(("crash_at", "version"), [("version-rename", 6), ("config-rename", 7)])
+def test_crash_during_promotion_leaves_a_consistent_repository(stack: Stack, crash_at: str, version: int) -> None:
+    import subprocess
+    import sys
+
+    from llmops.serving.promote import promote_version
+    from llmops.serving.repository import list_versions, served_version, verify_version
+
+    served_before = served_version(stack.repo, MODEL)
+    config_before = (stack.repo / MODEL / "config.pbtxt").read_text()
+    complete_before = list_versions(stack.repo, MODEL)
+    proc = subprocess.run(
+        [
+            sys.executable,
+            "-c",
+            CRASH_SCRIPT,
+            str(stack.repo),
+            MODEL,
+            str(version),
+            str(stack.model_dir),
+            str(stack.log_dir),
+            stack.url,
+            crash_at,
+        ],
+        env={**os.environ, "CRASH_CFG": stack.cfg.model_dump_json()},
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert proc.returncode == -9, (proc.returncode, proc.stdout, proc.stderr[-2000:])
+
+    # Either no <version>/ at all, or a complete one: never a half-written version Triton could pick up.
+    present = list_versions(stack.repo, MODEL, include_incomplete=True)
+    if crash_at == "version-rename":
+        assert version not in present
+        assert [p for p in (stack.repo / MODEL).iterdir() if p.name.startswith(f".staging-{version}-")]
+    else:
+        assert version in present and verify_version(stack.repo / MODEL / str(version)) == []
+    assert sorted(set(present) - {version}) == complete_before
+    # The config still pins the version that serves, and it still answers.
+    assert (stack.repo / MODEL / "config.pbtxt").read_text() == config_before
+    assert served_version(stack.repo, MODEL) == served_before
+    assert stack.client.ready_versions(MODEL) == [served_before]
+    assert stack.client.generate(MODEL, ["How do I share my invoice?"], max_new_tokens=4)[0]
+
+    # The next run cleans the leftovers and completes the promotion.
+    result = promote_version(stack.repo, MODEL, version, stack.model_dir, stack.cfg, stack.log_dir, stack.client)
+    assert result.passed and result.served_version == version
+    leftovers = [p.name for p in (stack.repo / MODEL).iterdir() if p.name.startswith((".staging-", ".trash-", "."))]
+    assert leftovers == [".repository.lock"]
+    assert stack.client.ready_versions(MODEL) == [version]
+
+
+TRAVERSAL = [
+    "..",
+    "../x",
+    "../../etc/passwd",
+    "a/../../b",
+    "/etc/passwd",
+    "/tmp",
+    "a\\b",
+    "..\\..\\windows",
+    "C:\\models",
+    "%2e%2e",
+    "%2E%2E%2Fetc",
+    "..%2f..%2f",
+    "%252e%252e%252f",
+    "..%5c",
+    "a%00b",
+    "a\x00b",
+    "．．／etc",
+    "~/x",
+    "x/",
+    " x",
+    "x\n",
+]
+
+
+@pytest.mark.parametrize("payload", TRAVERSAL, ids=repr)
+def test_path_traversal_payloads_are_rejected_before_any_effect(stack: Stack, payload: str) -> None:
+    from llmops.serving.promote import promote_version, serve_version
+    from llmops.serving.repository import remove_version, version_path, write_config, write_model_version
+    from llmops.serving.rollback import parse_target
+
+    tree_before = _tree(stack.repo)
+    outside_before = sorted(p.name for p in stack.tmp.iterdir())
+    index_before = stack.client.repository_index()
+    repo, cfg, logs, c = stack.repo, stack.cfg, stack.log_dir, stack.client
+    calls = [
+        # hostile model names
+        lambda: promote_version(repo, payload, 9, stack.model_dir, cfg, logs, c),
+        lambda: serve_version(repo, payload, 1, cfg, logs, c),
+        lambda: write_model_version(repo, payload, 9, stack.model_dir, cfg, logs),
+        lambda: write_config(repo, payload, cfg, logs, served_version=1),
+        lambda: remove_version(repo, payload, 1),
+        lambda: c.load_model(payload),
+        lambda: c.unload_model(payload),
+        lambda: c.generate(payload, ["hello"]),
+        # hostile versions
+        lambda: promote_version(repo, MODEL, payload, stack.model_dir, cfg, logs, c),  # type: ignore[arg-type]
+        lambda: serve_version(repo, MODEL, payload, cfg, logs, c),  # type: ignore[arg-type]
+        lambda: version_path(repo, MODEL, payload),
+        lambda: remove_version(repo, MODEL, payload),  # type: ignore[arg-type]
+        lambda: c.generate(MODEL, ["hello"], version=payload),
+        lambda: c.is_model_ready(payload),
+        lambda: c.model_statistics(MODEL, payload),
+        lambda: parse_target(payload),
+    ]
+    for i, call in enumerate(calls):
+        with pytest.raises(ValueError, match="invalid"):
+            call()
+        assert _tree(stack.repo) == tree_before, f"call {i} touched the model repository"
+        assert sorted(p.name for p in stack.tmp.iterdir()) == outside_before, f"call {i} wrote next to it"
+    assert stack.client.repository_index() == index_before

@@ -1,4 +1,5 @@
-"""The curation task functions end to end on planted-defect demo data (real GX), plus their failure modes."""
+"""The data-stage task functions end to end on planted-defect demo data (real GX, PII, MinHash), and their failure
+modes: broken contracts, duplicate ceiling, reconciliation."""
 
 from __future__ import annotations
 
@@ -7,11 +8,22 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+import pyarrow.parquet as pq
 import pytest
 
 from llmops.config import LLMOpsConfig, load_config
-from llmops.data import validate as validate_module
-from llmops.data.curate import DataContractError, ReconciliationError, dedup_dataset, validate_raw_data
+from llmops.data import curate
+from llmops.data.curate import (
+    DataContractError,
+    ReconciliationError,
+    dedup_dataset,
+    plan_shards,
+    reconcile,
+    scrub_shard,
+    sign_shard,
+    snapshot_dataset,
+    validate_raw_data,
+)
 from llmops.data.demo import generate_demo_dataset
 from llmops.data.ingest import read_parquet_rows
 from llmops.data.schema import QUARANTINE_COLUMNS, TRAIN_COLUMNS
@@ -35,7 +47,8 @@ def make_cfg(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> MakeConfig:
     monkeypatch.setenv("LLMOPS_HOME", str(tmp_path / "home"))
 
     def make(**sections: Any) -> LLMOpsConfig:
-        return load_config(overrides={"demo": SMALL_DEMO, **sections}, environ={})
+        data = {"shard_rows": 100, "batch_rows": 128, **sections.pop("data", {})}
+        return load_config(overrides={"demo": SMALL_DEMO, "data": data, **sections}, environ={})
 
     return make
 
@@ -46,29 +59,43 @@ def _write_jsonl(path: Path, rows: list[dict[str, Any]]) -> None:
 
 
 def _rows(n: int, start: int = 0, **extra: Any) -> list[dict[str, Any]]:
+    topics = ["invoice", "folder", "password", "device", "plan", "refund", "photo", "share", "sync", "backup"]
     return [
-        {"id": f"r{i}", "prompt": f"Where is my invoice number {i}?", "response": "Open Billing.", **extra}
+        {
+            "id": f"r{i}",
+            "prompt": f"Question {i}: what about my {topics[i % 10]} {topics[(i // 10) % 10]} number {i * 7919}?",
+            "response": f"Answer {i}: open {topics[(i // 3) % 10]} settings, then item {i * 104729}.",
+            **extra,
+        }
         for i in range(start, start + n)
     ]
 
 
-def test_demo_data_flows_through_validation_and_dedup(make_cfg: MakeConfig) -> None:
+def run_stage(cfg: LLMOpsConfig, key: str) -> tuple[dict[str, Any], dict[str, Any], dict[str, Any]]:
+    """The data part of the DAG, task by task, the way Airflow runs it (mapped tasks per shard)."""
+    validated = validate_raw_data(cfg, key)
+    shards = plan_shards(cfg, key, validated["validated_path"])
+    signed = [sign_shard(cfg, scrub_shard(cfg, shard)) for shard in shards]
+    deduped = dedup_dataset(cfg, key, signed)
+    return validated, deduped, snapshot_dataset(cfg, key, validated, deduped)
+
+
+def test_demo_data_flows_through_every_data_task(make_cfg: MakeConfig) -> None:
     cfg = make_cfg()
     files = generate_demo_dataset(cfg.demo, cfg.paths.raw_dir)
     manifest = json.loads(files["manifest"].read_text())
+    validated, deduped, snapshot = run_stage(cfg, "run_1")
+    for result in (validated, deduped, snapshot):
+        json.dumps(result)  # XCom-safe
 
-    result = validate_raw_data(cfg, "run_1")
-    json.dumps(result)  # XCom-safe
-    assert result["passed"]
-    assert result["rows_in"] == manifest["train_lines"]
-    assert result["rows_in"] == result["rows_valid"] + result["rows_quarantined"]
     expected = manifest["expected"]
-    assert result["rows_valid"] == expected["valid_rows"]
-    assert result["metrics"]["ingest_quarantined"] == expected["ingest_quarantined"]
-    assert result["metrics"]["contract_quarantined"] == expected["contract_quarantined"]
-    assert result["validated_path"] == str(cfg.paths.curated_dir / "run_1" / "validated.parquet")
+    assert validated["passed"] and validated["rows_in"] == manifest["train_lines"]
+    assert validated["rows_valid"] == expected["valid_rows"]
+    assert validated["metrics"]["ingest_quarantined"] == expected["ingest_quarantined"]
+    assert validated["metrics"]["contract_quarantined"] == expected["contract_quarantined"]
+    assert Path(validated["data_docs_dir"], "index.html").is_file()
 
-    quarantine = read_parquet_rows(Path(result["quarantine_path"]))
+    quarantine = read_parquet_rows(Path(validated["quarantine_path"]))
     assert all(tuple(q) == QUARANTINE_COLUMNS for q in quarantine)
     planted = manifest["planted"]
     planted_lines = {
@@ -77,41 +104,80 @@ def test_demo_data_flows_through_validation_and_dedup(make_cfg: MakeConfig) -> N
         for e in planted[kind]
     }
     assert {q["line_number"] for q in quarantine} == planted_lines
-    contract_reasons = [q["reason"] for q in quarantine if q["reason"].startswith("expect_")]
-    assert len(contract_reasons) == expected["contract_quarantined"]
+    assert all(q["source_file"] == str(cfg.raw_train_path) for q in quarantine)
 
-    dedup = dedup_dataset(cfg, "run_1", result["validated_path"])
-    json.dumps(dedup)
-    assert dedup["rows_in"] == result["rows_valid"]
-    assert dedup["duplicates_removed"] == expected["exact_dedup_removed"]
-    assert dedup["rows_out"] == expected["rows_after_exact_dedup"]
-    train = read_parquet_rows(Path(dedup["train_path"]))
-    assert len(train) == dedup["rows_out"] and all(tuple(r) == TRAIN_COLUMNS for r in train)
-    removed = {r["id"]: r["cluster_id"] for r in read_parquet_rows(Path(dedup["removed_path"]))}
+    # dedup: every planted exact or near duplicate is removed with the id of the row kept for its cluster
+    assert deduped["rows_in"] == validated["rows_valid"]
+    removed = {r["id"]: r for r in read_parquet_rows(Path(deduped["removed_path"]))}
+    for entry in planted["exact_duplicates"] + planted["near_duplicates"]:
+        assert entry["id"] in removed, entry
     for entry in planted["exact_duplicates"]:
-        assert removed[entry["id"]] == entry["duplicate_of"]
+        assert removed[entry["id"]]["cluster_id"] == entry["duplicate_of"]
+        assert removed[entry["id"]]["dedup_method"] == "exact"
+    assert deduped["exact_duplicates"] >= expected["exact_dedup_removed"]
+    assert all(r["cluster_id"] and r["dedup_method"] in ("exact", "minhash") for r in removed.values())
+
+    # PII is scrubbed in the snapshot, and counted
+    train = read_parquet_rows(Path(snapshot["train_path"]))
+    assert len(train) == snapshot["rows_out"] and all(tuple(r) == TRAIN_COLUMNS for r in train)
+    text = " ".join(r["prompt"] + " " + r["response"] for r in train)
+    assert "@example." not in text
+    assert sum(snapshot["pii_counts"].values()) >= len(planted["pii_rows"])
+    assert snapshot["pii_counts"]["EMAIL"] > 0
+
+    # counts reconcile across the whole stage
+    assert snapshot["rows_in"] == (
+        snapshot["rows_out"] + snapshot["rows_quarantined"] + snapshot["duplicates_removed"] + snapshot["contaminated"]
+    )
+    assert not (cfg.paths.curated_dir / "run_1" / "shards").exists()  # derived shards are cleaned up
 
 
-def test_outputs_are_idempotent(make_cfg: MakeConfig) -> None:
+def test_training_rows_copied_from_the_eval_set_are_decontaminated(make_cfg: MakeConfig) -> None:
+    cfg = make_cfg()
+    rows = _rows(80, category="billing")
+    eval_rows = [dict(rows[5]), dict(rows[17]), {**rows[40], "response": rows[40]["response"] + " Thanks!"}]
+    _write_jsonl(cfg.raw_train_path, rows)
+    _write_jsonl(cfg.raw_eval_path, [{**r, "id": f"eval-{i}"} for i, r in enumerate(eval_rows)])
+    _, deduped, snapshot = run_stage(cfg, "decon")
+    assert deduped["contaminated"] == 3 and snapshot["contaminated"] == 3
+    gone = {r["id"]: r["cluster_id"] for r in read_parquet_rows(Path(deduped["contaminated_path"]))}
+    assert gone == {"r5": "eval-0", "r17": "eval-1", "r40": "eval-2"}
+    assert snapshot["rows_out"] == 77
+
+    off = make_cfg(data={"dedup": {"decontaminate": False}})
+    assert run_stage(off, "decon-off")[1]["contaminated"] == 0
+
+
+def test_near_duplicates_across_shards_keep_the_earliest_row(make_cfg: MakeConfig) -> None:
+    cfg = make_cfg(data={"shard_rows": 100, "dedup": {"decontaminate": False}})
+    rows = _rows(250, category="billing")
+    rows.append({**rows[3], "id": "late-copy", "prompt": rows[3]["prompt"].replace("Question", "Hi! Question")})
+    rows.append({**rows[120], "id": "exact-copy"})
+    _write_jsonl(cfg.raw_train_path, rows)
+    validated, deduped, _ = run_stage(cfg, "shards")
+    assert len(deduped["shard_paths"]) == 3
+    removed = {r["id"]: r for r in read_parquet_rows(Path(deduped["removed_path"]))}
+    assert set(removed) == {"late-copy", "exact-copy"}
+    assert removed["late-copy"]["cluster_id"] == "r3" and removed["late-copy"]["dedup_method"] == "minhash"
+    assert removed["exact-copy"]["cluster_id"] == "r120" and removed["exact-copy"]["dedup_method"] == "exact"
+    decisions = pq.read_table(deduped["decisions_path"]).to_pylist()
+    assert sorted(d["row"] for d in decisions) == [250, 251]
+    assert validated["rows_in"] == 252
+
+
+def test_dedup_is_deterministic(make_cfg: MakeConfig) -> None:
     cfg = make_cfg()
     generate_demo_dataset(cfg.demo, cfg.paths.raw_dir)
-    first = validate_raw_data(cfg, "again")
-    snapshot = {p: Path(first[p]).read_bytes() for p in ("validated_path", "quarantine_path")}
-    first_dedup = dedup_dataset(cfg, "again", first["validated_path"])
-    train_bytes = Path(first_dedup["train_path"]).read_bytes()
-
-    second = validate_raw_data(cfg, "again")
-    assert {p: Path(second[p]).read_bytes() for p in snapshot} == snapshot
-    assert {k: v for k, v in second.items() if k != "metrics"} == {k: v for k, v in first.items() if k != "metrics"}
-    assert dedup_dataset(cfg, "again", second["validated_path"]) == first_dedup
-    assert Path(first_dedup["train_path"]).read_bytes() == train_bytes
-    leftovers = [p.name for p in Path(first_dedup["train_path"]).parent.iterdir() if p.name.endswith(".tmp")]
-    assert leftovers == []
+    first = run_stage(cfg, "det_a")[1]
+    second = run_stage(cfg, "det_b")[1]
+    keep = ("rows_out", "exact_duplicates", "near_duplicates", "contaminated", "clusters")
+    assert {k: first[k] for k in keep} == {k: second[k] for k in keep}
+    assert pq.read_table(first["decisions_path"]).equals(pq.read_table(second["decisions_path"]))
 
 
 def test_broken_contract_raises_after_writing_the_quarantine(make_cfg: MakeConfig) -> None:
     cfg = make_cfg()
-    _write_jsonl(cfg.raw_train_path, _rows(60) + _rows(30, start=60, category="weather"))
+    _write_jsonl(cfg.raw_train_path, _rows(60, category="billing") + _rows(30, start=60, category="weather"))
     stale = cfg.paths.curated_dir / "bad" / "validated.parquet"
     stale.parent.mkdir(parents=True)
     stale.write_bytes(b"from an earlier attempt")
@@ -124,53 +190,115 @@ def test_broken_contract_raises_after_writing_the_quarantine(make_cfg: MakeConfi
     assert not stale.exists()  # a failed run leaves nothing that looks validated
 
 
+@pytest.mark.parametrize(
+    ("lines", "fragment"),
+    [
+        (b"", "empty batch"),
+        (b"not json\n" * 60, "empty batch"),
+        (
+            b"".join(json.dumps({"prompt": f"p{i} xyz", "response": "r"}).encode() + b"\n" for i in range(10)),
+            "min_rows",
+        ),
+    ],
+    ids=["empty_file", "nothing_parses", "too_few_rows"],
+)
+def test_contract_breaks_on_bad_batches(make_cfg: MakeConfig, lines: bytes, fragment: str) -> None:
+    cfg = make_cfg()
+    cfg.raw_train_path.parent.mkdir(parents=True)
+    cfg.raw_train_path.write_bytes(lines)
+    with pytest.raises(DataContractError, match=fragment):
+        validate_raw_data(cfg, "broken")
+    assert (cfg.paths.quarantine_dir / "broken" / "quarantine.parquet").is_file()
+
+
 def test_ingest_rejects_count_towards_the_quarantine_ratio(make_cfg: MakeConfig) -> None:
     cfg = make_cfg()
-    path = cfg.raw_train_path
-    _write_jsonl(path, _rows(60))
-    with path.open("a") as fh:
+    _write_jsonl(cfg.raw_train_path, _rows(60, category="billing"))
+    with cfg.raw_train_path.open("a") as fh:
         fh.write("not json\n" * 20)
     with pytest.raises(DataContractError, match=r"20 of 80 records quarantined"):
         validate_raw_data(cfg, "ratio")
     assert len(read_parquet_rows(cfg.paths.quarantine_dir / "ratio" / "quarantine.parquet")) == 20
 
 
-def test_empty_raw_file_breaks_the_contract(make_cfg: MakeConfig) -> None:
-    cfg = make_cfg()
-    cfg.raw_train_path.parent.mkdir(parents=True)
-    cfg.raw_train_path.write_bytes(b"")
-    with pytest.raises(DataContractError, match="empty batch"):
-        validate_raw_data(cfg, "empty")
-    assert read_parquet_rows(cfg.paths.quarantine_dir / "empty" / "quarantine.parquet") == []
-
-
 def test_lost_rows_fail_reconciliation(make_cfg: MakeConfig, monkeypatch: pytest.MonkeyPatch) -> None:
     cfg = make_cfg()
-    _write_jsonl(cfg.raw_train_path, _rows(60))
-    real = validate_module.validate_records
+    _write_jsonl(cfg.raw_train_path, _rows(60, category="billing"))
+    real = curate._ParquetSink.write
 
-    def lossy(rows: list[dict[str, Any]], *args: Any, **kwargs: Any) -> validate_module.ValidationOutcome:
-        outcome = real(rows, *args, **kwargs)
-        outcome.kept_rows = outcome.kept_rows[:-1]  # a bug that silently drops a row
-        return outcome
+    def lossy(self: Any, table: Any) -> None:  # a bug that silently drops a validated row
+        real(self, table.slice(1) if self.path.name == "validated.parquet" else table)
 
-    monkeypatch.setattr(validate_module, "validate_records", lossy)
-    with pytest.raises(ReconciliationError, match="60 records read"):
+    monkeypatch.setattr(curate._ParquetSink, "write", lossy)
+    with pytest.raises(ReconciliationError, match=r"validate_raw_data: 60 rows in but valid 59 \+ quarantined 0"):
         validate_raw_data(cfg, "lossy")
+    assert not (cfg.paths.curated_dir / "lossy" / "validated.parquet").exists()
 
 
-def test_too_many_duplicates_break_the_contract(make_cfg: MakeConfig, tmp_path: Path) -> None:
-    from llmops.data.ingest import records_to_parquet
+def test_stage_reconciliation_names_every_category() -> None:
+    reconcile("ok", 10, kept=5, quarantined=2, duplicates=2, contaminated=1)
+    with pytest.raises(ReconciliationError, match=r"10 rows in but kept 5 \+ quarantined 2 \+ duplicates 1"):
+        reconcile("data stage", 10, kept=5, quarantined=2, duplicates=1, contaminated=1)
 
-    cfg = make_cfg(data={"max_duplicate_ratio": 0.1})
-    rows = [{**r, "category": "billing", "source": "unit"} for r in _rows(50)]
-    validated = records_to_parquet(rows + rows[:10], tmp_path / "validated.parquet", columns=TRAIN_COLUMNS)
+
+def test_snapshot_refuses_counts_that_do_not_add_up(make_cfg: MakeConfig) -> None:
+    cfg = make_cfg()
+    _write_jsonl(cfg.raw_train_path, _rows(60, category="billing"))
+    validated, deduped, _ = run_stage(cfg, "counts")
+    with pytest.raises(ReconciliationError, match="data stage"):
+        snapshot_dataset(cfg, "counts", {**validated, "rows_in": validated["rows_in"] + 1}, deduped)
+
+
+def test_too_many_duplicates_break_the_contract(make_cfg: MakeConfig) -> None:
+    cfg = make_cfg(data={"max_duplicate_ratio": 0.25})
+    rows = _rows(50, category="billing")
+    near = [{**r, "id": f"n{r['id']}", "prompt": "Hello! " + r["prompt"]} for r in rows[:20]]
+    _write_jsonl(cfg.raw_train_path, rows + near)
+    validated = validate_raw_data(cfg, "dups")  # no exact duplicates: the contract holds
+    shards = plan_shards(cfg, "dups", validated["validated_path"])
+    signed = [sign_shard(cfg, scrub_shard(cfg, s)) for s in shards]
     with pytest.raises(DataContractError, match="max_duplicate_ratio"):
-        dedup_dataset(cfg, "dups", str(validated))
-    assert len(read_parquet_rows(cfg.paths.curated_dir / "dups" / "removed_duplicates.parquet")) == 10
+        dedup_dataset(cfg, "dups", signed)
+    assert len(read_parquet_rows(cfg.paths.curated_dir / "dups" / "removed_duplicates.parquet")) == 20
 
 
 @pytest.mark.parametrize("key", ["", "..", "a/b"])
 def test_run_key_must_be_one_path_component(make_cfg: MakeConfig, key: str) -> None:
     with pytest.raises(ValueError, match="run_key"):
-        dedup_dataset(make_cfg(), key, "unused.parquet")
+        dedup_dataset(make_cfg(), key, [])
+
+
+def test_production_logs_are_validated_quarantined_and_scrubbed(make_cfg: MakeConfig) -> None:
+    from llmops.data.curate import curate_production_logs
+    from llmops.data.demo import generate_prod_logs
+
+    cfg = make_cfg()
+    log_dir = cfg.paths.prod_log_dir / "demo"
+    generate_prod_logs(60, 0.2, 3, log_dir / "requests-a.jsonl")
+    with (log_dir / "requests-a.jsonl").open("a") as fh:
+        fh.write("{broken\n")
+        bad = {
+            "request_id": "x1",
+            "timestamp": "not a time",
+            "model_name": "support_assistant",
+            "model_version": "1",
+            "prompt": "Reach me at jane@example.com please",
+            "response": "ok",
+            "latency_ms": -5,
+        }
+        fh.write(json.dumps(bad) + "\n")
+        fh.write(json.dumps({**bad, "request_id": "x2", "timestamp": "2026-01-02T00:00:00Z", "latency_ms": 9}) + "\n")
+    result = curate_production_logs(cfg, None, "day1", build_docs=False)
+    json.dumps(result)
+    assert result["rows_in"] == 63 and result["rows_valid"] == 61 and result["rows_quarantined"] == 2
+    quarantine = {q["line_number"]: q for q in read_parquet_rows(Path(result["quarantine_path"]))}
+    assert quarantine[61]["reason"].startswith("invalid JSON")
+    assert "expect_column_values_to_be_between(latency_ms)" in quarantine[62]["reason"]
+    assert "expect_column_values_to_match_regex(timestamp)" in quarantine[62]["reason"]
+    assert quarantine[62]["source_file"].endswith("requests-a.jsonl")
+    logs = read_parquet_rows(Path(result["logs_path"]))
+    assert any(r["prompt"] == "Reach me at <EMAIL> please" for r in logs)
+    assert result["pii_counts"]["EMAIL"] == 1
+
+    with pytest.raises(DataContractError, match="no production logs"):
+        curate_production_logs(cfg, [], "empty", build_docs=False)

@@ -74,3 +74,28 @@ def test_empty_input() -> None:
     result = exact_dedup([])
     assert result.kept == [] and result.removed == []
     assert result.metrics["rows_in"] == 0 and result.metrics["duplicate_ratio"] == 0.0
+
+
+def test_vectorized_normalisation_and_keys_match_the_row_definition() -> None:
+    import pyarrow as pa
+
+    from llmops.data.dedup import content_keys, normalize_texts
+
+    texts = [
+        "  Hello,   WORLD!! ",
+        "How do I\tshare\na folder?",
+        "\uff28\uff45\uff4c\uff4c\uff4f",
+        "\u00bfQu\u00e9 tal?",
+        "a\u00a0\u00a0b\u2003",
+        "x\x1cy \r\n z",
+        "...",
+        "",
+        None,
+        "Don't strip inner punctuation: a-b, c.d",
+        "tab\t\tend\t",
+    ]
+    assert normalize_texts(pa.array(texts)).to_pylist() == [normalize_text(t) for t in texts]
+    prompts = pa.array(["Reset my password?", "reset   MY password", "a b", "a"])
+    responses = pa.array(["Open Settings.", "open settings", "c", "b c"])
+    keys = content_keys(prompts, responses)
+    assert keys[0] == keys[1] and keys[2] != keys[3]

@@ -245,3 +245,44 @@ def test_write_quarantine_keeps_layout_and_null_line_numbers(tmp_path: Path) -> 
     assert str(pq.read_schema(path).field("line_number").type) == "int64"
     write_quarantine([], tmp_path / "q0.parquet")
     assert pq.read_schema(tmp_path / "q0.parquet").names == list(QUARANTINE_COLUMNS)
+
+
+def test_chunks_stream_the_file_and_add_up_to_read_records(
+    planted_jsonl: tuple[Path, dict[int, tuple[str, str | None]]],
+) -> None:
+    from llmops.data.ingest import iter_record_chunks
+
+    path, _ = planted_jsonl
+    whole = read_records(path, MAX_LINE)
+    chunks = list(iter_record_chunks(path, MAX_LINE, batch_rows=4))
+    assert len(chunks) > 3
+    assert all(c.reconciles and len(c.rows) + len(c.quarantined) <= 4 for c in chunks)
+    merged = IngestResult(source_file=str(path), fmt="jsonl")
+    for chunk in chunks:
+        merged.extend(chunk)
+    assert merged == whole
+
+
+def test_production_log_layout(tmp_path: Path) -> None:
+    from llmops.data.ingest import iter_record_chunks
+
+    good = {
+        "request_id": "a",
+        "timestamp": "2026-01-01T00:00:00.000Z",
+        "model_name": "m",
+        "model_version": 3,
+        "prompt": "p",
+        "response": "r",
+        "latency_ms": 12,
+    }
+    path = tmp_path / "requests.jsonl"
+    lines = [good, {**good, "latency_ms": "fast"}, {k: v for k, v in good.items() if k != "timestamp"}]
+    path.write_text("".join(json.dumps(x) + "\n" for x in lines))
+    (chunk,) = list(iter_record_chunks(path, MAX_LINE, None, layout="production_logs"))
+    assert chunk.rows == [{**good, "model_version": "3", "latency_ms": 12.0}]
+    assert [q["reason"] for q in chunk.quarantined] == [
+        "field 'latency_ms' has type str, expected number",
+        "missing field 'timestamp'",
+    ]
+    with pytest.raises(ValueError, match="layout"):
+        list(iter_record_chunks(path, MAX_LINE, None, layout="nope"))

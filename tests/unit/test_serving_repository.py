@@ -279,6 +279,7 @@ def test_crash_leftovers_are_cleaned(tmp_path: Path, model_dir: Path, cfg: Trito
     (base / ".staging-2-deadbeef" / "model" / "model.safetensors").write_bytes(b"half")
     (base / ".trash-1-cafe").mkdir()
     (base / ".config.pbtxt.tmp-1234").write_text("partial")
+    (base / ".config.pbtxt.4321-0a1b2c3d.tmp").write_text("partial")  # llmops.fsutil's temporary name
     (base / "3").mkdir()  # a numeric directory without a manifest: not a complete version
     assert list_versions(repo, "m") == []
     assert list_versions(repo, "m", include_incomplete=True) == [3]
@@ -380,3 +381,28 @@ def test_missing_serving_venv_says_make_install(tmp_path: Path) -> None:
 
     with pytest.raises(ServingEnvError, match="make install"):
         find_install(tmp_path / "no-such-venv")
+
+
+def test_render_config_without_dynamic_batching(tmp_path: Path) -> None:
+    cfg = TritonConfig(max_batch_size=8, dynamic_batching=False, torch_num_threads=3, instance_kind="KIND_GPU")
+    text = render_config_pbtxt("m", cfg, tmp_path / "logs", served_version=1)
+    assert "dynamic_batching" not in text
+    assert "max_batch_size: 8" in text
+    assert "{ kind: KIND_GPU count: 1 }" in text
+    assert '{ key: "torch_num_threads" value: { string_value: "3" } }' in text
+    with_batching = render_config_pbtxt(
+        "m", TritonConfig(max_queue_delay_us=1500, preferred_batch_sizes=[4, 8]), tmp_path / "logs", 1
+    )
+    assert "dynamic_batching {\n  preferred_batch_size: [ 4, 8 ]\n  max_queue_delay_microseconds: 1500\n}" in (
+        with_batching
+    )
+    assert "torch_num_threads" not in with_batching, "0 means: let the model choose"
+
+
+def test_symlinks_in_model_dir_are_refused(tmp_path: Path, model_dir: Path, cfg: TritonConfig) -> None:
+    secret = tmp_path / "secret.json"
+    secret.write_text('{"token": "do not copy"}')
+    (model_dir / "special_tokens_map.json").symlink_to(secret)
+    with pytest.raises(ValueError, match="symbolic links"):
+        write_model_version(tmp_path / "repo", "m", 1, model_dir, cfg, tmp_path / "logs")
+    assert list_versions(tmp_path / "repo", "m", include_incomplete=True) == []

@@ -149,3 +149,103 @@ def test_broken_contract(
     outcome = validate_records(rows, make_cfg(data=overrides), "broken", build_docs=False)
     assert not outcome.passed
     assert fragment in outcome.reason
+
+
+def _planted_batch() -> list[dict[str, Any]]:
+    good = _rows(70)
+    bad = [
+        {**good[0], "id": "empty_prompt", "prompt": ""},
+        {**good[0], "id": "blank_prompt", "prompt": " \u00a0\t "},
+        {**good[0], "id": "long_response", "response": "x" * 4001},
+        {**good[0], "id": "bad_category", "category": "weather"},
+        {**good[0], "id": "null_response", "response": None},
+        {**good[0], "id": "null_category", "category": None},
+        {**good[0], "id": "int_prompt", "prompt": 12345},
+        {**good[0], "id": "short_prompt", "prompt": "ab"},
+    ]
+    return good[:30] + bad + good[30:]
+
+
+def test_arrow_engine_agrees_with_gx_row_by_row(make_cfg: MakeConfig) -> None:
+    cfg = make_cfg()
+    rows = _planted_batch()
+    arrow = validate_records(rows, cfg, "parity-a", build_docs=False, engine="arrow")
+    gx_outcome = validate_records(rows, cfg, "parity-g", build_docs=False, engine="gx")
+    assert arrow.passed == gx_outcome.passed
+    assert arrow.kept_rows == gx_outcome.kept_rows
+    assert [(q["raw"], q["reason"]) for q in arrow.quarantined] == [
+        (q["raw"], q["reason"]) for q in gx_outcome.quarantined
+    ]
+    for key in ("rows_quarantined", "evaluated_expectations", "failed_expectations"):
+        assert arrow.metrics[key] == gx_outcome.metrics[key], key
+    for name, count in gx_outcome.metrics["unexpected_counts"].items():
+        assert arrow.metrics["unexpected_counts"].get(name, 0) == count, name
+
+
+def test_duplicate_ceiling_is_part_of_the_contract(make_cfg: MakeConfig) -> None:
+    cfg = make_cfg(data={"max_duplicate_ratio": 0.1})
+    rows = _rows(60)
+    copies = [{**r, "id": f"copy-{r['id']}", "prompt": r["prompt"].upper() + "!"} for r in rows[:20]]
+    outcome = validate_records(rows + copies, cfg, "dups", build_docs=False)
+    assert not outcome.passed
+    assert "expect_column_proportion_of_unique_values_to_be_between(content_key)" in outcome.reason
+    assert outcome.metrics["unique_content_ratio"] == 0.75
+
+
+def test_data_docs_render_the_arrow_results(make_cfg: MakeConfig) -> None:
+    cfg = make_cfg()
+    outcome = validate_records(_planted_batch(), cfg, "docs-run")
+    index = Path(outcome.metrics["data_docs"])
+    assert index == cfg.paths.reports_dir / "data_docs" / "docs-run" / "index.html"
+    pages = [p.read_text(encoding="utf-8") for p in index.parent.rglob("*.html") if p != index]
+    assert any(
+        "expect_column_values_to_be_in_set" in page or "values must belong to this set" in page for page in pages
+    )
+
+
+def _log(i: int, **extra: Any) -> dict[str, Any]:
+    return {
+        "request_id": f"req-{i}",
+        "timestamp": f"2026-01-01T00:00:{i % 60:02d}.123Z",
+        "model_name": "support_assistant",
+        "model_version": "1",
+        "prompt": f"How do I share folder {i}?",
+        "response": "Right-click it and choose Share.",
+        "latency_ms": 12.5,
+        **extra,
+    }
+
+
+def test_production_log_contract(make_cfg: MakeConfig) -> None:
+    cfg = make_cfg()
+    assert suite_in_sync(cfg, "production_logs"), "run `python -m llmops.data.validate` and commit the suite"
+    good = [_log(i) for i in range(40)]
+    bad = {
+        "negative_latency": _log(100, latency_ms=-1.0),
+        "huge_latency": _log(101, latency_ms=1e9),
+        "bad_timestamp": _log(102, timestamp="yesterday"),
+        "month_13": _log(103, timestamp="2026-13-01T00:00:00Z"),
+        "null_model": _log(104, model_name=None),
+        "blank_prompt": _log(105, prompt="   "),
+        "duplicate_id": _log(0),
+    }
+    rows = good + list(bad.values())
+    outcome = validate_records(rows, cfg, "prod", build_docs=False, kind="production_logs")
+    assert outcome.passed, outcome.reason
+    reasons = [q["reason"] for q in outcome.quarantined]
+    assert any("expect_column_values_to_be_between(latency_ms)" in r for r in reasons)
+    assert sum("expect_column_values_to_match_regex(timestamp)" in r for r in reasons) == 2
+    assert any("expect_column_values_to_not_be_null(model_name)" in r for r in reasons)
+    assert any("expect_column_values_to_not_match_regex(prompt)" in r for r in reasons)
+    # both rows with request_id "req-0" are quarantined, as GX does
+    assert sum("expect_column_values_to_be_unique(request_id)" in r for r in reasons) == 2
+    assert len(outcome.kept_rows) == 39
+    gx_outcome = validate_records(rows, cfg, "prod-gx", build_docs=False, kind="production_logs", engine="gx")
+    assert [q["reason"] for q in gx_outcome.quarantined] == reasons
+
+
+def test_production_log_contract_breaks_on_missing_column(make_cfg: MakeConfig) -> None:
+    cfg = make_cfg()
+    rows = [{k: v for k, v in _log(i).items() if k != "latency_ms"} for i in range(5)]
+    outcome = validate_records(rows, cfg, "prod-bad", build_docs=False, kind="production_logs")
+    assert not outcome.passed and "missing column(s): latency_ms" in outcome.reason

@@ -103,6 +103,54 @@ class DemoDataConfig(_Section):
     prod_drift: float = Field(default=0.0, ge=0.0, le=1.0)
 
 
+class DedupConfig(_Section):
+    """Exact and near-duplicate removal, and decontamination against the eval set (MinHash + LSH).
+
+    Near-duplicates are pairs whose estimated Jaccard similarity of word ``shingle_size``-grams is at least
+    ``threshold``. Signatures use ``num_perm`` affine permutations (datasketch's ``affine32`` scheme, seeded with
+    ``seed``); LSH splits them into ``bands`` bands of ``rows_per_band`` rows, so pairs with similarity near
+    ``(1 / bands) ** (1 / rows_per_band)`` or above become candidates, and every candidate is verified.
+    """
+
+    near_duplicates: bool = True
+    num_perm: int = Field(default=128, ge=8, le=1024)
+    bands: int = Field(default=16, ge=1)
+    rows_per_band: int = Field(default=8, ge=1)
+    shingle_size: int = Field(default=3, ge=1, le=16)
+    threshold: float = Field(default=0.8, gt=0.0, le=1.0)
+    seed: int = Field(default=1, ge=0)
+    decontaminate: bool = True
+    contamination_threshold: float = Field(default=0.8, gt=0.0, le=1.0)
+    # Buckets larger than this are linked as a star and a chain instead of all pairs (no quadratic blow-up).
+    max_bucket_pairs: int = Field(default=32, ge=2)
+
+    @model_validator(mode="after")
+    def _bands_fit(self) -> DedupConfig:
+        if self.bands * self.rows_per_band > self.num_perm:
+            raise ValueError(
+                f"bands * rows_per_band ({self.bands} * {self.rows_per_band}) must be <= num_perm ({self.num_perm})"
+            )
+        return self
+
+
+PII_ENTITY_TYPES: tuple[str, ...] = ("EMAIL", "PHONE", "CREDIT_CARD", "IBAN", "IP_ADDRESS", "SECRET", "US_SSN")
+
+
+class PiiConfig(_Section):
+    """PII scrubbing of prompts and responses: detected values become typed placeholders such as ``<EMAIL>``."""
+
+    enabled: bool = True
+    entities: list[str] = Field(default_factory=lambda: list(PII_ENTITY_TYPES))
+
+    @field_validator("entities")
+    @classmethod
+    def _known(cls, v: list[str]) -> list[str]:
+        unknown = sorted(set(v) - set(PII_ENTITY_TYPES))
+        if unknown:
+            raise ValueError(f"unknown PII entity types {unknown}; expected a subset of {list(PII_ENTITY_TYPES)}")
+        return v
+
+
 class DataConfig(_Section):
     """Data contract and curation settings."""
 
@@ -121,6 +169,16 @@ class DataConfig(_Section):
     max_quarantine_ratio: float = Field(default=0.2, ge=0.0, le=1.0)
     max_duplicate_ratio: float = Field(default=0.3, ge=0.0, le=1.0)
     max_line_bytes: int = Field(default=1_000_000, ge=1024)
+    # Rows read and validated per chunk (memory bound of ingestion) and rows per dedup shard (mapped task).
+    batch_rows: int = Field(default=50_000, ge=100)
+    shard_rows: int = Field(default=200_000, ge=100)
+    # "arrow": the suite's expectations evaluated vectorized on Arrow (fast; GX renders the Data Docs);
+    # "gx": Great Expectations' own pandas engine (slow, the reference the arrow engine is tested against).
+    validation_engine: Literal["arrow", "gx"] = "arrow"
+    prod_log_suite_name: str = "production_logs"
+    max_latency_ms: float = Field(default=600_000.0, gt=0)
+    dedup: DedupConfig = Field(default_factory=DedupConfig)
+    pii: PiiConfig = Field(default_factory=PiiConfig)
 
 
 class TinyModelSpec(_Section):
@@ -152,9 +210,97 @@ class BaseModelConfig(_Section):
     tiny: TinyModelSpec = Field(default_factory=TinyModelSpec)
 
 
-class TrainingConfig(_Section):
-    """Fine-tuning hyperparameters; the DeepSpeed config lives in its own JSON file."""
+RECIPES_DIR = PROJECT_ROOT / "include" / "recipes"
+DEEPSPEED_CONFIG_DIR = CONFIG_DIR / "deepspeed"
 
+# What a recipe may set: the hyperparameters of one model and stage. Where and how wide a run goes (launcher, world
+# size, host file, port, timeout) is deployment configuration, so one recipe runs on a laptop and a GPU node as is.
+RECIPE_TRAINING_KEYS: frozenset[str] = frozenset(
+    {
+        "deepspeed_config",
+        "max_steps",
+        "micro_batch_size",
+        "gradient_accumulation_steps",
+        "learning_rate",
+        "warmup_steps",
+        "weight_decay",
+        "max_seq_len",
+        "seed",
+        "checkpoint_every",
+        "log_every",
+        "lora",
+    }
+)
+RECIPE_TOP_KEYS: frozenset[str] = frozenset({"model", "stage", "description", "training"})
+
+
+def resolve_recipe_path(value: str | Path) -> Path:
+    """Find a recipe by path (absolute or relative to the project root) or by name under ``include/recipes/``.
+
+    ``tiny-gpt2/sft``, ``tiny-gpt2/sft.yaml`` and ``include/recipes/tiny-gpt2/sft.yaml`` name the same file.
+
+    Raises:
+        ValueError: no such recipe (the message lists the recipes there are).
+    """
+    raw = Path(value).expanduser()
+    candidates = [raw] if raw.is_absolute() else [PROJECT_ROOT / raw, RECIPES_DIR / raw]
+    candidates += [c.with_name(c.name + ".yaml") for c in candidates if c.suffix not in {".yaml", ".yml"}]
+    for cand in candidates:
+        if cand.is_file():
+            return cand.resolve()
+    known = sorted(str(f.relative_to(RECIPES_DIR).with_suffix("")) for f in RECIPES_DIR.rglob("*.yaml"))
+    raise ValueError(f"recipe {str(value)!r} not found; expected a YAML file path or one of {known}")
+
+
+def read_recipe(path: Path) -> dict[str, Any]:
+    """Read and check a recipe file: ``{model, stage, description, training: {...}}``.
+
+    Returns:
+        The recipe as a dict (``training`` always present).
+
+    Raises:
+        ValueError: the file is not YAML, or holds keys a recipe may not set (the message names them).
+    """
+    try:
+        data = yaml.safe_load(path.read_text()) or {}
+    except yaml.YAMLError as exc:
+        raise ValueError(f"recipe {path} is not valid YAML: {exc}") from exc
+    if not isinstance(data, dict) or not isinstance(data.get("training", {}), dict):
+        raise ValueError(
+            f"recipe {path} must be a mapping with a 'training' mapping, e.g. 'training: {{max_steps: 9}}'"
+        )
+    unknown = sorted(set(data) - RECIPE_TOP_KEYS)
+    bad = sorted(set(data.get("training") or {}) - RECIPE_TRAINING_KEYS)
+    if unknown or bad:
+        raise ValueError(
+            f"recipe {path}: unexpected keys {unknown + [f'training.{k}' for k in bad]}; a recipe holds "
+            f"{sorted(RECIPE_TOP_KEYS)} and training hyperparameters {sorted(RECIPE_TRAINING_KEYS)} "
+            "(launcher, world_size, hostfile, master_port and timeout_s belong to the deployment config)"
+        )
+    data["training"] = dict(data.get("training") or {})
+    return dict(data)
+
+
+class LoraSettings(_Section):
+    """LoRA (PEFT): train adapter weights only; the artifact is the adapter, merged into the model for serving."""
+
+    enabled: bool = False
+    r: int = Field(default=8, ge=1, le=1024)
+    alpha: int = Field(default=16, ge=1)
+    dropout: float = Field(default=0.05, ge=0.0, lt=1.0)
+    # Module names to adapt, "all-linear", or None for PEFT's default for the architecture.
+    target_modules: list[str] | str | None = None
+
+
+class TrainingConfig(_Section):
+    """Fine-tuning settings: a recipe's hyperparameters plus where to run; the DeepSpeed config is its own JSON file.
+
+    Precedence, lowest first: these defaults, the ``recipe`` file, ``training:`` keys of the YAML config,
+    ``LLMOPS__TRAINING__*`` variables, DAG params. ``deepspeed_config`` takes a path or a name under
+    ``include/configs/deepspeed/`` (``zero3_offload``); ``lora`` also takes ``true``/``false``.
+    """
+
+    recipe: Path | None = None
     deepspeed_config: Path = Path("include/configs/deepspeed/zero2.json")
     launcher: Literal["deepspeed", "torchrun"] = "deepspeed"
     world_size: int = Field(default=1, ge=1)
@@ -171,6 +317,35 @@ class TrainingConfig(_Section):
     checkpoint_every: int = Field(default=100, ge=1)
     log_every: int = Field(default=10, ge=1)
     timeout_s: int = Field(default=3600, ge=10)
+    lora: LoraSettings = Field(default_factory=LoraSettings)
+
+    @model_validator(mode="before")
+    @classmethod
+    def _apply_recipe(cls, data: Any) -> Any:
+        if not isinstance(data, dict):
+            return data
+        data = dict(data)
+        lora = data.get("lora")
+        if isinstance(lora, bool):  # `lora: true` (a DAG param) switches the recipe's LoRA settings on or off
+            data["lora"] = {"enabled": lora}
+        recipe = data.get("recipe")
+        missing = RECIPE_TRAINING_KEYS - set(data)
+        if recipe is None or (not missing and not isinstance(data.get("lora"), dict)):
+            return data  # nothing left for the recipe to fill (also the case on attribute assignment)
+        path = resolve_recipe_path(recipe)
+        data["recipe"] = path
+        values = read_recipe(path)["training"]
+        if isinstance(values.get("lora"), dict) and isinstance(data.get("lora"), dict):
+            data["lora"] = {**values["lora"], **data["lora"]}
+        return {**values, **data}
+
+    @field_validator("deepspeed_config", mode="before")
+    @classmethod
+    def _named_deepspeed_config(cls, v: Any) -> Any:
+        if isinstance(v, str | Path) and len(Path(v).parts) == 1:  # a bare name: one of ours
+            name = Path(v).name
+            return DEEPSPEED_CONFIG_DIR / (name if name.endswith(".json") else f"{name}.json")
+        return v
 
 
 class EvaluationConfig(_Section):
@@ -182,9 +357,18 @@ class EvaluationConfig(_Section):
     max_new_tokens: int = Field(default=48, ge=1)
 
 
-class GateConfig(_Section):
-    """Promotion gate: the candidate must beat the base model and be no worse than the champion."""
+GATE_METRICS: dict[str, bool] = {"eval_loss": False, "perplexity": False, "rouge_l": True, "exact_match": True}
+"""Metrics the gate can decide on, and whether higher is better."""
 
+
+class GateConfig(_Section):
+    """Promotion gate: the candidate must beat the base model and be no worse than the champion.
+
+    ``metric`` is compared on the same eval set. ``min_improvement_over_base`` is absolute, in the metric's units;
+    ``max_regression_vs_champion`` is relative (0.02: up to 2% worse than the champion still passes).
+    """
+
+    metric: Literal["eval_loss", "perplexity", "rouge_l", "exact_match"] = "eval_loss"
     min_improvement_over_base: float = Field(default=0.0, ge=0.0)
     max_regression_vs_champion: float = Field(default=0.02, ge=0.0)
 
@@ -195,28 +379,42 @@ class MlflowConfig(_Section):
     tracking_uri: str | None = None
     registry_uri: str | None = None
     experiment: str = "llm-finetune"
-    model_name: str = "support-assistant"
+    # Registered model name: it ends up in `models:/` URIs and download paths, so no dots, slashes or encodings.
+    model_name: str = Field(default="support-assistant", pattern=r"^[A-Za-z0-9][A-Za-z0-9_-]{0,127}$")
     ui_port: int = Field(default=5000, ge=1, le=65535)
 
 
 class TritonConfig(_Section):
     """The Triton Inference Server that serves the champion."""
 
-    model_name: str = "support_assistant"
+    # Directory name in the model repository and part of Triton's URLs: the repository writer's strict pattern.
+    model_name: str = Field(default="support_assistant", pattern=r"^[A-Za-z0-9][A-Za-z0-9_-]{0,63}$")
     host: str = "127.0.0.1"
     http_port: int = Field(default=8000, ge=1, le=65535)
     grpc_port: int = Field(default=8001, ge=1, le=65535)
     metrics_port: int = Field(default=8002, ge=1, le=65535)
     max_batch_size: int = Field(default=8, ge=1)
-    preferred_batch_sizes: list[int] = Field(default_factory=lambda: [4, 8])
-    max_queue_delay_us: int = Field(default=2000, ge=0)
+    preferred_batch_sizes: list[int] = Field(default_factory=lambda: [8])
+    max_queue_delay_us: int = Field(default=10_000, ge=0)
+    # False: config.pbtxt has no dynamic_batching block and every request executes on its own (benchmark baseline).
+    dynamic_batching: bool = True
     instance_kind: Literal["KIND_CPU", "KIND_GPU"] = "KIND_CPU"
     instance_count: int = Field(default=1, ge=1)
+    # torch intra-op threads per model instance; 0 = one per two cores per instance (1 to 4). Small models decode
+    # faster on one thread than on two busy ones.
+    torch_num_threads: int = Field(default=0, ge=0, le=256)
     versions_to_keep: int = Field(default=2, ge=1)
     max_prompt_chars: int = Field(default=2000, ge=1)
     default_max_new_tokens: int = Field(default=48, ge=1)
+    max_new_tokens_limit: int = Field(default=512, ge=1)
     ready_timeout_s: float = Field(default=180.0, gt=0)
     smoke_prompt: str = "How do I reset my password?"
+    # Promotion and rollback smoke-test the new version with smoke_prompt plus these: every answer must be
+    # non-empty, error-free and within smoke_max_latency_ms.
+    smoke_prompts: list[str] = Field(
+        default_factory=lambda: ["How do I share a folder with my team?", "Why are my files not syncing?"]
+    )
+    smoke_max_new_tokens: int = Field(default=16, ge=1)
     smoke_max_latency_ms: float = Field(default=30000.0, gt=0)
     log_rotate_bytes: int = Field(default=5_000_000, ge=1024)
     # Header that carries the model-control key when Triton restricts load/unload (--http-restricted-api).
@@ -227,12 +425,30 @@ class TritonConfig(_Section):
     def http_url(self) -> str:
         return f"{self.host}:{self.http_port}"
 
+    @property
+    def all_smoke_prompts(self) -> list[str]:
+        """``smoke_prompt`` followed by ``smoke_prompts``, without repeats."""
+        return list(dict.fromkeys([self.smoke_prompt, *self.smoke_prompts]))
+
     @field_validator("preferred_batch_sizes")
     @classmethod
     def _positive(cls, v: list[int]) -> list[int]:
         if any(b < 1 for b in v):
             raise ValueError("preferred_batch_sizes must all be >= 1")
         return v
+
+
+class PromotionConfig(_Section):
+    """Human approval before a promotion, and the promotion log.
+
+    ``require_approval`` true makes every run of the pipeline wait at its approval task; a run can also ask for
+    approval with its ``require_approval`` param (a run cannot waive an approval the configuration requires).
+    Without an answer within the approval task's response timeout (in the DAG) the default answer, Reject, applies.
+    """
+
+    require_approval: bool = False
+    approval_samples: int = Field(default=5, ge=0, le=50)
+    log_file: str = Field(default="promotions.jsonl", pattern=r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,127}$")
 
 
 class DriftConfig(_Section):
@@ -245,6 +461,45 @@ class DriftConfig(_Section):
     # Drift between the training data and live traffic says the data is stale; by default it is reported (and
     # feeds retraining) rather than blocking the promotion of a model that passed its gate.
     block_promotion: bool = False
+
+
+class MonitoringConfig(_Section):
+    """Hourly production monitoring (``llm_production_monitoring``): interval curation, drift and alert bounds.
+
+    ``source`` null reads the serving log directory (``data.prod_log_path`` or ``<home>/prod_logs``).
+    ``drift_score_threshold`` bounds the drift share of an interval; the empty-response rate and the latency p95
+    have their own bounds. ``notify_webhook_conn_id`` / ``notify_smtp_conn_id`` name Airflow connections used when
+    they exist (the task log always gets the alert).
+    """
+
+    source: Path | None = None
+    min_interval_rows: int = Field(default=20, ge=1)
+    window_intervals: int = Field(default=24, ge=1)
+    # Evidently's stat test for the text columns: the absolute ROC AUC of its domain classifier. Its default below
+    # 1,000 reference rows (percentile, 1,000 bootstrap rounds) takes about 20x longer: too slow for every hour.
+    text_method: str | None = "abs_text_content_drift"
+    experiment: str = Field(default="llm-monitoring", min_length=1)
+    drift_score_threshold: float = Field(default=0.5, ge=0.0, le=1.0)
+    max_empty_response_rate: float = Field(default=0.05, ge=0.0, le=1.0)
+    max_latency_p95_ms: float = Field(default=5000.0, gt=0.0)
+    notify_webhook_conn_id: str = "llmops_alerts_webhook"
+    notify_smtp_conn_id: str = "smtp_default"
+    notify_email_to: list[str] = Field(default_factory=list)
+    # Feedback records (JSONL, one per thumbs up/down); null: <home>/feedback.
+    feedback_source: Path | None = None
+    # An asset-triggered retrain runs only when this many new feedback candidates wait, or drift reached
+    # retrain_drift_share in the latest interval. The nightly run retrains when anything new waits.
+    retrain_min_feedback_rows: int = Field(default=50, ge=1)
+    retrain_drift_share: float = Field(default=0.5, ge=0.0, le=1.0)
+    # Automatic rollback: for this many monitored intervals after a promotion, the new champion is compared with the
+    # version it replaced; it is rolled back when a figure is worse by more than its tolerance.
+    rollback_watch_intervals: int = Field(default=6, ge=0)
+    rollback_min_requests: int = Field(default=20, ge=1)
+    rollback_max_error_rate_increase: float = Field(default=0.05, ge=0.0, le=1.0)
+    rollback_max_empty_rate_increase: float = Field(default=0.05, ge=0.0, le=1.0)
+    rollback_max_latency_increase: float = Field(default=0.5, ge=0.0)  # relative, on latency p95
+    rollback_max_feedback_drop: float = Field(default=0.2, ge=0.0, le=1.0)  # absolute, on the thumbs-up share
+    rollback_min_feedback: int = Field(default=10, ge=1)
 
 
 class AirflowStackConfig(_Section):
@@ -267,7 +522,9 @@ class LLMOpsConfig(_Section):
     gate: GateConfig = Field(default_factory=GateConfig)
     mlflow: MlflowConfig = Field(default_factory=MlflowConfig)
     triton: TritonConfig = Field(default_factory=TritonConfig)
+    promotion: PromotionConfig = Field(default_factory=PromotionConfig)
     drift: DriftConfig = Field(default_factory=DriftConfig)
+    monitoring: MonitoringConfig = Field(default_factory=MonitoringConfig)
     airflow: AirflowStackConfig = Field(default_factory=AirflowStackConfig)
 
     @model_validator(mode="after")
@@ -281,6 +538,10 @@ class LLMOpsConfig(_Section):
         self.training.deepspeed_config = _absolute(self.training.deepspeed_config)
         if self.training.hostfile is not None:
             self.training.hostfile = _absolute(self.training.hostfile)
+        if self.monitoring.source is not None:
+            self.monitoring.source = _absolute(self.monitoring.source)
+        if self.monitoring.feedback_source is not None:
+            self.monitoring.feedback_source = _absolute(self.monitoring.feedback_source)
         for name in ("raw_path", "eval_path", "prod_log_path"):
             value = getattr(self.data, name)
             if value is not None:

@@ -15,6 +15,8 @@ PARAM_TO_CONFIG: dict[str, tuple[str, str]] = {
     "learning_rate": ("training", "learning_rate"),
     "micro_batch_size": ("training", "micro_batch_size"),
     "deepspeed_config": ("training", "deepspeed_config"),
+    "recipe": ("training", "recipe"),
+    "lora": ("training", "lora"),
     "world_size": ("training", "world_size"),
     "raw_path": ("data", "raw_path"),
     "eval_path": ("data", "eval_path"),

@@ -13,12 +13,12 @@ import csv
 import hashlib
 import json
 import os
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from llmops.data.schema import QUARANTINE_COLUMNS, REQUIRED_TRAIN_COLUMNS, TRAIN_COLUMNS
+from llmops.data.schema import PROD_LOG_COLUMNS, QUARANTINE_COLUMNS, REQUIRED_TRAIN_COLUMNS, TRAIN_COLUMNS
 
 RAW_PREVIEW_CHARS = 1000
 JSONL_SUFFIXES = frozenset({".jsonl", ".ndjson", ".json"})
@@ -54,6 +54,29 @@ class IngestResult:
     line_numbers: list[int] = field(default_factory=list)
     records_read: int = 0
     blank_lines: int = 0
+
+    def take(self) -> IngestResult:
+        """Move the collected rows and counts into a new result and start this one afresh (same source)."""
+        chunk = IngestResult(
+            source_file=self.source_file,
+            fmt=self.fmt,
+            rows=self.rows,
+            quarantined=self.quarantined,
+            line_numbers=self.line_numbers,
+            records_read=self.records_read,
+            blank_lines=self.blank_lines,
+        )
+        self.rows, self.quarantined, self.line_numbers = [], [], []
+        self.records_read = self.blank_lines = 0
+        return chunk
+
+    def extend(self, other: IngestResult) -> None:
+        """Append another chunk of the same file."""
+        self.rows.extend(other.rows)
+        self.quarantined.extend(other.quarantined)
+        self.line_numbers.extend(other.line_numbers)
+        self.records_read += other.records_read
+        self.blank_lines += other.blank_lines
 
     @property
     def reconciles(self) -> bool:
@@ -151,6 +174,46 @@ def normalize_record(obj: Any, source_name: str) -> tuple[dict[str, Any] | None,
     return row, None
 
 
+def normalize_prod_record(obj: Any, source_name: str) -> tuple[dict[str, Any] | None, str | None]:
+    """Check the structure of one production log record (:data:`~llmops.data.schema.PROD_LOG_COLUMNS`).
+
+    Every column must be present; text columns must be strings or null and ``latency_ms`` a number or null (the
+    contract rejects nulls and out-of-range values with named expectations). Extra keys are dropped.
+
+    Args:
+        obj: the parsed JSON value.
+        source_name: unused (production logs carry their own metadata).
+
+    Returns:
+        ``(row, None)`` for a usable record, ``(None, reason)`` otherwise.
+    """
+    del source_name
+    if not isinstance(obj, dict):
+        kind = "array" if isinstance(obj, list) else "null" if obj is None else _type_name(obj)
+        return None, f"not a JSON object (got {kind})"
+    problems = [f"missing field '{name}'" for name in PROD_LOG_COLUMNS if name not in obj]
+    row: dict[str, Any] = {}
+    for name in PROD_LOG_COLUMNS:
+        value = obj.get(name)
+        if name == "latency_ms":
+            if value is not None and (isinstance(value, bool) or not isinstance(value, int | float)):
+                problems.append(f"field 'latency_ms' has type {_type_name(value)}, expected number")
+            row[name] = float(value) if isinstance(value, int | float) and not isinstance(value, bool) else None
+            continue
+        if name == "model_version" and isinstance(value, int) and not isinstance(value, bool):
+            value = str(value)
+        if value is not None and not isinstance(value, str):
+            problems.append(f"field '{name}' has type {_type_name(value)}, expected string")
+        row[name] = value
+    if problems:
+        return None, "; ".join(problems)
+    return row, None
+
+
+Normalizer = Callable[[Any, str], tuple[dict[str, Any] | None, str | None]]
+_NORMALIZERS: dict[str, Normalizer] = {"training": normalize_record, "production_logs": normalize_prod_record}
+
+
 def detect_format(path: Path) -> str:
     """Format of a raw file from its suffix.
 
@@ -193,24 +256,57 @@ def read_records(path: Path, max_line_bytes: int) -> IngestResult:
         FileNotFoundError: the file does not exist.
         ValueError: the suffix is not supported.
     """
+    result = IngestResult(source_file=str(path), fmt=detect_format(Path(path)))
+    for chunk in iter_record_chunks(path, max_line_bytes, batch_rows=None):
+        result.extend(chunk)
+    return result
+
+
+def iter_record_chunks(
+    path: Path,
+    max_line_bytes: int,
+    batch_rows: int | None = 50_000,
+    layout: str = "training",
+) -> Iterator[IngestResult]:
+    """Stream a raw file as chunks of at most ``batch_rows`` records (kept plus quarantined), in file order.
+
+    Memory stays bounded by the chunk size whatever the file size. Each chunk reconciles on its own, and
+    concatenating the chunks gives exactly what :func:`read_records` returns. At least one chunk is yielded (an
+    empty one for an empty file).
+
+    Args:
+        path: the file; the format comes from its suffix.
+        max_line_bytes: longest accepted line or record, in bytes.
+        batch_rows: records per chunk; ``None`` for one chunk.
+        layout: ``"training"`` (:func:`normalize_record`) or ``"production_logs"`` (:func:`normalize_prod_record`).
+
+    Yields:
+        :class:`IngestResult` chunks.
+
+    Raises:
+        FileNotFoundError: the file does not exist.
+        ValueError: the suffix or the layout is not supported.
+    """
     path = Path(path)
     fmt = detect_format(path)
     if not path.is_file():
         raise FileNotFoundError(f"raw data file not found: {path}")
+    normalizer = _NORMALIZERS.get(layout)
+    if normalizer is None:
+        raise ValueError(f"unknown record layout {layout!r} (expected one of {sorted(_NORMALIZERS)})")
     result = IngestResult(source_file=str(path), fmt=fmt)
-    if path.stat().st_size == 0:
-        return result
-    if fmt == "jsonl":
-        _read_jsonl(path, max_line_bytes, result)
-    elif fmt == "parquet":
-        _read_parquet(path, max_line_bytes, result)
-    else:
-        _read_csv(path, max_line_bytes, result)
-    return result
+    if path.stat().st_size > 0:
+        reader = {"jsonl": _read_jsonl, "parquet": _read_parquet, "csv": _read_csv}[fmt]
+        for _ in reader(path, max_line_bytes, result, normalizer):
+            if batch_rows is not None and len(result.rows) + len(result.quarantined) >= batch_rows:
+                yield result.take()
+    yield result.take()
 
 
-def _accept(result: IngestResult, obj: Any, line_number: int, raw: str, source_name: str) -> None:
-    row, reason = normalize_record(obj, source_name)
+def _accept(
+    result: IngestResult, obj: Any, line_number: int, raw: str, source_name: str, normalizer: Normalizer
+) -> None:
+    row, reason = normalizer(obj, source_name)
     if row is None:
         result.quarantined.append(quarantine_record(result.source_file, line_number, reason or "invalid record", raw))
     else:
@@ -240,10 +336,11 @@ def _iter_lines(fh: Any, max_line_bytes: int) -> Iterator[tuple[bytes, int]]:
         yield line, len(line)
 
 
-def _read_jsonl(path: Path, max_line_bytes: int, result: IngestResult) -> None:
+def _read_jsonl(path: Path, max_line_bytes: int, result: IngestResult, normalizer: Normalizer) -> Iterator[None]:
     source_name = path.name
     with path.open("rb") as fh:
         for line_number, (line, length) in enumerate(_iter_lines(fh, max_line_bytes), start=1):
+            yield
             if line_number == 1 and line.startswith(_UTF8_BOM):
                 line, length = line[len(_UTF8_BOM) :], length - len(_UTF8_BOM)
             if not line.strip():
@@ -270,10 +367,10 @@ def _read_jsonl(path: Path, max_line_bytes: int, result: IngestResult) -> None:
                     reason = f"invalid JSON: {exc or type(exc).__name__}"
                 result.quarantined.append(quarantine_record(result.source_file, line_number, reason, raw))
                 continue
-            _accept(result, obj, line_number, raw, source_name)
+            _accept(result, obj, line_number, raw, source_name, normalizer)
 
 
-def _read_parquet(path: Path, max_line_bytes: int, result: IngestResult) -> None:
+def _read_parquet(path: Path, max_line_bytes: int, result: IngestResult, normalizer: Normalizer) -> Iterator[None]:
     import pyarrow.parquet as pq
 
     source_name = path.name
@@ -284,10 +381,12 @@ def _read_parquet(path: Path, max_line_bytes: int, result: IngestResult) -> None
         reason = f"unreadable Parquet file: {type(exc).__name__}: {exc}"
         result.quarantined.append(quarantine_record(result.source_file, None, reason, ""))
         return
+    yield
     record_number = 0
     try:
         for batch in parquet_file.iter_batches(batch_size=_PARQUET_BATCH_ROWS):
             for obj in batch.to_pylist():
+                yield
                 record_number += 1
                 result.records_read += 1
                 raw = _json_preview(obj)
@@ -296,14 +395,14 @@ def _read_parquet(path: Path, max_line_bytes: int, result: IngestResult) -> None
                     reason = f"record exceeds {max_line_bytes} bytes ({size} bytes)"
                     result.quarantined.append(quarantine_record(result.source_file, record_number, reason, raw))
                     continue
-                _accept(result, obj, record_number, raw, source_name)
+                _accept(result, obj, record_number, raw, source_name, normalizer)
     except Exception as exc:  # a corrupt row group must not lose what was read before it
         result.records_read += 1
         reason = f"unreadable Parquet data after record {record_number}: {type(exc).__name__}: {exc}"
         result.quarantined.append(quarantine_record(result.source_file, None, reason, ""))
 
 
-def _read_csv(path: Path, max_line_bytes: int, result: IngestResult) -> None:
+def _read_csv(path: Path, max_line_bytes: int, result: IngestResult, normalizer: Normalizer) -> Iterator[None]:
     """CSV through the standard library: it reports the line of every record, and malformed rows stay visible."""
     source_name = path.name
     previous_limit = csv.field_size_limit()
@@ -315,6 +414,7 @@ def _read_csv(path: Path, max_line_bytes: int, result: IngestResult) -> None:
             header: list[str] | None = None
             last_line = 0
             while True:
+                yield
                 start_line = last_line + 1
                 try:
                     fields = next(reader)
@@ -349,7 +449,7 @@ def _read_csv(path: Path, max_line_bytes: int, result: IngestResult) -> None:
                     reason = f"expected {len(header)} fields, got {len(fields)}"
                     result.quarantined.append(quarantine_record(result.source_file, start_line, reason, raw))
                     continue
-                _accept(result, dict(zip(header, fields, strict=True)), start_line, raw, source_name)
+                _accept(result, dict(zip(header, fields, strict=True)), start_line, raw, source_name, normalizer)
     finally:
         csv.field_size_limit(previous_limit)
 

@@ -9,14 +9,16 @@ from pathlib import Path
 from typing import Any
 
 from llmops.config import LLMOpsConfig
-from llmops.evaluation.gate import promotion_gate
+from llmops.evaluation.gate import gate_from_metrics
 from llmops.evaluation.metrics import EvalResult, evaluate_causal_lm
-from llmops.fsutil import atomic_write_json
+from llmops.fsutil import atomic_write_json, atomic_write_text
 from llmops.registry import registry, tracking
 
 log = logging.getLogger(__name__)
 
 EVAL_FILE = "evaluation.json"
+SAMPLES_JSON = "generations.json"
+SAMPLES_MD = "generations.md"
 
 
 def load_eval_set(cfg: LLMOpsConfig) -> tuple[list[str], list[str]]:
@@ -69,24 +71,30 @@ def evaluate_model(cfg: LLMOpsConfig, run_key: str, finetune: dict[str, Any]) ->
         finally:
             shutil.rmtree(tmp, ignore_errors=True)
 
-    gate = promotion_gate(candidate.eval_loss, base.eval_loss, champion.eval_loss if champion else None, cfg.gate)
     metrics = {**candidate.metrics(), **base.metrics("base_")}
     if champion is not None:
         metrics.update(champion.metrics("champion_"))
+    gate = gate_from_metrics(metrics, cfg.gate)
     samples = [{**s, "base_prediction": b["prediction"]} for s, b in zip(candidate.samples, base.samples, strict=True)]
+    if champion is not None:
+        for sample, champ in zip(samples, champion.samples, strict=True):
+            sample["champion_prediction"] = champ["prediction"]
 
     run_id = finetune["mlflow_run_id"]
     c = tracking.client(cfg)
     for k, v in metrics.items():
         c.log_metric(run_id, k, float(v))
-    c.log_dict(run_id, {"samples": samples}, "evaluation/generations.json")
+    c.log_metric(run_id, "eval_rows", float(len(prompts)))
+    c.log_dict(run_id, {"samples": samples}, f"evaluation/{SAMPLES_JSON}")
+    c.log_text(run_id, samples_markdown(samples, metrics, gate.reason), f"evaluation/{SAMPLES_MD}")
     c.set_tag(run_id, "llmops.gate.passed", str(gate.passed))
     c.set_tag(run_id, "llmops.gate.reason", gate.reason)
+    c.set_tag(run_id, "llmops.gate.metric", cfg.gate.metric)
     if champion_version is not None:
         c.set_tag(run_id, "llmops.gate.champion_version", champion_version)
     log.info("gate %s: %s", "passed" if gate.passed else "rejected", gate.reason)
 
-    samples_path = out_dir / "generations.json"
+    samples_path = out_dir / SAMPLES_JSON
     result = {
         "metrics": metrics,
         "gate": gate.as_dict(),
@@ -96,5 +104,26 @@ def evaluate_model(cfg: LLMOpsConfig, run_key: str, finetune: dict[str, Any]) ->
     }
     out_dir.mkdir(parents=True, exist_ok=True)
     atomic_write_json(samples_path, {"samples": samples})
+    atomic_write_text(out_dir / SAMPLES_MD, samples_markdown(samples, metrics, gate.reason))
     atomic_write_json(cached, result)
     return result
+
+
+def samples_markdown(samples: list[dict[str, Any]], metrics: dict[str, float], reason: str) -> str:
+    """The sampled generations as a Markdown page for reading: prompt, reference, and each model's answer."""
+    lines = [
+        "# Sample generations (greedy, held-out set)",
+        "",
+        f"Gate: {reason}",
+        "",
+        "| metric | value |",
+        "|---|---|",
+    ]
+    lines += [f"| {k} | {v:.4f} |" for k, v in sorted(metrics.items())]
+    for i, s in enumerate(samples, 1):
+        lines += ["", f"## {i}. {s['prompt']}", "", f"- **reference**: {s['reference']}"]
+        lines.append(f"- **fine-tuned** (ROUGE-L {s['rouge_l']:.2f}): {s['prediction']}")
+        lines.append(f"- **base**: {s.get('base_prediction', '')}")
+        if "champion_prediction" in s:
+            lines.append(f"- **champion**: {s['champion_prediction']}")
+    return "\n".join(lines) + "\n"

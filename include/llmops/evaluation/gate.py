@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+import logging
+import math
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
-from llmops.config import GateConfig
+from llmops.config import GATE_METRICS, GateConfig, LLMOpsConfig
+
+log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -21,48 +25,90 @@ class GateResult:
 
 
 def promotion_gate(
-    candidate_loss: float,
-    base_loss: float,
-    champion_loss: float | None,
+    candidate: float,
+    base: float,
+    champion: float | None,
     cfg: GateConfig,
 ) -> GateResult:
-    """Decide whether the candidate may be promoted, on held-out loss (lower is better).
+    """Decide whether the candidate may be promoted, on ``cfg.metric`` measured on the same eval set.
 
     Args:
-        candidate_loss: eval loss of the fine-tuned model.
-        base_loss: eval loss of the base model on the same eval set.
-        champion_loss: eval loss of the current champion on the same eval set, or None if there is none.
-        cfg: margins. The candidate must improve on the base by more than ``min_improvement_over_base`` and may
-            be at most ``max_regression_vs_champion`` (relative) worse than the champion.
+        candidate: the fine-tuned model's value of the metric.
+        base: the base model's value.
+        champion: the current champion's value, or None when there is no champion.
+        cfg: the metric and margins. The candidate must improve on the base by more than
+            ``min_improvement_over_base`` (absolute) and be at most ``max_regression_vs_champion`` (relative) worse
+            than the champion. Whether higher is better depends on the metric (loss and perplexity: lower).
+
+    Returns:
+        The decision, with the figures and a reason that names them.
     """
-    metrics = {"candidate_eval_loss": candidate_loss, "base_eval_loss": base_loss}
-    if champion_loss is not None:
-        metrics["champion_eval_loss"] = champion_loss
-    improvement = base_loss - candidate_loss
+    name = cfg.metric
+    higher = GATE_METRICS[name]
+    better = "higher" if higher else "lower"
+    metrics = {f"candidate_{name}": candidate, f"base_{name}": base}
+    if champion is not None:
+        metrics[f"champion_{name}"] = champion
+    if not math.isfinite(candidate):
+        return GateResult(False, f"candidate {name} is not finite ({candidate})", metrics)
+    improvement = candidate - base if higher else base - candidate
     metrics["improvement_over_base"] = improvement
     if not improvement > cfg.min_improvement_over_base:
         return GateResult(
             False,
-            f"candidate eval loss {candidate_loss:.4f} does not beat the base model's {base_loss:.4f} "
-            f"by more than {cfg.min_improvement_over_base}",
+            f"candidate {name} {candidate:.4f} does not beat the base model's {base:.4f} "
+            f"by more than {cfg.min_improvement_over_base} ({better} is better)",
             metrics,
         )
-    if champion_loss is not None:
-        limit = champion_loss * (1.0 + cfg.max_regression_vs_champion)
-        metrics["champion_limit"] = limit
-        if candidate_loss > limit:
-            return GateResult(
-                False,
-                f"candidate eval loss {candidate_loss:.4f} is worse than the champion's {champion_loss:.4f} "
-                f"beyond the allowed {cfg.max_regression_vs_champion:.1%}",
-                metrics,
-            )
+    if champion is None:
+        return GateResult(True, f"candidate {name} {candidate:.4f} beats base {base:.4f}; no champion yet", metrics)
+    margin = cfg.max_regression_vs_champion
+    limit = champion * (1.0 - margin) if higher else champion * (1.0 + margin)
+    metrics["champion_limit"] = limit
+    worse = candidate < limit if higher else candidate > limit
+    if worse:
         return GateResult(
-            True,
-            f"candidate eval loss {candidate_loss:.4f} beats base {base_loss:.4f} and is within "
-            f"{cfg.max_regression_vs_champion:.1%} of champion {champion_loss:.4f}",
+            False,
+            f"candidate {name} {candidate:.4f} is worse than the champion's {champion:.4f} "
+            f"beyond the allowed {margin:.1%} ({better} is better)",
             metrics,
         )
     return GateResult(
-        True, f"candidate eval loss {candidate_loss:.4f} beats base {base_loss:.4f}; no champion yet", metrics
+        True,
+        f"candidate {name} {candidate:.4f} beats base {base:.4f} and is within {margin:.1%} of champion {champion:.4f}",
+        metrics,
     )
+
+
+def gate_from_metrics(metrics: dict[str, float], cfg: GateConfig) -> GateResult:
+    """Apply the gate to evaluation metrics named ``<metric>``, ``base_<metric>`` and ``champion_<metric>``.
+
+    Raises:
+        KeyError: the candidate's or the base model's value of the gate metric is missing.
+    """
+    name = cfg.metric
+    champion = metrics.get(f"champion_{name}")
+    return promotion_gate(
+        float(metrics[name]), float(metrics[f"base_{name}"]), None if champion is None else float(champion), cfg
+    )
+
+
+def gate_model(cfg: LLMOpsConfig, finetune: dict[str, Any], evaluation: dict[str, Any]) -> dict[str, Any]:
+    """The gate as a pipeline step: decide on the evaluation's metrics, say why in the log and in MLflow tags.
+
+    A rejected candidate is still registered (without the ``champion`` alias); only promotion depends on this.
+
+    Returns:
+        ``{"passed", "metrics", "reason"}``.
+    """
+    from llmops.registry import tracking
+
+    result = gate_from_metrics(evaluation["metrics"], cfg.gate)
+    log.info("gate %s: %s", "passed" if result.passed else "rejected", result.reason)
+    run_id = finetune.get("mlflow_run_id")
+    if run_id:
+        c = tracking.client(cfg)
+        c.set_tag(run_id, "llmops.gate.passed", str(result.passed))
+        c.set_tag(run_id, "llmops.gate.reason", result.reason)
+        c.set_tag(run_id, "llmops.gate.metric", cfg.gate.metric)
+    return result.as_dict()

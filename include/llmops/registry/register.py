@@ -24,6 +24,20 @@ def code_version() -> str:
     return out.stdout.strip() if out.returncode == 0 and out.stdout.strip() else __version__
 
 
+def snapshot_hash(data: dict[str, Any]) -> str:
+    """sha256 of the curated training snapshot (``snapshot_hash`` when the data step computed one already)."""
+    if data.get("snapshot_hash"):
+        return str(data["snapshot_hash"])
+    path = Path(str(data.get("train_path") or ""))
+    if not data.get("train_path") or not path.is_file():
+        return ""
+    digest = hashlib.sha256()
+    with open(path, "rb") as fh:
+        for block in iter(lambda: fh.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
 def register_model(
     cfg: LLMOpsConfig,
     run_key: str,
@@ -43,7 +57,9 @@ def register_model(
         json.dumps(json.loads(Path(cfg.training.deepspeed_config).read_text()), sort_keys=True).encode()
     ).hexdigest()[:16]
     tags = {
-        "llmops.data_snapshot": str(data.get("snapshot_hash", data.get("train_path", ""))),
+        "llmops.data_snapshot": str(data.get("train_path", "")),
+        "llmops.data_snapshot_hash": snapshot_hash(data),
+        "llmops.data_rows": str(data.get("rows_out", "")),
         "llmops.gx_passed": str(data.get("gx_passed", "")),
         "llmops.gate.passed": str(gate["passed"]),
         "llmops.gate.reason": str(gate["reason"]),

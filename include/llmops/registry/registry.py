@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
 import logging
@@ -69,12 +70,13 @@ def log_and_register(
     from mlflow.types import ColSpec, ParamSchema, ParamSpec, Schema
 
     name = cfg.mlflow.model_name
+    c = client(cfg)
     existing = find_version_for_run(cfg, run_key)
     if existing is not None:
         log.info("version %s of %s already registered for run %s", existing.version, name, run_key)
+        _point_challenger(cfg, str(existing.version))
         return RegisteredVersion(name, str(existing.version), str(existing.source), str(existing.run_id), False)
 
-    c = client(cfg)
     try:
         c.get_registered_model(name)
     except Exception:
@@ -99,8 +101,24 @@ def log_and_register(
         )
     version_tags = {RUN_KEY_TAG: run_key, **{k: str(v) for k, v in tags.items()}}
     mv = mlflow.register_model(info.model_uri, name, tags=version_tags)
-    c.set_registered_model_alias(name, CHALLENGER, str(mv.version))
+    # Check-then-create is not atomic: if another writer registered this run meanwhile, the oldest version wins
+    # and ours is deleted, so a run never owns two versions.
+    first = find_version_for_run(cfg, run_key)
+    if first is not None and str(first.version) != str(mv.version):
+        log.warning("run %s is already version %s; deleting the duplicate %s", run_key, first.version, mv.version)
+        c.delete_model_version(name, str(mv.version))
+        _point_challenger(cfg, str(first.version))
+        return RegisteredVersion(name, str(first.version), str(first.source), str(first.run_id), False)
+    _point_challenger(cfg, str(mv.version))
     return RegisteredVersion(name, str(mv.version), str(info.model_uri), run_id, True)
+
+
+def _point_challenger(cfg: LLMOpsConfig, version: str) -> None:
+    """Move ``challenger`` to ``version`` unless it already points at a newer version (a re-run of an old run
+    must not take the alias back)."""
+    current = alias_version(cfg, CHALLENGER)
+    if current is None or int(current) < int(version):
+        client(cfg).set_registered_model_alias(cfg.mlflow.model_name, CHALLENGER, version)
 
 
 def alias_version(cfg: LLMOpsConfig, alias: str) -> str | None:
@@ -112,20 +130,46 @@ def alias_version(cfg: LLMOpsConfig, alias: str) -> str | None:
         return None
 
 
-def model_dir_of_version(cfg: LLMOpsConfig, version: str, dest: Path) -> Path:
-    """Download the weights directory of a registered version (the ``model_dir`` artifact)."""
+def get_version(cfg: LLMOpsConfig, version: str | int) -> Any | None:
+    """The registered version (``None`` when it does not exist); ``version`` is validated first."""
+    from llmops.serving.repository import validate_version
+
+    number = validate_version(version)
+    try:
+        return client(cfg).get_model_version(cfg.mlflow.model_name, str(number))
+    except Exception:
+        return None
+
+
+def model_dir_of_version(cfg: LLMOpsConfig, version: str | int, dest: Path) -> Path:
+    """Download the weights directory (the ``model_dir`` artifact) of a registered version into ``dest``.
+
+    The version is validated (a strict number) before it goes into a ``models:/`` URI, and the download is checked
+    to stay inside ``dest`` with no symbolic links: registry artifacts are not trusted with the host's filesystem.
+
+    Raises:
+        ValueError: invalid version, or the artifacts hold links or paths outside ``dest``.
+        FileNotFoundError: the artifacts hold no safetensors weights.
+    """
     import mlflow
 
+    from llmops.serving.repository import validate_version
+
+    number = validate_version(version)
     client(cfg)
+    dest = Path(dest).resolve()
     dest.mkdir(parents=True, exist_ok=True)
-    local = mlflow.artifacts.download_artifacts(
-        artifact_uri=f"models:/{cfg.mlflow.model_name}/{version}", dst_path=str(dest)
-    )
-    found = sorted(Path(local).rglob("config.json"))
-    for cand in found:
+    uri = f"models:/{cfg.mlflow.model_name}/{number}"
+    local = Path(mlflow.artifacts.download_artifacts(artifact_uri=uri, dst_path=str(dest))).resolve()
+    for path in [local, *local.rglob("*")]:
+        if path.is_symlink():
+            raise ValueError(f"artifacts of version {number} hold a symbolic link: {path}")
+        if not path.resolve().is_relative_to(dest):
+            raise ValueError(f"artifacts of version {number} resolve outside {dest}: {path}")
+    for cand in sorted(local.rglob("config.json")):
         if any(cand.parent.glob("*.safetensors")):
             return cand.parent
-    raise FileNotFoundError(f"no model weights in the artifacts of version {version}")
+    raise FileNotFoundError(f"no model weights in the artifacts of version {number}")
 
 
 @dataclass(frozen=True)
@@ -142,16 +186,63 @@ class AliasEvent:
 
 
 def move_champion(cfg: LLMOpsConfig, event: AliasEvent, log_path: Path) -> None:
-    """Point ``champion`` at ``event.to_version`` and record the event in MLflow tags and an append-only log."""
+    """Point ``champion`` at ``event.to_version`` and record the event in MLflow tags and an append-only log.
+
+    All or nothing, as far as MLflow allows: when a tag or the log line cannot be written after the alias moved,
+    the alias is put back where it was (or removed, when there was none) before the error propagates.
+
+    Raises:
+        Exception: whatever MLflow or the filesystem raised; ``champion`` then points where it did before.
+    """
     c = client(cfg)
     name = cfg.mlflow.model_name
-    c.set_registered_model_alias(name, CHAMPION, event.to_version)
     prefix = f"llmops.{event.kind}"
-    c.set_model_version_tag(name, event.to_version, f"{prefix}.from_version", str(event.from_version or ""))
-    c.set_model_version_tag(name, event.to_version, f"{prefix}.run_key", event.run_key)
-    c.set_model_version_tag(name, event.to_version, f"{prefix}.reason", event.reason)
-    c.set_model_version_tag(name, event.to_version, f"{prefix}.at", event.at)
-    append_event(log_path, asdict(event))
+    tags = {
+        f"{prefix}.from_version": str(event.from_version or ""),
+        f"{prefix}.run_key": event.run_key,
+        f"{prefix}.reason": event.reason[:4000],
+        f"{prefix}.at": event.at,
+    }
+    old_tags = dict(c.get_model_version(name, event.to_version).tags or {})
+    c.set_registered_model_alias(name, CHAMPION, event.to_version)
+    try:
+        for key, value in tags.items():
+            c.set_model_version_tag(name, event.to_version, key, value)
+        append_event(log_path, asdict(event))
+    except Exception:
+        # Undo, so that neither the alias nor the tags claim an event that did not complete ("previous" of a
+        # rollback is read from these tags).
+        try:
+            if event.from_version:
+                c.set_registered_model_alias(name, CHAMPION, event.from_version)
+            else:
+                c.delete_registered_model_alias(name, CHAMPION)
+            for key in tags:
+                with contextlib.suppress(Exception):  # a tag that was never written cannot be deleted
+                    if key in old_tags:
+                        c.set_model_version_tag(name, event.to_version, key, old_tags[key])
+                    else:
+                        c.delete_model_version_tag(name, event.to_version, key)
+        except Exception:  # the original error is the one to report
+            log.exception("could not undo the move of %s to version %s", CHAMPION, event.to_version)
+        raise
+
+
+def read_events(log_path: Path) -> list[dict[str, Any]]:
+    """The promotion log's events, oldest first (unreadable lines are skipped)."""
+    try:
+        lines = Path(log_path).read_text(encoding="utf-8").splitlines()
+    except FileNotFoundError:
+        return []
+    events = []
+    for line in lines:
+        try:
+            record = json.loads(line)
+        except json.JSONDecodeError:
+            continue
+        if isinstance(record, dict):
+            events.append(record)
+    return events
 
 
 def append_event(log_path: Path, record: dict[str, Any]) -> None:

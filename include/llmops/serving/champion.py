@@ -1,26 +1,72 @@
-"""The ``promote_to_triton`` step: serve the new version on Triton, then move the ``champion`` alias."""
+"""The ``promote_to_triton`` step: serve the new version on Triton, then move the ``champion`` alias.
+
+The Triton switch and the alias move happen under one repository lock, so a promotion and a rollback (two DAGs)
+never interleave between "Triton serves N" and "champion is N". MLflow aliases are last-writer-wins; the lock and
+``max_active_runs=1`` on every DAG that promotes make this process the only writer.
+"""
 
 from __future__ import annotations
 
 import logging
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from llmops.config import LLMOpsConfig
 from llmops.registry import registry
 
-log = logging.getLogger(__name__)
+if TYPE_CHECKING:
+    from llmops.serving.client import TritonClient
+    from llmops.serving.promote import PromotionResult
 
-PROMOTION_LOG = "promotions.jsonl"
+log = logging.getLogger(__name__)
 
 
 class PromotionRefused(RuntimeError):
-    """The candidate must not be promoted (gate or drift); nothing was changed."""
+    """The candidate must not be promoted (gate, drift or the approver said no); nothing was changed."""
+
+
+class PromotionFailed(RuntimeError):
+    """The promotion was attempted and failed; the previously served version keeps serving, ``champion`` did not
+    move. Retrying will not help (the version does not load or answer): the task fails without retries."""
 
 
 def promotion_log_path(cfg: LLMOpsConfig) -> Path:
     """The append-only log of promotions and rollbacks."""
-    return cfg.paths.home / PROMOTION_LOG
+    return cfg.paths.home / cfg.promotion.log_file
+
+
+def revert_serving(cfg: LLMOpsConfig, client: TritonClient, result: PromotionResult) -> str:
+    """Serve ``result.previous_version`` again after a step that followed a successful switch failed (caller holds
+    the repository lock), and remove the new version's directory if the switch created it.
+
+    With no previous version (a first promotion), the model is unloaded and its config removed. Returns a note for
+    the error message.
+    """
+    from llmops.serving.promote import PromotionError, serve_version_locked
+    from llmops.serving.repository import remove_config, remove_version_locked
+
+    name, repo = cfg.triton.model_name, cfg.paths.model_repository
+    version = result.previous_version
+    if version is None:
+        remove_config(repo, name)
+        try:
+            client.unload_model(name)
+        except Exception as exc:
+            note = f"unloading the new version failed: {exc}"
+        else:
+            note = "the new version was unloaded (there was no previous version)"
+    else:
+        try:
+            serve_version_locked(repo, name, version, cfg.triton, cfg.paths.prod_log_dir, client)
+        except PromotionError as exc:
+            return f"serving version {version} again failed: {exc.result.reason}"
+        note = f"version {version} serves again"
+    if result.created and result.served_version is not None and result.served_version != version:
+        try:
+            remove_version_locked(repo, name, result.served_version, force=True)
+        except Exception as exc:
+            note += f"; removing directory {result.served_version} failed: {exc}"
+    return note
 
 
 def promote_to_triton(
@@ -31,67 +77,91 @@ def promote_to_triton(
     evaluation: dict[str, Any],
     drift: dict[str, Any],
     at: str,
+    approval: tuple[bool, str] | None = None,
 ) -> dict[str, Any]:
     """Write, load, ready-check and smoke-test the registered version on Triton; then make it ``champion``.
 
     Check-then-act: when ``champion`` already points at this version and Triton serves it, nothing changes.
-    On failure the previously served version keeps serving and ``champion`` does not move.
+    On failure the previously served version keeps serving, ``champion`` does not move, a version directory this
+    call created is removed, and the error says why.
 
     Args:
         at: the time of the event, taken from the run's logical date (not the wall clock).
+        approval: ``(proceed, reason)`` from :func:`llmops.serving.approval.approval_decision`; ``None`` when the
+            run did not need one.
 
     Raises:
-        PromotionRefused: the gate rejected the candidate, or drift blocks promotion (configured).
-        RuntimeError: Triton is unreachable or the promotion failed (reason in the message).
+        PromotionRefused: the gate rejected the candidate, drift blocks promotion (configured), or the approver
+            rejected it.
+        PromotionFailed: the new version failed to load, to become ready or its smoke test; or moving the alias
+            failed (Triton was switched back).
+        RuntimeError: Triton is unreachable (worth a retry).
     """
-    from llmops.serving.client import TritonClient
-    from llmops.serving.promote import PromotionError, promote_version
-    from llmops.serving.repository import served_version
+    from llmops.serving.client import client_for
+    from llmops.serving.promote import PromotionError, promote_version_locked
+    from llmops.serving.repository import prune_versions_locked, repository_lock, served_version, validate_version
 
     gate = evaluation["gate"]
     if not gate["passed"]:
         raise PromotionRefused(f"not promoted: {gate['reason']}")
     if drift.get("block_promotion"):
         raise PromotionRefused(f"not promoted: drift gate: {drift.get('reason')}")
+    if approval is not None and not approval[0]:
+        raise PromotionRefused(f"not promoted: {approval[1]}")
 
-    version = str(registration["version"])
+    version = str(validate_version(str(registration["version"])))
     name = cfg.triton.model_name
     repo = cfg.paths.model_repository
-    previous = registry.alias_version(cfg, registry.CHAMPION)
-    client = TritonClient(
-        cfg.triton.http_url, timeout=cfg.triton.ready_timeout_s, control_header=cfg.triton.control_header
-    )
+    client = client_for(cfg.triton)
     try:
-        if not client.server_ready():
+        if not client.server_live():  # not server_ready(): strict readiness fails while a model is broken
             raise RuntimeError(f"Triton is not ready at http://{cfg.triton.http_url}; start the stack with `make up`")
-        if previous == version and served_version(repo, name) == int(version) and client.is_model_ready(name, version):
-            log.info("version %s is already champion and served; nothing to do", version)
-            return {"served_version": version, "previous_version": previous, "changed": False}
-        try:
-            result = promote_version(
-                repo, name, int(version), Path(finetune["model_dir"]), cfg.triton, cfg.paths.prod_log_dir, client
+        with repository_lock(repo, name):
+            previous = registry.alias_version(cfg, registry.CHAMPION)
+            if (
+                previous == version
+                and served_version(repo, name) == int(version)
+                and client.is_model_ready(name, version)
+            ):
+                log.info("version %s is already champion and served; nothing to do", version)
+                return {"served_version": version, "previous_version": previous, "changed": False}
+            try:
+                result = promote_version_locked(
+                    repo, name, int(version), Path(finetune["model_dir"]), cfg.triton, cfg.paths.prod_log_dir, client
+                )
+            except PromotionError as exc:
+                raise PromotionFailed(
+                    f"promotion of version {version} failed, version {exc.result.served_version} keeps serving and "
+                    f"champion stays on {previous}: {exc.result.reason}"
+                ) from exc
+            reason = str(gate["reason"]) + (f"; {approval[1]}" if approval is not None else "")
+            event = registry.AliasEvent(
+                kind="promotion",
+                model=cfg.mlflow.model_name,
+                from_version=previous,
+                to_version=version,
+                run_key=run_key,
+                reason=reason,
+                at=at,
             )
-        except PromotionError as exc:
-            raise RuntimeError(
-                f"promotion of version {version} failed, version {exc.result.served_version} keeps serving: "
-                f"{exc.result.reason}"
-            ) from exc
+            try:
+                registry.move_champion(cfg, event, promotion_log_path(cfg))
+            except Exception as exc:
+                note = revert_serving(cfg, client, result)
+                raise PromotionFailed(
+                    f"version {version} loaded but moving alias {registry.CHAMPION} failed ({exc}); {note}; "
+                    f"champion stays on {previous}"
+                ) from exc
+            try:  # older versions stay in the registry; a rollback writes them back when needed
+                pruned = prune_versions_locked(repo, name, cfg.triton.versions_to_keep)
+            except Exception as exc:
+                log.warning("pruning old versions of %s failed: %s", name, exc)
+            else:
+                if pruned:
+                    log.info("pruned versions %s of %s from the model repository", pruned, name)
     finally:
         client.close()
 
-    registry.move_champion(
-        cfg,
-        registry.AliasEvent(
-            kind="promotion",
-            model=cfg.mlflow.model_name,
-            from_version=previous,
-            to_version=version,
-            run_key=run_key,
-            reason=str(gate["reason"]),
-            at=at,
-        ),
-        promotion_log_path(cfg),
-    )
     log.info("version %s serves on Triton as champion (was %s): %s", version, previous, result.reason)
     return {
         "served_version": version,

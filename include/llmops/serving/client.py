@@ -10,6 +10,7 @@ import uuid
 from dataclasses import dataclass
 from typing import Any
 
+from llmops.config import TritonConfig
 from llmops.serving.repository import validate_model_name, validate_version
 
 
@@ -101,9 +102,20 @@ class TritonClient:
     # Server and model control ---------------------------------------------------------------------------------
 
     def server_ready(self) -> bool:
-        """Whether the server answers and is ready (False when unreachable)."""
+        """Whether the server answers and is ready (False when unreachable).
+
+        With ``--strict-readiness`` a server is not ready while a model is unavailable (failed to load, or
+        unloading): check :meth:`server_live` before model control, which must work exactly then.
+        """
         try:
             return bool(self._client.is_server_ready())
+        except Exception:
+            return False
+
+    def server_live(self) -> bool:
+        """Whether the server answers at all (False when unreachable); true even when a model is broken."""
+        try:
+            return bool(self._client.is_server_live())
         except Exception:
             return False
 
@@ -280,3 +292,17 @@ class TritonClient:
             details = "; ".join(f"prompt {i}: {err}" for i, err in failed)
             raise TritonClientError(f"generation with model {name!r} failed for {len(failed)} prompt(s): {details}")
         return [r.text or "" for r in results]
+
+
+def client_for(cfg: TritonConfig, timeout: float | None = None) -> TritonClient:
+    """A client of the configured server (model-control key header included when the environment has the key).
+
+    Args:
+        cfg: Triton settings (address, readiness timeout, control header).
+        timeout: network timeout; defaults to ``cfg.ready_timeout_s`` (a load can take that long).
+    """
+    return TritonClient(
+        cfg.http_url,
+        timeout=cfg.ready_timeout_s if timeout is None else timeout,
+        control_header=cfg.control_header,
+    )

@@ -11,8 +11,10 @@ Tensors (``max_batch_size`` > 0, so every tensor has a leading batch dimension):
 - ``temperature`` TYPE_FP32 [1], optional: ``<= 0`` or absent means greedy decoding.
 - ``response`` TYPE_STRING [1]: the decoded continuation only, stripped.
 
-Each dynamic batch is generated with one batched ``generate`` call per distinct (max_new_tokens, temperature)
-group. A request that fails validation gets an error response; the others in the batch are still answered.
+Each dynamic batch is generated with ONE batched ``generate`` call: left padding plus attention mask, per-row
+``max_new_tokens`` (stopping criterion) and per-row ``temperature`` (logits processor). A request that fails
+validation (empty or oversized prompt, bad ``max_new_tokens``/``temperature``) gets an error response; the others in
+the batch are still answered.
 Each answered prompt is logged as one JSON line (``PROD_LOG_COLUMNS`` of ``llmops.data.schema``) to
 ``<log_dir>/requests.jsonl`` by a background thread, so inference never waits for the disk.
 
@@ -178,6 +180,48 @@ class ProductionLogWriter:
             os.rename(self.path, self.log_dir / f"requests-{stamp}-{n}.jsonl")
 
 
+_ROW_CONTROLS: tuple[Any, Any] | None = None
+
+
+def _row_controls() -> tuple[Any, Any]:
+    """``(RowLimits, RowTemperature)``: per-row generation controls, built on first use (transformers is imported
+    lazily so that this file stays importable without it)."""
+    global _ROW_CONTROLS
+    if _ROW_CONTROLS is not None:
+        return _ROW_CONTROLS
+    import torch
+    from transformers import LogitsProcessor, StoppingCriteria
+
+    class RowLimits(StoppingCriteria):
+        """Row ``i`` is done once it has generated ``limits[i]`` tokens."""
+
+        def __init__(self, prompt_len: int, limits: list[int]) -> None:
+            self.prompt_len = prompt_len
+            self.limits = torch.tensor(limits, dtype=torch.long)
+
+        def __call__(self, input_ids: Any, scores: Any, **kwargs: Any) -> Any:
+            generated = input_ids.shape[1] - self.prompt_len
+            return self.limits.to(input_ids.device) <= generated
+
+    class RowTemperature(LogitsProcessor):
+        """Divide row ``i``'s logits by ``temperatures[i]``; a row at 0 keeps only its arg-max (greedy)."""
+
+        def __init__(self, temperatures: list[float]) -> None:
+            self.temperatures = torch.tensor([t if t > 0 else 1.0 for t in temperatures], dtype=torch.float32)
+            self.greedy = torch.tensor([t <= 0 for t in temperatures], dtype=torch.bool)
+
+        def __call__(self, input_ids: Any, scores: Any) -> Any:
+            scaled = scores / self.temperatures.to(scores.device, scores.dtype).unsqueeze(1)
+            if bool(self.greedy.any()):
+                best = scores.argmax(dim=-1, keepdim=True)
+                only_best = torch.full_like(scores, float("-inf")).scatter(1, best, 0.0)
+                scaled = torch.where(self.greedy.to(scores.device).unsqueeze(1), only_best, scaled)
+            return scaled
+
+    _ROW_CONTROLS = (RowLimits, RowTemperature)
+    return _ROW_CONTROLS
+
+
 class _Row:
     """One prompt of one request."""
 
@@ -211,7 +255,8 @@ class TritonPythonModel:
         rotate_bytes = _int_param(params, "log_rotate_bytes", DEFAULT_LOG_ROTATE_BYTES, minimum=1024)
 
         instances = sum(int(g.get("count", 1)) for g in self.model_config.get("instance_group", [])) or 1
-        default_threads = max(1, min(4, (os.cpu_count() or 1) // instances))
+        # Small models decode faster on one thread than on two contended ones: one thread per two cores.
+        default_threads = max(1, min(4, (os.cpu_count() or 1) // (2 * instances)))
         torch.set_num_threads(_int_param(params, "torch_num_threads", default_threads))
         with contextlib.suppress(RuntimeError):  # only allowed once per process, before any parallel work
             torch.set_num_interop_threads(1)
@@ -293,36 +338,53 @@ class TritonPythonModel:
             raise ValueError(f"input '{name}' has {len(values)} values for {n} prompts")
         return values
 
-    def _generate(self, prompts: list[str], max_new_tokens: int, temperature: float) -> list[str]:
-        """One batched ``generate`` call; returns the stripped continuations."""
+    def _generate(self, rows: list[_Row]) -> list[str]:
+        """Generate for every row in ONE batched ``generate`` call; returns the stripped continuations.
+
+        Prompts are left-padded (a decoder-only model continues right after the last real token) and the
+        attention mask hides the padding; ``generate`` derives position ids from the mask. Each row keeps its own
+        ``max_new_tokens`` (a per-row stopping criterion, then a cut) and ``temperature`` (a per-row logits
+        processor; greedy rows keep only their arg-max token, so they stay deterministic inside a sampled batch).
+        """
         import torch
 
+        limits = [r.max_new_tokens for r in rows]
+        temperatures = [r.temperature for r in rows]
+        longest = max(limits)
         encoded = self.tokenizer(
-            [format_prompt(p) for p in prompts],
+            [format_prompt(r.prompt) for r in rows],
             return_tensors="pt",
             padding=True,
             truncation=True,
-            max_length=max(1, self.context_length - max_new_tokens),
+            max_length=max(1, self.context_length - longest),
         )
+        prompt_len = int(encoded["input_ids"].shape[1])
         kwargs: dict[str, Any] = {
             "input_ids": encoded["input_ids"],
             "attention_mask": encoded["attention_mask"],
-            "max_new_tokens": max_new_tokens,
+            "max_new_tokens": longest,
             "pad_token_id": self.tokenizer.pad_token_id,
         }
         if self.tokenizer.eos_token_id is not None:
             kwargs["eos_token_id"] = self.tokenizer.eos_token_id
-        if temperature > 0:
-            kwargs.update(do_sample=True, temperature=temperature)
+        row_limits, row_temperature = _row_controls()
+        if len(set(limits)) > 1:
+            kwargs["stopping_criteria"] = [row_limits(prompt_len, limits)]
+        if any(t > 0 for t in temperatures):
+            kwargs["do_sample"] = True
+            kwargs["logits_processor"] = [row_temperature(temperatures)]
         else:
-            kwargs.update(do_sample=False)
+            kwargs["do_sample"] = False
         with torch.inference_mode():
             output = self.model.generate(**kwargs)
-        continuation = output[:, encoded["input_ids"].shape[1] :]
-        return [t.strip() for t in self.tokenizer.batch_decode(continuation, skip_special_tokens=True)]
+        continuation = output[:, prompt_len:]
+        return [
+            self.tokenizer.decode(continuation[i, :limit], skip_special_tokens=True).strip()
+            for i, limit in enumerate(limits)
+        ]
 
     def execute(self, requests: list[Any]) -> list[Any]:
-        """Answer a dynamic batch: validate, group, generate, respond, log."""
+        """Answer a dynamic batch: validate, generate in one pass, respond, log."""
         started = time.perf_counter()
         try:
             return self._execute(requests, started)
@@ -340,25 +402,19 @@ class TritonPythonModel:
                 rows_by_request.append(None)
                 errors[index] = str(exc)
 
-        groups: dict[tuple[int, float], list[_Row]] = {}
-        for rows in rows_by_request:
-            for row in rows or []:
-                groups.setdefault((row.max_new_tokens, row.temperature), []).append(row)
-
-        finished: dict[int, float] = {}
-        for (max_new_tokens, temperature), rows in groups.items():
+        # Every valid prompt of every request in the dynamic batch goes through a single generate call.
+        batch = [row for request_rows in rows_by_request for row in request_rows or []]
+        if batch:
             try:
-                texts = self._generate([r.prompt for r in rows], max_new_tokens, temperature)
+                texts = self._generate(batch)
             except Exception as exc:
-                self._log("error", f"generate failed for {len(rows)} prompts: {exc!r}")
-                for r in rows:
+                self._log("error", f"generate failed for {len(batch)} prompts: {exc!r}")
+                for r in batch:
                     r.error = f"generation failed: {exc}"
             else:
-                for r, text in zip(rows, texts, strict=True):
+                for r, text in zip(batch, texts, strict=True):
                     r.response = text
-            done = time.perf_counter()
-            for r in rows:
-                finished[r.request_index] = max(finished.get(r.request_index, 0.0), done)
+        latency_ms = round((time.perf_counter() - started) * 1000.0, 3)
 
         responses = []
         for index, (request, rows) in enumerate(zip(requests, rows_by_request, strict=True)):
@@ -372,7 +428,6 @@ class TritonPythonModel:
             texts = [r.response or "" for r in rows]
             out = np.array([[t.encode("utf-8")] for t in texts], dtype=np.object_)
             responses.append(pb_utils.InferenceResponse(output_tensors=[pb_utils.Tensor("response", out)]))
-            latency_ms = round((finished.get(index, time.perf_counter()) - started) * 1000.0, 3)
             self._log_rows(request, rows, latency_ms)
         return responses
 

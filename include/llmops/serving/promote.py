@@ -1,25 +1,29 @@
 """Put a model version in front of users on a running Triton server, or fail without disturbing the current one.
 
 Promotion = write the version atomically, point ``config.pbtxt`` at exactly that version
-(``version_policy: specific``), reload, wait until the version is ready, and smoke-test it over HTTP. Any failure
-restores the previous ``config.pbtxt`` and reloads, so the previously served version keeps serving, and removes the
-version directory if this promotion created it. MLflow is not touched here: the caller moves the alias after a
-successful promotion.
+(``version_policy: specific``), load it (explicit model control), wait until the version is ready, and smoke-test it
+over HTTP. Any failure restores the configuration of the version that was serving and reloads it, so that version
+keeps serving, and removes the version directory if this promotion created it. MLflow is not touched here: the
+caller moves the alias after a successful promotion, while it still holds the repository lock.
+
+Every write happens under :func:`~llmops.serving.repository.repository_lock`; callers that must do more under the
+same lock (move an alias, roll back) use the ``*_locked`` variants.
 """
 
 from __future__ import annotations
 
-import time
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from llmops.config import TritonConfig
 from llmops.serving.repository import (
+    clean_staging,
     parse_served_versions,
     read_config,
     remove_config,
     remove_version_locked,
+    render_config_pbtxt,
     repository_lock,
     validate_model_name,
     validate_version,
@@ -39,12 +43,13 @@ class PromotionResult:
     """Outcome of :func:`promote_version` / :func:`serve_version`.
 
     Attributes:
-        passed: the requested version is served and answered the smoke prompt.
-        served_version: the version ``config.pbtxt`` pins after the call (the previous one after a failure).
-        previous_version: the version pinned before the call (``None`` on a first promotion).
-        smoke_response: the smoke prompt's answer (``None`` if it was not reached).
-        smoke_latency_ms: its latency.
+        passed: the requested version is served and answered every smoke prompt.
+        served_version: the version pinned after the call (the previous one after a failure).
+        previous_version: the version serving before the call (``None`` on a first promotion).
+        smoke_response: the first smoke prompt's answer (``None`` if it was not reached).
+        smoke_latency_ms: the slowest smoke prompt's latency.
         reason: why it passed or failed (for logs and the task's return value).
+        created: this call wrote the version directory (a caller undoing the promotion removes it again).
     """
 
     passed: bool
@@ -53,6 +58,7 @@ class PromotionResult:
     smoke_response: str | None
     smoke_latency_ms: float | None
     reason: str
+    created: bool = False
 
     def to_dict(self) -> dict[str, Any]:
         """A JSON-friendly dict (for XCom)."""
@@ -67,30 +73,56 @@ class PromotionError(RuntimeError):
         self.result = result
 
 
-class _SmokeFailure(RuntimeError):
-    pass
+class SmokeTestFailure(RuntimeError):
+    """A smoke prompt got an error, an empty answer, or took too long."""
 
 
 def _single(versions: list[int]) -> int | None:
     return versions[0] if len(versions) == 1 else None
 
 
-def _smoke(client: TritonClient, name: str, version: int, cfg: TritonConfig) -> tuple[str, float]:
-    started = time.perf_counter()
-    texts = client.generate(name, [cfg.smoke_prompt], max_new_tokens=None, temperature=None, version=str(version))
-    latency_ms = (time.perf_counter() - started) * 1000.0
-    answer = texts[0] if texts else ""
-    if not answer.strip():
-        raise _SmokeFailure(f"smoke prompt {cfg.smoke_prompt!r} got an empty answer from version {version}")
-    if latency_ms > cfg.smoke_max_latency_ms:
-        raise _SmokeFailure(
-            f"smoke prompt took {latency_ms:.0f} ms on version {version}; "
-            f"the limit is {cfg.smoke_max_latency_ms:.0f} ms"
-        )
-    return answer, latency_ms
+def smoke_test(client: TritonClient, name: str, version: int, cfg: TritonConfig) -> tuple[str, float]:
+    """Send every smoke prompt to ``version`` (concurrently, so they share a batch) and check the answers.
+
+    Returns:
+        ``(first answer, slowest latency in ms)``.
+
+    Raises:
+        SmokeTestFailure: an error, an empty answer, or a latency above ``cfg.smoke_max_latency_ms``.
+    """
+    prompts = cfg.all_smoke_prompts
+    results = client.generate_results(
+        name, prompts, max_new_tokens=cfg.smoke_max_new_tokens, temperature=None, version=str(version)
+    )
+    problems = []
+    for r in results:
+        if r.error is not None:
+            problems.append(f"{r.prompt!r} failed: {r.error}")
+        elif not (r.text or "").strip():
+            problems.append(f"{r.prompt!r} got an empty answer")
+        elif r.latency_ms > cfg.smoke_max_latency_ms:
+            problems.append(f"{r.prompt!r} took {r.latency_ms:.0f} ms (limit {cfg.smoke_max_latency_ms:.0f} ms)")
+    if problems:
+        raise SmokeTestFailure(f"smoke test of version {version}: " + "; ".join(problems))
+    return results[0].text or "", max(r.latency_ms for r in results)
 
 
-def _switch(
+def currently_served(repo: Path, name: str, client: TritonClient) -> tuple[int | None, str | None]:
+    """The version that serves now and the ``config.pbtxt`` text on disk.
+
+    Triton's own view wins: the one READY version, when there is exactly one. Otherwise (nothing loaded, the
+    server lost it, or a crash left a config pinning a version that never loaded) the config's pinned version.
+    """
+    config_text = read_config(repo, name)
+    pinned = _single(parse_served_versions(config_text)) if config_text else None
+    try:
+        ready = _single(client.ready_versions(name))
+    except Exception:
+        ready = None
+    return (ready if ready is not None else pinned), config_text
+
+
+def _switch_locked(
     repo: Path,
     name: str,
     version: int,
@@ -101,41 +133,40 @@ def _switch(
 ) -> PromotionResult:
     """Shared body of promote/serve; ``model_dir`` None means the version must already exist."""
     action = "promotion" if model_dir is not None else "switch"
-    with repository_lock(repo, name):
-        previous_config = read_config(repo, name)
-        previous_version = _single(parse_served_versions(previous_config)) if previous_config else None
-        created = False
-        config_changed = False
-        smoke_response: str | None = None
-        smoke_latency: float | None = None
-        try:
-            if model_dir is not None:
-                _, created = write_model_version_locked(repo, name, version, model_dir, cfg, log_dir)
-            else:
-                problems = verify_version(version_path(repo, name, version))
-                if problems:
-                    raise _SmokeFailure(f"version {version} cannot be served: {'; '.join(problems)}")
-            write_config(repo, name, cfg, log_dir, served_version=version)
-            config_changed = True
-            client.load_model(name)
-            client.wait_model_ready(name, str(version), cfg.ready_timeout_s)
-            smoke_response, smoke_latency = _smoke(client, name, version, cfg)
-        except Exception as exc:
-            reason = f"{action} of {name} version {version} failed: {exc}"
-            notes = _restore(
-                repo, name, version, cfg, client, previous_config, previous_version, created, config_changed
-            )
-            if notes:
-                reason += " | restore: " + "; ".join(notes)
-            result = PromotionResult(
-                passed=False,
-                served_version=previous_version,
-                previous_version=previous_version,
-                smoke_response=smoke_response,
-                smoke_latency_ms=smoke_latency,
-                reason=reason,
-            )
-            raise PromotionError(result) from exc
+    clean_staging(repo, name)  # leftovers of a writer that died (we hold the lock: nobody is writing now)
+    previous_version, previous_config = currently_served(repo, name, client)
+    created = False
+    config_changed = False
+    smoke_response: str | None = None
+    smoke_latency: float | None = None
+    try:
+        if model_dir is not None:
+            _, created = write_model_version_locked(repo, name, version, model_dir, cfg, log_dir)
+        else:
+            problems = verify_version(version_path(repo, name, version))
+            if problems:
+                raise SmokeTestFailure(f"version {version} cannot be served: {'; '.join(problems)}")
+        write_config(repo, name, cfg, log_dir, served_version=version)
+        config_changed = True
+        client.load_model(name)
+        client.wait_model_ready(name, str(version), cfg.ready_timeout_s)
+        smoke_response, smoke_latency = smoke_test(client, name, version, cfg)
+    except Exception as exc:
+        reason = f"{action} of {name} version {version} failed: {exc}"
+        notes = _restore(
+            repo, name, version, cfg, log_dir, client, previous_config, previous_version, created, config_changed
+        )
+        if notes:
+            reason += " | restore: " + "; ".join(notes)
+        result = PromotionResult(
+            passed=False,
+            served_version=previous_version,
+            previous_version=previous_version,
+            smoke_response=smoke_response,
+            smoke_latency_ms=smoke_latency,
+            reason=reason,
+        )
+        raise PromotionError(result) from exc
     return PromotionResult(
         passed=True,
         served_version=version,
@@ -143,9 +174,10 @@ def _switch(
         smoke_response=smoke_response,
         smoke_latency_ms=smoke_latency,
         reason=(
-            f"{name} version {version} is served (previously {previous_version}); smoke answer in "
-            f"{smoke_latency:.0f} ms"
+            f"{name} version {version} is served (previously {previous_version}); "
+            f"{len(cfg.all_smoke_prompts)} smoke prompts answered, slowest in {smoke_latency:.0f} ms"
         ),
+        created=created,
     )
 
 
@@ -154,6 +186,7 @@ def _restore(
     name: str,
     version: int,
     cfg: TritonConfig,
+    log_dir: Path,
     client: TritonClient,
     previous_config: str | None,
     previous_version: int | None,
@@ -163,26 +196,60 @@ def _restore(
     """Undo a failed switch; returns notes about anything that could not be undone (empty when all went well)."""
     notes: list[str] = []
     if config_changed:
-        if previous_config is not None:
-            write_config_text(repo, name, previous_config)
+        if previous_version is not None:
+            # The config that served it, unless a crash left one that pins another version: then render it anew.
+            pinned = _single(parse_served_versions(previous_config)) if previous_config else None
+            text = previous_config if previous_config and pinned == previous_version else None
+            write_config_text(repo, name, text or render_config_pbtxt(name, cfg, log_dir, previous_version))
             try:
                 client.load_model(name)
-                if previous_version is not None:
-                    client.wait_model_ready(name, str(previous_version), cfg.ready_timeout_s)
+                client.wait_model_ready(name, str(previous_version), cfg.ready_timeout_s)
             except Exception as exc:
-                notes.append(f"reloading the previous config failed: {exc}")
+                notes.append(f"reloading version {previous_version} failed: {exc}")
         else:
-            remove_config(repo, name)
+            if previous_config is not None:
+                write_config_text(repo, name, previous_config)
+            else:
+                remove_config(repo, name)
             try:
                 client.unload_model(name)
             except Exception as exc:
-                notes.append(f"unloading the failed first version failed: {exc}")
+                notes.append(f"unloading the failed version failed: {exc}")
     if created and version != previous_version:
         try:
             remove_version_locked(repo, name, version, force=True)
         except Exception as exc:
             notes.append(f"removing version directory {version} failed: {exc}")
     return notes
+
+
+def promote_version_locked(
+    repo: Path,
+    name: str,
+    version: int,
+    model_dir: Path,
+    cfg: TritonConfig,
+    log_dir: Path,
+    client: TritonClient,
+) -> PromotionResult:
+    """:func:`promote_version` for callers already holding :func:`~llmops.serving.repository.repository_lock`."""
+    validate_model_name(name)
+    version = validate_version(version)
+    return _switch_locked(Path(repo), name, version, Path(model_dir), cfg, Path(log_dir), client)
+
+
+def serve_version_locked(
+    repo: Path,
+    name: str,
+    version: int,
+    cfg: TritonConfig,
+    log_dir: Path,
+    client: TritonClient,
+) -> PromotionResult:
+    """:func:`serve_version` for callers already holding :func:`~llmops.serving.repository.repository_lock`."""
+    validate_model_name(name)
+    version = validate_version(version)
+    return _switch_locked(Path(repo), name, version, None, cfg, Path(log_dir), client)
 
 
 def promote_version(
@@ -201,7 +268,7 @@ def promote_version(
         name: model name (validated).
         version: the new version (validated; immutable once written).
         model_dir: Hugging Face model directory with safetensors weights and tokenizer.
-        cfg: Triton settings (readiness timeout, smoke prompt and latency limit, batching...).
+        cfg: Triton settings (readiness timeout, smoke prompts and latency bound, batching...).
         log_dir: production-log directory written into ``config.pbtxt``.
         client: client of the running server.
 
@@ -215,7 +282,8 @@ def promote_version(
     """
     validate_model_name(name)
     version = validate_version(version)
-    return _switch(Path(repo), name, version, Path(model_dir), cfg, Path(log_dir), client)
+    with repository_lock(Path(repo), name):
+        return promote_version_locked(repo, name, version, model_dir, cfg, log_dir, client)
 
 
 def serve_version(
@@ -228,9 +296,11 @@ def serve_version(
 ) -> PromotionResult:
     """Serve an existing version again (rollback): pin it in ``config.pbtxt``, reload, wait, smoke-test.
 
-    Args and errors as in :func:`promote_version`; the version directory must already exist and match its
-    manifest. It is never deleted on failure.
+    The version serving now does not need to be healthy: it may have failed to load or answer errors. Args and
+    errors as in :func:`promote_version`; the version directory must already exist and match its manifest. It is
+    never deleted on failure.
     """
     validate_model_name(name)
     version = validate_version(version)
-    return _switch(Path(repo), name, version, None, cfg, Path(log_dir), client)
+    with repository_lock(Path(repo), name):
+        return serve_version_locked(repo, name, version, cfg, log_dir, client)

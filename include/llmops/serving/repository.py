@@ -161,7 +161,10 @@ def render_config_pbtxt(
 
     Args:
         name: model name (validated).
-        cfg: Triton settings (batching, instances, prompt limits, log rotation).
+        cfg: Triton settings: ``max_batch_size``; a ``dynamic_batching`` block (preferred sizes up to
+            ``max_batch_size``, queue delay) only when ``cfg.dynamic_batching``; ``instance_group`` of
+            ``instance_kind`` x ``instance_count``; prompt and token limits, torch threads, log rotation as
+            parameters for ``model.py``.
         log_dir: production-log directory the model writes ``requests.jsonl`` to (made absolute).
         served_version: the one version to serve.
 
@@ -173,17 +176,23 @@ def render_config_pbtxt(
         policy = f"version_policy: {{ specific: {{ versions: [ {validate_version(served_version)} ] }} }}"
     else:
         policy = "version_policy: { latest: { num_versions: 1 } }"
-    preferred = sorted({b for b in cfg.preferred_batch_sizes if b <= cfg.max_batch_size})
-    batching = [f"  max_queue_delay_microseconds: {cfg.max_queue_delay_us}"]
-    if preferred:
-        batching.insert(0, f"  preferred_batch_size: [ {', '.join(str(b) for b in preferred)} ]")
+    batching: list[str] = []
+    if cfg.dynamic_batching:
+        preferred = sorted({b for b in cfg.preferred_batch_sizes if b <= cfg.max_batch_size})
+        batching = ["dynamic_batching {"]
+        if preferred:
+            batching.append(f"  preferred_batch_size: [ {', '.join(str(b) for b in preferred)} ]")
+        batching += [f"  max_queue_delay_microseconds: {cfg.max_queue_delay_us}", "}"]
     params = {
         "model_name": name,
         "log_dir": str(Path(log_dir).expanduser().resolve()),
         "log_rotate_bytes": str(cfg.log_rotate_bytes),
         "max_prompt_chars": str(cfg.max_prompt_chars),
         "default_max_new_tokens": str(cfg.default_max_new_tokens),
+        "max_new_tokens_limit": str(cfg.max_new_tokens_limit),
     }
+    if cfg.torch_num_threads:
+        params["torch_num_threads"] = str(cfg.torch_num_threads)
     param_lines = ",\n".join(
         f"  {{ key: {_pbtxt_string(k)} value: {{ string_value: {_pbtxt_string(v)} }} }}" for k, v in params.items()
     )
@@ -202,9 +211,7 @@ def render_config_pbtxt(
             "output [",
             '  { name: "response" data_type: TYPE_STRING dims: [ 1 ] }',
             "]",
-            "dynamic_batching {",
             *batching,
-            "}",
             "instance_group [",
             f"  {{ kind: {cfg.instance_kind} count: {cfg.instance_count} }}",
             "]",
@@ -297,7 +304,11 @@ def clean_staging(repo: Path, name: str) -> list[Path]:
     if not directory.is_dir():
         return removed
     for child in directory.iterdir():
-        if child.name.startswith((STAGING_PREFIX, TRASH_PREFIX)) or child.name.startswith(f".{CONFIG_FILE}.tmp-"):
+        # .config.pbtxt.<pid>-<hex>.tmp: a config write (llmops.fsutil) cut short before its rename.
+        half_config = child.name.startswith(f".{CONFIG_FILE}.") and (
+            child.name.endswith(".tmp") or child.name.startswith(f".{CONFIG_FILE}.tmp-")
+        )
+        if child.name.startswith((STAGING_PREFIX, TRASH_PREFIX)) or half_config:
             if child.is_dir() and not child.is_symlink():
                 shutil.rmtree(child, ignore_errors=True)
             else:
@@ -322,6 +333,10 @@ def _select_model_files(model_dir: Path) -> list[Path]:
     model_dir = Path(model_dir)
     if not model_dir.is_dir():
         raise ValueError(f"model directory {model_dir} does not exist")
+    # A symlink (e.g. in downloaded registry artifacts) could point anywhere on the host: never follow one.
+    links = sorted(p.name for p in model_dir.iterdir() if p.is_symlink())
+    if links:
+        raise ValueError(f"model directory {model_dir} holds symbolic links {links}: only regular files are served")
     files = sorted(p for p in model_dir.iterdir() if p.is_file() and not p.name.startswith("."))
     pickled = [p.name for p in files if p.suffix.lower() in PICKLE_SUFFIXES]
     if pickled:
@@ -541,8 +556,25 @@ def remove_version(repo: Path, name: str, version: int, *, force: bool = False) 
         return remove_version_locked(repo, name, version, force=force)
 
 
+def prune_versions_locked(repo: Path, name: str, keep: int) -> list[int]:
+    """:func:`prune_versions` for callers already holding :func:`repository_lock`."""
+    if keep < 1:
+        raise ValueError(f"keep must be >= 1, got {keep}")
+    served = served_version(repo, name)
+    versions = list_versions(repo, name)
+    candidates = [v for v in versions if v != served]
+    excess = len(versions) - keep
+    removed = []
+    for v in candidates[: max(0, excess)]:
+        if remove_version_locked(repo, name, v):
+            removed.append(v)
+    return removed
+
+
 def prune_versions(repo: Path, name: str, keep: int) -> list[int]:
     """Delete the oldest complete versions so that at most ``keep`` remain; the served version is always kept.
+
+    A pruned version can come back: a rollback writes it again from the registry's artifacts.
 
     Returns:
         The removed versions.
@@ -550,12 +582,4 @@ def prune_versions(repo: Path, name: str, keep: int) -> list[int]:
     if keep < 1:
         raise ValueError(f"keep must be >= 1, got {keep}")
     with repository_lock(repo, name):
-        served = served_version(repo, name)
-        versions = list_versions(repo, name)
-        candidates = [v for v in versions if v != served]
-        excess = len(versions) - keep
-        removed = []
-        for v in candidates[: max(0, excess)]:
-            if remove_version_locked(repo, name, v):
-                removed.append(v)
-        return removed
+        return prune_versions_locked(repo, name, keep)

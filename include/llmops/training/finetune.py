@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
 import logging
 import platform
@@ -9,12 +10,14 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from llmops.config import LLMOpsConfig
+from llmops.config import LLMOpsConfig, read_recipe
 from llmops.registry import tracking
 from llmops.training.base_model import build_tiny_base_model
-from llmops.training.launch import build_job, run_training, verify_model_dir
+from llmops.training.launch import TrainingError, build_job, run_training, verify_adapter_dir, verify_model_dir
 
 log = logging.getLogger(__name__)
+
+MAX_TAG_CHARS = 4000
 
 
 def ensure_base_model(cfg: LLMOpsConfig, corpus_path: Path) -> str:
@@ -35,17 +38,79 @@ def ensure_base_model(cfg: LLMOpsConfig, corpus_path: Path) -> str:
 def environment_info() -> dict[str, str]:
     """Library versions and device, logged with every training run."""
     import deepspeed
+    import peft
     import torch
     import transformers
 
-    device = torch.cuda.get_device_name(0) if torch.cuda.is_available() else f"cpu ({platform.processor() or 'x86_64'})"
+    if torch.cuda.is_available():
+        device = f"{torch.cuda.get_device_name(0)} x{torch.cuda.device_count()}"
+    else:
+        device = f"cpu ({platform.processor() or platform.machine()})"
     return {
         "env.torch": torch.__version__,
         "env.deepspeed": deepspeed.__version__,
         "env.transformers": transformers.__version__,
+        "env.peft": peft.__version__,
+        "env.cuda": str(torch.version.cuda or "none"),
         "env.python": platform.python_version(),
         "env.device": device,
     }
+
+
+def format_progress(event: dict[str, Any]) -> str:
+    """One human-readable task-log line for a progress event of the training process."""
+    kind = event.get("event")
+    if kind == "step":
+        return (
+            f"step {event['step']}/{event['max_steps']}  loss {event['loss']:.4f}  lr {event['lr']:.3g}  "
+            f"grad_norm {event.get('grad_norm', float('nan')):.3g}  {event['tokens_per_s']:.0f} tokens/s  "
+            f"ETA {event['eta_s']:.0f}s"
+        )
+    if kind == "start":
+        how = f"resuming from step {event['resumed_from_step']}" if event["resumed_from_step"] else "from step 0"
+        return (
+            f"training started {how} of {event['max_steps']}: ZeRO-{event['zero_stage']} on {event['device']} "
+            f"x{event['world_size']}, bf16={event['bf16']}, lora={event['lora']}, "
+            f"{event['trainable_parameters']} trainable parameters, {event['examples']} examples"
+        )
+    if kind == "checkpoint":
+        return f"checkpoint {event['tag']} complete (step {event['step']})"
+    if kind == "done":
+        return f"training done: final loss {event['final_train_loss']:.4f}, {event['train_seconds']}s"
+    return f"training {kind}: {json.dumps({k: v for k, v in event.items() if k != 'event'}, sort_keys=True)}"
+
+
+def resolved_recipe(cfg: LLMOpsConfig) -> dict[str, Any]:
+    """The hyperparameters this run uses after recipe, YAML, environment and params were applied."""
+    recipe = read_recipe(cfg.training.recipe) if cfg.training.recipe else {}
+    return {
+        "recipe": str(cfg.training.recipe) if cfg.training.recipe else None,
+        "recipe_model": recipe.get("model"),
+        "recipe_stage": recipe.get("stage"),
+        "training": cfg.training.model_dump(mode="json"),
+    }
+
+
+def _flat_params(prefix: str, tree: dict[str, Any]) -> dict[str, str]:
+    out: dict[str, str] = {}
+    for key, value in tree.items():
+        if isinstance(value, dict):
+            out.update(_flat_params(f"{prefix}{key}.", value))
+        else:
+            out[f"{prefix}{key}"] = json.dumps(value) if isinstance(value, list) else str(value)
+    return out
+
+
+def _manifest(model_dir: Path) -> dict[str, Any]:
+    files = {}
+    for f in sorted(model_dir.iterdir()):
+        if f.is_file():
+            digest = hashlib.sha256()
+            with f.open("rb") as fh:
+                for chunk in iter(lambda: fh.read(1 << 20), b""):
+                    digest.update(chunk)
+            files[f.name] = {"bytes": f.stat().st_size, "sha256": digest.hexdigest()}
+    return files
 
 
 def finetune_model(
@@ -59,10 +124,14 @@ def finetune_model(
     """Fine-tune the base model on the curated data of this run.
 
     Idempotent: the MLflow run is found by the run key, the output directory is keyed by run, and a retry
-    resumes from the last complete checkpoint (or returns at once when training had finished).
+    resumes from the last complete checkpoint (or returns at once when training had finished). Progress goes to
+    this module's logger (the task log) as readable lines, and to ``on_progress`` as events.
 
     Returns:
-        ``{"mlflow_run_id", "model_dir", "base_model", "summary"}``: references only.
+        ``{"mlflow_run_id", "model_dir", "adapter_dir", "base_model", "summary"}``: references only.
+
+    Raises:
+        TrainingError: ``retryable`` False for divergence, out of memory and unusable input.
     """
     base_ref = ensure_base_model(cfg, Path(train_path))
     cfg.base_model.name_or_path = base_ref
@@ -72,37 +141,71 @@ def finetune_model(
     output_dir = cfg.paths.runs_dir / run_key
     job = build_job(cfg, train_path, output_dir, run_id)
     if "base_model" not in logged:  # params are immutable in MLflow: log them once per run
+        recipe = resolved_recipe(cfg)
         params = {
             "base_model": base_ref,
             "train_path": train_path,
-            "launcher": cfg.training.launcher,
-            "world_size": cfg.training.world_size,
+            "recipe": recipe["recipe"],
+            "recipe_model": recipe["recipe_model"],
+            "recipe_stage": recipe["recipe_stage"],
             "deepspeed_config": str(cfg.training.deepspeed_config.name),
             "zero_stage": job.deepspeed_config.get("zero_optimization", {}).get("stage", 0),
-            **{
-                k: v
-                for k, v in cfg.training.model_dump(mode="json").items()
-                if k not in {"deepspeed_config", "hostfile"}
-            },
+            "job_fingerprint": job.fingerprint(),
+            **_flat_params("", {k: v for k, v in recipe["training"].items() if k not in {"recipe", "hostfile"}}),
+            **_flat_params("ds.", job.deepspeed_config),
         }
         for k, v in params.items():
-            c.log_param(run_id, k, str(v))
-        c.log_dict(run_id, cfg.training.model_dump(mode="json"), "config/recipe.json")
+            c.log_param(run_id, k, str(v)[:6000])
+        c.log_dict(run_id, recipe, "config/recipe_resolved.json")
+        if cfg.training.recipe:
+            c.log_artifact(run_id, str(cfg.training.recipe), "config/recipe_source")
         c.log_dict(run_id, job.deepspeed_config, "config/deepspeed.json")
-        for k, v in environment_info().items():
-            c.set_tag(run_id, k, v)
         if data_lineage:
             c.log_dict(run_id, data_lineage, "data/lineage.json")
             _log_dataset_input(cfg, run_id, train_path, data_lineage)
+    env = environment_info()
+    for k, v in env.items():
+        c.set_tag(run_id, k, v)
+    c.set_tag(run_id, "llmops.training.status", "running")
 
-    summary = run_training(cfg, job, on_progress=on_progress, on_line=on_line)
-    check = verify_model_dir(job.final_model_dir)
+    def progress(event: dict[str, Any]) -> None:
+        log.info("%s", format_progress(event))
+        if on_progress is not None:
+            on_progress(event)
+
+    def line(text: str) -> None:
+        log.info("[train] %s", text)
+        if on_line is not None:
+            on_line(text)
+
+    try:
+        summary = run_training(cfg, job, on_progress=progress, on_line=line)
+        check = verify_model_dir(job.final_model_dir)
+        adapter = verify_adapter_dir(job.adapter_dir) if job.lora else None
+    except TrainingError as exc:
+        c.set_tag(run_id, "llmops.training.status", exc.kind)
+        c.set_tag(run_id, "llmops.training.error", str(exc)[:MAX_TAG_CHARS])
+        raise
+    except ValueError as exc:  # the consolidated model failed its checks: nothing may be registered
+        c.set_tag(run_id, "llmops.training.status", "invalid_model")
+        c.set_tag(run_id, "llmops.training.error", str(exc)[:MAX_TAG_CHARS])
+        raise TrainingError(
+            f"the trained model failed its checks: {exc}", retryable=False, kind="invalid_model"
+        ) from exc
+
     c.log_metric(run_id, "final_train_loss", float(summary["final_train_loss"]), step=int(summary["steps"]))
     c.log_metric(run_id, "model_parameters", float(check["parameters"]))
+    c.log_metric(run_id, "trainable_parameters", float(summary.get("trainable_parameters", check["parameters"])))
+    c.log_metric(run_id, "train_seconds", float(summary["train_seconds"]))
     c.log_dict(run_id, summary, "training_summary.json")
+    c.log_dict(run_id, {"verification": check, "files": _manifest(job.final_model_dir)}, "final_model/manifest.json")
+    if adapter is not None:
+        c.log_artifacts(run_id, str(job.adapter_dir), "adapter")
+    c.set_tag(run_id, "llmops.training.status", "completed")
     return {
         "mlflow_run_id": run_id,
         "model_dir": str(job.final_model_dir),
+        "adapter_dir": str(job.adapter_dir) if adapter is not None else None,
         "base_model": base_ref,
         "summary": json.loads(json.dumps(summary)),
     }

@@ -1,0 +1,394 @@
+"""Data-stage benchmark: near-duplicate detection vs datasketch, PII scrubbing quality, contract validation speed.
+
+Writes ``bench/results/data.json`` and prints a table. Everything is generated here, seeded:
+
+- ``dedup``: a labeled corpus of ``--docs`` documents of about 200 words: clusters of a source document plus copies
+  edited at 1%, 5%, 15% and 30% character edit rates (edits in short spans: substituted, deleted or inserted
+  text), and unrelated documents. Our vectorized MinHash + LSH (from raw text to clusters) runs against datasketch
+  (``MinHash.bulk`` + ``MinHashLSH``) on the same shingle values, with the same permutations, bands and threshold,
+  in the same process. datasketch gets the shingle values precomputed (its time excludes tokenisation, ours
+  includes it); both verify candidates on estimated Jaccard and cluster with the same union-find. Precision, recall
+  and F1 are pairwise against the labels.
+- ``pii``: a planted-PII corpus (every entity type, plus look-alikes that are not PII: order numbers, dates, version
+  strings, invalid cards/IBANs/SSNs, commit hashes, UUIDs, ...); entity-level precision and recall.
+- ``validation``: the training contract (arrow engine) on 10k and 1M generated rows with ~1% planted defects;
+  GX's own engine on 10k rows for reference.
+
+Run: ``make bench-data`` (or ``python bench/bench_data.py --docs 100000``).
+"""
+
+from __future__ import annotations
+
+import argparse
+import gc
+import json
+import os
+import platform
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT / "include"))
+os.environ.setdefault("GX_ANALYTICS_ENABLED", "false")
+os.environ.setdefault("HF_HUB_OFFLINE", "1")
+
+RESULTS = ROOT / "bench" / "results" / "data.json"
+EDIT_RATES = (0.01, 0.05, 0.15, 0.30)
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# dedup
+# ---------------------------------------------------------------------------------------------------------------
+def bench_dedup(n_docs: int, seed: int, threshold: float, shingle_size: int, num_perm: int) -> dict[str, Any]:
+    import numpy as np
+    import pyarrow as pa
+    from datasketch import MinHash, MinHashLSH
+    from datasketch.lsh import _optimal_param
+
+    from llmops.data import minhash as mh
+    from llmops.data.synthetic import near_duplicate_corpus, pairwise_scores
+
+    started = time.perf_counter()
+    corpus = near_duplicate_corpus(n_docs, seed=seed, edit_rates=EDIT_RATES)
+    texts = pa.array(corpus.texts, type=pa.string())
+    words = sum(len(t.split()) for t in corpus.texts[:2000]) / min(2000, n_docs)
+    generation_s = time.perf_counter() - started
+    bands, rows = _optimal_param(threshold, num_perm, 0.5, 0.5)  # datasketch's own choice, used by both
+    params = mh.MinHashParams(
+        num_perm=num_perm, bands=bands, rows_per_band=rows, shingle_size=shingle_size, threshold=threshold, seed=seed
+    )
+    a, b = mh.permutations(num_perm, seed)
+
+    # Warm-up of both implementations on a small slice (imports, allocator, caches), then one timed run each.
+    warm = texts.slice(0, max(2000, n_docs // 10))
+    warm_values, warm_offsets = mh.shingle_hashes(warm, shingle_size)
+    mh.cluster_documents(mh.signatures(warm_values, warm_offsets, a, b), params)
+    warm_lists = [warm_values[warm_offsets[i] : warm_offsets[i + 1]].tolist() for i in range(len(warm))]
+    warm_lsh = MinHashLSH(threshold=threshold, num_perm=num_perm, params=(bands, rows))
+    for i, m in enumerate(
+        MinHash.bulk(warm_lists, num_perm=num_perm, seed=seed, hashfunc=int, permutations=(a, b), scheme="affine32")
+    ):
+        warm_lsh.insert(i, m)
+        warm_lsh.query(m)
+    del warm_lists, warm_lsh
+
+    # ours: text -> shingles -> signatures -> LSH -> verified pairs -> clusters
+    gc.collect()
+    t0 = time.perf_counter()
+    values, offsets = mh.shingle_hashes(texts, shingle_size)
+    t1 = time.perf_counter()
+    sigs = mh.signatures(values, offsets, a, b)
+    t2 = time.perf_counter()
+    labels, edges, _ = mh.cluster_documents(sigs, params)
+    t3 = time.perf_counter()
+    ours_s = t3 - t0
+    ours = pairwise_scores(corpus.labels, labels)
+
+    # the same on one thread (the kernels use LLMOPS_DATA_THREADS or every CPU by default; datasketch uses one)
+    previous = os.environ.get("LLMOPS_DATA_THREADS")
+    os.environ["LLMOPS_DATA_THREADS"] = "1"
+    gc.collect()
+    s0 = time.perf_counter()
+    v1, o1 = mh.shingle_hashes(texts, shingle_size)
+    labels_1 = mh.cluster_documents(mh.signatures(v1, o1, a, b), params)[0]
+    single_s = time.perf_counter() - s0
+    if previous is None:
+        os.environ.pop("LLMOPS_DATA_THREADS")
+    else:
+        os.environ["LLMOPS_DATA_THREADS"] = previous
+    del v1, o1
+
+    # datasketch on the same shingle values, permutations, bands and threshold
+    lists = [values[offsets[i] : offsets[i + 1]].tolist() for i in range(n_docs)]
+    gc.collect()
+    d0 = time.perf_counter()
+    minhashes = MinHash.bulk(lists, num_perm=num_perm, seed=seed, hashfunc=int, permutations=(a, b), scheme="affine32")
+    d1 = time.perf_counter()
+    lsh = MinHashLSH(threshold=threshold, num_perm=num_perm, params=(bands, rows))
+    with lsh.insertion_session() as session:
+        for i, m in enumerate(minhashes):
+            session.insert(i, m, check_duplication=False)
+    found: list[tuple[int, int]] = []
+    for i, m in enumerate(minhashes):
+        found.extend((i, j) for j in lsh.query(m) if j > i)
+    d2 = time.perf_counter()
+    pairs = np.array(found, dtype=np.int64).reshape(-1, 2)
+    ds_sigs = np.stack([m.hashvalues for m in minhashes]).astype(np.uint32)
+    kept, _ = mh.verify_pairs(ds_sigs, pairs, threshold)
+    ds_labels = mh.connected_components(n_docs, kept)
+    d3 = time.perf_counter()
+    datasketch_s = d3 - d0
+    theirs = pairwise_scores(corpus.labels, ds_labels)
+    identical = bool(np.array_equal(ds_sigs, sigs))
+
+    # recall per edit rate: is each edited copy clustered with its source?
+    truth = np.asarray(corpus.labels)
+    rates = np.asarray(corpus.edit_rates)
+    source_of = {int(lbl): i for i, (lbl, r) in enumerate(zip(truth, rates, strict=True)) if r == 0.0}
+    per_rate = {}
+    for rate in EDIT_RATES:
+        idx = np.flatnonzero(rates == rate)
+        hits = sum(labels[i] == labels[source_of[int(truth[i])]] for i in idx)
+        exact = [
+            mh.exact_jaccard(
+                values[offsets[i] : offsets[i + 1]].tolist(),
+                values[offsets[source_of[int(truth[i])]] : offsets[source_of[int(truth[i])] + 1]].tolist(),
+            )
+            for i in idx[:300]
+        ]
+        per_rate[f"{rate:.2f}"] = {
+            "copies": int(idx.size),
+            "recall": round(hits / idx.size, 4) if idx.size else None,
+            "mean_exact_jaccard": round(float(np.mean(exact)), 3) if exact else None,
+        }
+    return {
+        "docs": n_docs,
+        "words_per_doc": round(words, 1),
+        "shingles": int(values.size),
+        "docs_per_s": round(n_docs / ours_s, 1),
+        "seconds": round(ours_s, 3),
+        "seconds_shingle": round(t1 - t0, 3),
+        "seconds_signature": round(t2 - t1, 3),
+        "seconds_lsh_verify_cluster": round(t3 - t2, 3),
+        "datasketch_docs_per_s": round(n_docs / datasketch_s, 1),
+        "datasketch_seconds": round(datasketch_s, 3),
+        "datasketch_seconds_minhash_bulk": round(d1 - d0, 3),
+        "datasketch_seconds_lsh": round(d2 - d1, 3),
+        "speedup": round(datasketch_s / ours_s, 2),
+        "threads": mh._workers(1 << 20),
+        "docs_per_s_one_thread": round(n_docs / single_s, 1),
+        "speedup_one_thread": round(datasketch_s / single_s, 2),
+        "one_thread_labels_identical": bool(np.array_equal(labels_1, labels)),
+        "signatures_identical_to_datasketch": identical,
+        "precision": round(ours["precision"], 4),
+        "recall": round(ours["recall"], 4),
+        "f1": round(ours["f1"], 4),
+        "datasketch_precision": round(theirs["precision"], 4),
+        "datasketch_recall": round(theirs["recall"], 4),
+        "datasketch_f1": round(theirs["f1"], 4),
+        "true_pairs": ours["true_pairs"],
+        "verified_edges": len(edges),
+        "per_edit_rate": per_rate,
+        "params": {**params.as_dict(), "candidate_verification": "estimated Jaccard >= threshold"},
+        "corpus_seconds": round(generation_s, 1),
+    }
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# pii
+# ---------------------------------------------------------------------------------------------------------------
+def bench_pii(n_records: int, seed: int) -> dict[str, Any]:
+    from collections import Counter
+
+    from llmops.data.pii import ENTITY_TYPES, PiiScrubber
+    from llmops.data.synthetic import planted_pii_corpus
+
+    records = planted_pii_corpus(n_records, seed=seed)
+    scrubber = PiiScrubber()
+    planted: Counter[str] = Counter()
+    found: Counter[str] = Counter()
+    predicted: Counter[str] = Counter()
+    correct: Counter[str] = Counter()
+    lookalike_hits: Counter[str] = Counter()
+    started = time.perf_counter()
+    analyses = [scrubber.analyze(r.text) for r in records]
+    seconds = time.perf_counter() - started
+    for record, matches in zip(records, analyses, strict=True):
+        for entity, start, end in record.spans:
+            planted[entity] += 1
+            found[entity] += any(m.entity == entity and m.start < end and m.end > start for m in matches)
+        for m in matches:
+            predicted[m.entity] += 1
+            correct[m.entity] += any(m.entity == e and m.start < b and m.end > a for e, a, b in record.spans)
+            for kind, a, b in record.lookalikes:
+                if m.start < b and m.end > a:
+                    lookalike_hits[kind] += 1
+    per_type = {
+        e: {
+            "planted": planted[e],
+            "recall": round(found[e] / planted[e], 4) if planted[e] else None,
+            "precision": round(correct[e] / predicted[e], 4) if predicted[e] else None,
+        }
+        for e in ENTITY_TYPES
+    }
+    total_planted, total_pred = sum(planted.values()), sum(predicted.values())
+    return {
+        "records": n_records,
+        "entities_planted": total_planted,
+        "lookalikes_planted": sum(len(r.lookalikes) for r in records),
+        "lookalikes_scrubbed": dict(lookalike_hits),
+        "precision": round(sum(correct.values()) / total_pred, 4) if total_pred else None,
+        "recall": round(sum(found.values()) / total_planted, 4) if total_planted else None,
+        "records_per_s": round(n_records / seconds, 1),
+        "per_type": per_type,
+    }
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# validation
+# ---------------------------------------------------------------------------------------------------------------
+def _training_table(n: int, seed: int) -> Any:
+    import numpy as np
+    import pyarrow as pa
+
+    rng = np.random.default_rng(seed)
+    topics = np.array(["invoice", "folder", "password", "device", "plan", "refund", "photo", "share", "sync"])
+    ids = np.char.add("row-", np.arange(n).astype(str))
+    t1, t2 = topics[rng.integers(0, len(topics), n)], topics[rng.integers(0, len(topics), n)]
+    nums = rng.integers(0, 10**9, n).astype(str)
+    prompts = np.char.add(
+        np.char.add(np.char.add("How do I fix my ", t1), " and "), np.char.add(t2, np.char.add(" #", nums))
+    )
+    responses = np.char.add(np.char.add("Open Settings, choose ", t2), np.char.add(", then follow step ", nums))
+    categories = np.array(["account", "billing", "sync", "sharing", "security", "storage", "general"])[
+        rng.integers(0, 7, n)
+    ].astype(object)
+    prompts = prompts.astype(object)
+    responses = responses.astype(object)
+    bad = rng.choice(n, size=max(1, n // 100), replace=False)  # ~1% planted defects of four kinds
+    for k, i in enumerate(bad):
+        kind = k % 4
+        if kind == 0:
+            prompts[i] = ""
+        elif kind == 1:
+            responses[i] = None
+        elif kind == 2:
+            categories[i] = "weather"
+        else:
+            responses[i] = "x" * 5000
+    return pa.table(
+        {
+            "id": pa.array(ids),
+            "prompt": pa.array(prompts, type=pa.string()),
+            "response": pa.array(responses, type=pa.string()),
+            "category": pa.array(categories, type=pa.string()),
+            "source": pa.array(np.full(n, "bench", dtype=object), type=pa.string()),
+        }
+    )
+
+
+def validate_table(table: Any, cfg: Any) -> tuple[Any, int, Any]:
+    """What validate_raw_data does per chunk: content keys, the suite on Arrow, split kept / quarantined."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    from llmops.data.contract import Column, columns_from_table
+    from llmops.data.dedup import content_keys
+    from llmops.data.validate import CONTENT_KEY_COLUMN, TRAINING, check_batch, summarize
+
+    batch = columns_from_table(table)
+    both = pc.and_(pc.is_valid(table["prompt"]), pc.is_valid(table["response"]))
+    keys = pa.array(content_keys(table["prompt"], table["response"]), type=pa.uint64())
+    batch[CONTENT_KEY_COLUMN] = Column(pc.if_else(both, keys, pa.scalar(None, pa.uint64())))
+    check = check_batch(batch, table.num_rows, cfg, TRAINING)
+    kept = table.filter(pc.invert(pa.array(check.failed)))
+    outcomes = check.outcomes  # one table: the table-level expectations are decided on it directly
+    quarantined = int(check.failed.sum())
+    summary = summarize(outcomes, cfg, TRAINING, table.num_rows, kept.num_rows, quarantined)
+    return kept, quarantined, summary
+
+
+def bench_validation(sizes: list[int], seed: int) -> dict[str, Any]:
+    from llmops.config import load_config
+    from llmops.data.validate import validate_records
+
+    cfg = load_config(environ={})
+    out: dict[str, Any] = {"engine": "arrow (suite great_expectations/expectations/raw_training_data.json)"}
+    for n in sizes:
+        table = _training_table(n, seed)
+        validate_table(table.slice(0, min(n, 100_000)), cfg)  # warm-up (imports, suite, allocator)
+        gc.collect()
+        started = time.perf_counter()
+        kept, quarantined, summary = validate_table(table, cfg)
+        seconds = time.perf_counter() - started
+        out[f"{n // 1000}k" if n < 1_000_000 else f"{n // 1_000_000}M"] = {
+            "rows": n,
+            "rows_per_s": round(n / seconds, 1),
+            "seconds": round(seconds, 3),
+            "rows_kept": kept.num_rows,
+            "rows_quarantined": quarantined,
+            "contract_passed": summary.passed,
+        }
+    n_gx = min(sizes)
+    rows = _training_table(n_gx, seed).to_pylist()
+    started = time.perf_counter()
+    gx_outcome = validate_records(rows, cfg, "bench-gx", build_docs=False, engine="gx")
+    gx_seconds = time.perf_counter() - started
+    out["gx_engine_reference"] = {
+        "rows": n_gx,
+        "rows_per_s": round(n_gx / gx_seconds, 1),
+        "rows_quarantined": len(gx_outcome.quarantined),
+    }
+    return out
+
+
+def _table(results: dict[str, Any]) -> str:
+    d, p, v = results["dedup"], results["pii"], results["validation"]
+    lines = [
+        f"{'benchmark':<34} {'value':>14}   target",
+        "-" * 70,
+        f"{'dedup docs':<34} {d['docs']:>14,}",
+        f"{'dedup docs/s (ours)':<34} {d['docs_per_s']:>14,.0f}",
+        f"{'dedup docs/s (datasketch)':<34} {d['datasketch_docs_per_s']:>14,.0f}",
+        f"{'dedup speedup':<34} {d['speedup']:>14.2f}   >= 5  ({d['threads']} threads)",
+        f"{'dedup speedup on one thread':<34} {d['speedup_one_thread']:>14.2f}",
+        f"{'dedup precision / recall':<34} {d['precision']:>6.4f} / {d['recall']:.4f}",
+        f"{'dedup f1 (ours)':<34} {d['f1']:>14.4f}   >= 0.95 and >= datasketch",
+        f"{'dedup f1 (datasketch)':<34} {d['datasketch_f1']:>14.4f}",
+        f"{'signatures identical to datasketch':<34} {d['signatures_identical_to_datasketch']!s:>14}",
+    ]
+    for rate, item in d["per_edit_rate"].items():
+        lines.append(
+            f"{'  recall at edit rate ' + rate:<34} {item['recall']:>14.4f}   (mean J {item['mean_exact_jaccard']})"
+        )
+    lines += [
+        f"{'pii records':<34} {p['records']:>14,}",
+        f"{'pii precision':<34} {p['precision']:>14.4f}   >= 0.95",
+        f"{'pii recall':<34} {p['recall']:>14.4f}   >= 0.99",
+    ]
+    for entity, item in p["per_type"].items():
+        lines.append(f"{'  ' + entity + ' P / R':<34} {item['precision']!s:>6} / {item['recall']!s}")
+    for key, item in v.items():
+        if isinstance(item, dict) and "rows_per_s" in item:
+            target = "   >= 1,000,000 at 1M" if key == "1M" else ""
+            lines.append(f"{'validation rows/s ' + key:<34} {item['rows_per_s']:>14,.0f}{target}")
+    return "\n".join(lines)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--docs", type=int, default=100_000)
+    parser.add_argument("--pii-records", type=int, default=5_000)
+    parser.add_argument("--validation-rows", type=int, nargs="+", default=[10_000, 1_000_000])
+    parser.add_argument("--threshold", type=float, default=0.3)
+    parser.add_argument("--shingle-size", type=int, default=3)
+    parser.add_argument("--num-perm", type=int, default=128)
+    parser.add_argument("--seed", type=int, default=1)
+    parser.add_argument("--out", type=Path, default=RESULTS)
+    args = parser.parse_args(argv)
+
+    started = time.perf_counter()
+    results: dict[str, Any] = {
+        "dedup": bench_dedup(args.docs, args.seed, args.threshold, args.shingle_size, args.num_perm),
+        "pii": bench_pii(args.pii_records, args.seed),
+        "validation": bench_validation(args.validation_rows, args.seed),
+    }
+    results["environment"] = {
+        "python": platform.python_version(),
+        "machine": platform.machine(),
+        "cpus": os.cpu_count(),
+        "load_average_1m": round(os.getloadavg()[0], 2),
+        "total_seconds": round(time.perf_counter() - started, 1),
+        "seed": args.seed,
+    }
+    args.out.parent.mkdir(parents=True, exist_ok=True)
+    args.out.write_text(json.dumps(results, indent=2, sort_keys=True) + "\n")
+    print(_table(results))
+    print(f"\nwrote {args.out} in {results['environment']['total_seconds']} s")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,259 @@
+"""One monitoring interval of production logs: select, curate, deduplicate and write its Parquet partition.
+
+An interval is ``[start, end)`` of the Airflow data interval. Its records are the log lines whose ``timestamp`` falls
+inside it; they go through the data stage's production-log contract (quarantine, PII scrubbing) and are then
+deduplicated (a request read twice, e.g. from a copied rotated file, counts once). The partition
+``<curated_dir>/monitoring/prod_logs/interval=<key>/part.parquet`` is written atomically, so re-running an interval
+replaces it with the same rows.
+
+No Airflow import here.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import shutil
+from dataclasses import asdict, dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from llmops.config import LLMOpsConfig
+
+log = logging.getLogger(__name__)
+
+PARTITION_FILE = "part.parquet"
+SUMMARY_FILE = "summary.json"
+
+
+@dataclass
+class IntervalResult:
+    """What curating one interval produced.
+
+    Attributes:
+        key: the interval key (``YYYYmmddTHHMMSSZ`` of its start).
+        skipped: True when the interval had too few rows; ``reason`` says why and no partition exists.
+        reason: one sentence.
+        partition_path: the Parquet partition ("" when skipped).
+        rows_read: records of the interval (before the contract).
+        rows_quarantined: records quarantined by the contract.
+        duplicates: records dropped as exact repeats of a request (same id, time, prompt and response).
+        rows: rows in the partition.
+        unattributed_lines: lines of the source without a readable timestamp (not part of any interval).
+        pii_counts: PII replacements per entity type.
+    """
+
+    key: str
+    skipped: bool
+    reason: str
+    partition_path: str = ""
+    rows_read: int = 0
+    rows_quarantined: int = 0
+    duplicates: int = 0
+    rows: int = 0
+    unattributed_lines: int = 0
+    pii_counts: dict[str, int] | None = None
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-ready fields (for XCom and the summary file)."""
+        return asdict(self)
+
+
+def interval_key(start: datetime) -> str:
+    """The partition key of an interval starting at ``start`` (a naive datetime is taken as UTC)."""
+    if start.tzinfo is None:
+        start = start.replace(tzinfo=UTC)
+    return start.astimezone(UTC).strftime("%Y%m%dT%H%M%SZ")
+
+
+def partitions_dir(cfg: LLMOpsConfig) -> Path:
+    """The folder holding one ``interval=<key>`` sub-folder per curated interval."""
+    return cfg.paths.curated_dir / "monitoring" / "prod_logs"
+
+
+def partition_path(cfg: LLMOpsConfig, key: str) -> Path:
+    """The Parquet partition of an interval."""
+    return partitions_dir(cfg) / f"interval={key}" / PARTITION_FILE
+
+
+def monitoring_source(cfg: LLMOpsConfig) -> Path:
+    """Where production logs are read from: ``monitoring.source``, else the serving log directory."""
+    return cfg.monitoring.source or cfg.prod_log_source
+
+
+def _parse_ts(value: Any) -> datetime | None:
+    if not isinstance(value, str):
+        return None
+    try:
+        ts = datetime.fromisoformat(value)
+    except ValueError:
+        return None
+    return ts.replace(tzinfo=UTC) if ts.tzinfo is None else ts
+
+
+def read_interval_records(source: Path, start: datetime, end: datetime) -> tuple[list[dict[str, Any]], int]:
+    """Read the JSONL log records whose timestamp lies in ``[start, end)``.
+
+    Args:
+        source: a ``.jsonl`` file or a folder searched recursively for ``*.jsonl`` (rotated files included),
+            read in path order.
+        start: interval start (aware).
+        end: interval end (aware, exclusive).
+
+    Returns:
+        ``(records, unattributed)``: the records as parsed JSON objects, in file order, and the number of lines
+        that could not be placed in any interval (not JSON, not an object, no readable timestamp).
+    """
+    source = Path(source)
+    if source.is_dir():
+        files = sorted(p for p in source.rglob("*.jsonl") if p.is_file())
+    elif source.is_file():
+        files = [source]
+    else:
+        return [], 0
+    records: list[dict[str, Any]] = []
+    unattributed = 0
+    for path in files:
+        with path.open("r", encoding="utf-8", errors="replace") as handle:
+            for line in handle:
+                if not line.strip():
+                    continue
+                try:
+                    obj = json.loads(line)
+                except json.JSONDecodeError:
+                    unattributed += 1
+                    continue
+                ts = _parse_ts(obj.get("timestamp")) if isinstance(obj, dict) else None
+                if ts is None:
+                    unattributed += 1
+                elif start <= ts < end:
+                    records.append(obj)
+    return records, unattributed
+
+
+def _write_summary(folder: Path, result: IntervalResult) -> None:
+    from llmops.fsutil import atomic_write_text
+
+    folder.mkdir(parents=True, exist_ok=True)
+    atomic_write_text(folder / SUMMARY_FILE, json.dumps(result.to_dict(), indent=2, sort_keys=True), fsync=False)
+
+
+def _scrub_records(cfg: LLMOpsConfig, records: list[dict[str, Any]]) -> dict[str, int]:
+    """Scrub ``prompt`` and ``response`` of the records in place, once per distinct text; counts per entity."""
+    from collections import Counter
+
+    from llmops.data.pii import PiiScrubber
+
+    totals: Counter[str] = Counter(dict.fromkeys(cfg.data.pii.entities, 0))
+    if not cfg.data.pii.enabled:
+        return dict(totals)
+    scrubber = PiiScrubber(cfg.data.pii.entities)
+    cache: dict[str, tuple[str | None, Counter[str]]] = {}
+    for record in records:
+        for name in ("prompt", "response"):
+            text = record.get(name)
+            if not isinstance(text, str):
+                continue  # the contract quarantines it
+            hit = cache.get(text)
+            if hit is None:
+                hit = cache[text] = scrubber.scrub(text)
+            record[name] = hit[0]
+            totals.update(hit[1])
+    return {k: int(v) for k, v in totals.items()}
+
+
+def curate_interval(cfg: LLMOpsConfig, start: datetime, end: datetime, source: Path | None = None) -> IntervalResult:
+    """Curate the production logs of one interval into its partition (replacing an earlier one).
+
+    Args:
+        cfg: configuration (``monitoring.min_interval_rows``, the data stage's contract and PII settings).
+        start: data interval start (aware).
+        end: data interval end (aware, exclusive).
+        source: log file or folder; ``None`` for :func:`monitoring_source`.
+
+    Returns:
+        The :class:`IntervalResult`. A skipped interval has no partition (an earlier one is removed).
+
+    Raises:
+        llmops.data.curate.DataContractError: the interval's logs break the production-log contract.
+    """
+    import pyarrow.parquet as pq
+
+    from llmops.data.curate import curate_production_logs
+
+    key = interval_key(start)
+    folder = partition_path(cfg, key).parent
+    records, unattributed = read_interval_records(source or monitoring_source(cfg), start, end)
+    minimum = cfg.monitoring.min_interval_rows
+
+    def skip(reason: str, **counts: Any) -> IntervalResult:
+        if folder.exists():  # a partition from an earlier attempt would contradict this result
+            shutil.rmtree(folder)
+        result = IntervalResult(key=key, skipped=True, reason=reason, unattributed_lines=unattributed, **counts)
+        _write_summary(folder, result)
+        log.info("interval %s skipped: %s", key, reason)
+        return result
+
+    if len(records) < minimum:
+        return skip(
+            f"{len(records)} log records in the interval, fewer than min_interval_rows={minimum}",
+            rows_read=len(records),
+        )
+    # The same request read twice (a rotated file copied, a log shipped twice) is one request: drop the repeats
+    # before the contract, which would quarantine every copy of a repeated request_id. A request id reused with
+    # different content is a real defect and is left for the contract to quarantine.
+    unique: list[dict[str, Any]] = []
+    seen: set[tuple[Any, ...]] = set()
+    for record in records:
+        identity = tuple(str(record.get(c)) for c in ("request_id", "timestamp", "prompt", "response"))
+        if identity not in seen:
+            seen.add(identity)
+            unique.append(record)
+    duplicates = len(records) - len(unique)
+    # PII is scrubbed here, before the contract, so that neither the partition nor the quarantine file holds it;
+    # each distinct text is scrubbed once (live traffic repeats prompts and canned answers a lot).
+    pii_counts = _scrub_records(cfg, unique)
+    no_pii = cfg.model_copy(deep=True)
+    no_pii.data.pii.enabled = False
+    curated = curate_production_logs(no_pii, unique, f"monitor-{key}", build_docs=False)
+    table = pq.read_table(curated["logs_path"])
+    counts = {
+        "rows_read": len(records),
+        "rows_quarantined": int(curated["rows_quarantined"]),
+        "duplicates": duplicates,
+        "rows": table.num_rows,
+        "pii_counts": pii_counts,
+    }
+    if table.num_rows < minimum:
+        return skip(f"{table.num_rows} rows left after curation, fewer than min_interval_rows={minimum}", **counts)
+    path = partition_path(cfg, key)
+    folder.mkdir(parents=True, exist_ok=True)
+    tmp = folder / f".{PARTITION_FILE}.tmp"
+    pq.write_table(table, tmp)
+    os.replace(tmp, path)
+    result = IntervalResult(
+        key=key,
+        skipped=False,
+        reason=f"{table.num_rows} rows curated ({counts['rows_quarantined']} quarantined, {duplicates} duplicates)",
+        partition_path=str(path),
+        unattributed_lines=unattributed,
+        **counts,
+    )
+    _write_summary(folder, result)
+    log.info("interval %s: %s", key, result.reason)
+    return result
+
+
+def window_partitions(cfg: LLMOpsConfig, key: str, n: int) -> list[Path]:
+    """The partitions of the ``n`` most recent intervals up to and including ``key`` (oldest first)."""
+    base = partitions_dir(cfg)
+    if not base.is_dir():
+        return []
+    found = sorted(
+        p / PARTITION_FILE
+        for p in base.iterdir()
+        if p.name.startswith("interval=") and p.name[len("interval=") :] <= key and (p / PARTITION_FILE).is_file()
+    )
+    return found[-n:]

@@ -1,0 +1,198 @@
+"""The ``check_interval_drift`` step of ``llm_production_monitoring``: live figures, Evidently drift, MLflow, alerts.
+
+Reference: the training snapshot of the current ``champion`` (its model version's ``llmops.data_snapshot`` tag).
+Current: the interval's partition, and the rolling window of the last ``monitoring.window_intervals`` partitions.
+Everything is keyed by the interval: reports under ``<reports_dir>/monitoring/<key>/{interval,window}/``, one
+MLflow run per interval in the ``monitoring.experiment`` experiment (found again by its key on a re-run, metrics
+logged at the interval end so a re-run adds nothing), and tags on the champion's model version.
+
+No Airflow import here.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from datetime import datetime
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from llmops.config import LLMOpsConfig
+from llmops.monitoring.alerts import decide_alerts
+from llmops.monitoring.interval import window_partitions
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+log = logging.getLogger(__name__)
+
+SNAPSHOT_TAG = "llmops.data_snapshot"
+SUMMARY_FILE = "monitoring_summary.json"
+
+
+def live_figures(df: pd.DataFrame) -> dict[str, float]:
+    """Serving figures of a set of production rows.
+
+    Returns:
+        ``rows``, ``empty_response_rate`` (blank responses), ``latency_p50_ms``, ``latency_p95_ms`` and
+        ``latency_mean_ms`` (latency figures left out when no row has a latency).
+    """
+    import pandas as pd
+
+    n = len(df)
+    figures: dict[str, float] = {"rows": float(n)}
+    if n == 0:
+        return figures
+    responses = df["response"].fillna("").astype(str)
+    figures["empty_response_rate"] = float((responses.str.strip() == "").mean())
+    latency = pd.to_numeric(df["latency_ms"], errors="coerce").dropna()
+    if len(latency):
+        figures["latency_p50_ms"] = float(latency.quantile(0.5))
+        figures["latency_p95_ms"] = float(latency.quantile(0.95))
+        figures["latency_mean_ms"] = float(latency.mean())
+    return figures
+
+
+def champion_reference(cfg: LLMOpsConfig) -> tuple[str | None, Path | None, str]:
+    """The champion's version and training snapshot path.
+
+    Returns:
+        ``(version, snapshot_path, reason)``; ``version``/``snapshot_path`` are ``None`` (and ``reason`` says why)
+        when there is no champion or its snapshot is not readable here.
+    """
+    from llmops.registry import registry
+
+    version = registry.alias_version(cfg, registry.CHAMPION)
+    if version is None:
+        return None, None, f"{cfg.mlflow.model_name} has no champion yet"
+    mv = registry.get_version(cfg, version)
+    tag = str(((mv.tags or {}) if mv is not None else {}).get(SNAPSHOT_TAG, ""))
+    if not tag or not Path(tag).is_file():
+        return version, None, f"training snapshot of champion version {version} not found ({tag or 'no tag'})"
+    return version, Path(tag), ""
+
+
+def _log_to_mlflow(cfg: LLMOpsConfig, key: str, end: datetime, summary: dict[str, Any], report_dirs: list[Path]) -> str:
+    from llmops.registry import tracking
+
+    run_id = tracking.get_or_create_run(
+        cfg, f"monitor-{key}", f"monitor-{key}", tags={"llmops.interval": key}, experiment=cfg.monitoring.experiment
+    )
+    c = tracking.client(cfg)
+    at_ms = int(end.timestamp() * 1000)
+    from mlflow.entities import Metric
+
+    metrics = [Metric(k, float(v), at_ms, 0) for k, v in summary["metrics"].items()]
+    if metrics:
+        c.log_batch(run_id, metrics=metrics)
+    c.set_tag(run_id, "llmops.alerts", ",".join(a["name"] for a in summary["alerts"]) or "none")
+    c.set_tag(run_id, "llmops.champion_version", str(summary["champion_version"] or ""))
+    c.set_tag(run_id, "llmops.drift.reason", str(summary["drift_reason"])[:5000])
+    for folder in report_dirs:
+        for path in sorted(folder.glob("*")):
+            if path.is_file() and not path.name.startswith("."):
+                c.log_artifact(run_id, str(path), f"monitoring/{folder.name}")
+    return run_id
+
+
+def _tag_champion(cfg: LLMOpsConfig, version: str, key: str, summary: dict[str, Any]) -> None:
+    from llmops.registry import tracking
+
+    c = tracking.client(cfg)
+    tags = {
+        "llmops.monitoring.last_interval": key,
+        "llmops.monitoring.drift_share": f"{summary['metrics'].get('drift_share', float('nan')):.4f}",
+        "llmops.monitoring.drift_passed": str(summary["drift_passed"]),
+        "llmops.monitoring.alerts": ",".join(a["name"] for a in summary["alerts"]) or "none",
+        "llmops.monitoring.mlflow_run": str(summary.get("mlflow_run_id", "")),
+    }
+    for name, value in tags.items():
+        c.set_model_version_tag(cfg.mlflow.model_name, version, name, value)
+
+
+def check_interval_drift(
+    cfg: LLMOpsConfig, key: str, partition: str, end: datetime, *, log_mlflow: bool = True
+) -> dict[str, Any]:
+    """Compare the interval (and its rolling window) with the champion's training data; record and judge it.
+
+    Args:
+        cfg: configuration (``drift`` for sampling caps and the drift share; ``monitoring`` for bounds).
+        key: the interval key.
+        partition: the interval's Parquet partition.
+        end: the interval end (the report timestamp and the MLflow metric timestamp).
+        log_mlflow: log the run and tag the champion (off in benchmarks).
+
+    Returns:
+        ``{"key", "champion_version", "metrics", "drift_passed", "drift_reason", "alerts", "reports",
+        "mlflow_run_id"}``; ``alerts`` is a list of :class:`~llmops.monitoring.alerts.Alert` dicts.
+    """
+    import pandas as pd
+
+    from llmops.fsutil import atomic_write_text
+    from llmops.monitoring.drift import run_drift_check
+
+    current = pd.read_parquet(partition)
+    metrics = live_figures(current)
+    version, snapshot, why_not = champion_reference(cfg)
+    out_base = cfg.paths.reports_dir / "monitoring" / key
+    reports: dict[str, str] = {}
+    report_dirs: list[Path] = []
+    drift_share: float | None = None
+    drift_passed = True
+    drift_reason = why_not
+    if snapshot is not None:
+        reference = pd.read_parquet(snapshot, columns=["prompt", "response"])
+        result = run_drift_check(
+            reference,
+            current,
+            out_base / "interval",
+            cfg.drift,
+            title=f"Interval {key}: champion v{version} training data vs production",
+            timestamp=end,
+            text_method=cfg.monitoring.text_method,
+        )
+        report_dirs.append(out_base / "interval")
+        reports["interval_html"], reports["interval_json"] = result.html_path, result.json_path
+        drift_passed, drift_reason = result.passed, result.reason
+        if result.metrics.get("assessed"):
+            drift_share = result.drift_share
+        metrics.update({f"drift.{k}": v for k, v in result.metrics.items()})
+        metrics["drift_share"] = float(result.drift_share)
+        window = window_partitions(cfg, key, cfg.monitoring.window_intervals)
+        if len(window) > 1:
+            frame = pd.concat([pd.read_parquet(p, columns=["prompt", "response", "latency_ms"]) for p in window])
+            wres = run_drift_check(
+                reference,
+                frame,
+                out_base / "window",
+                cfg.drift,
+                title=f"Window of {len(window)} intervals up to {key}",
+                timestamp=end,
+                text_method=cfg.monitoring.text_method,
+            )
+            report_dirs.append(out_base / "window")
+            reports["window_html"], reports["window_json"] = wres.html_path, wres.json_path
+            metrics["window_drift_share"] = float(wres.drift_share)
+            metrics["window_intervals"] = float(len(window))
+    else:
+        log.info("drift not assessed for interval %s: %s", key, why_not)
+
+    alerts = [a.to_dict() for a in decide_alerts(metrics, drift_share, cfg.monitoring)]
+    summary: dict[str, Any] = {
+        "key": key,
+        "champion_version": version,
+        "metrics": metrics,
+        "drift_passed": drift_passed,
+        "drift_reason": drift_reason,
+        "alerts": alerts,
+        "reports": reports,
+        "mlflow_run_id": None,
+    }
+    if log_mlflow:
+        summary["mlflow_run_id"] = _log_to_mlflow(cfg, key, end, summary, report_dirs)
+        if version is not None:
+            _tag_champion(cfg, version, key, summary)
+    out_base.mkdir(parents=True, exist_ok=True)
+    atomic_write_text(out_base / SUMMARY_FILE, json.dumps(summary, indent=2, sort_keys=True), fsync=False)
+    log.info("interval %s: %d alert(s); %s", key, len(alerts), drift_reason)
+    return summary

@@ -1,0 +1,249 @@
+"""Automatic rollback: watch a freshly promoted champion against the version it replaced, on live figures.
+
+For ``monitoring.rollback_watch_intervals`` monitored intervals after a promotion (counted as interval partitions
+starting at or after the promotion's time), the figures of the requests the new champion answered are compared with
+those the previous version answered in the window before the promotion: error rate (share of its log records the
+production-log contract quarantined), empty-response rate, latency p95 and feedback score (share of thumbs up).
+Without figures for the previous version, the new one is held to the absolute bounds of the ``monitoring:`` section.
+A breach rolls back through :func:`llmops.serving.rollback.rollback` (the logic of ``llm_rollback``), with the
+breached figures as the recorded reason.
+
+No Airflow import here. Deciding (:func:`decide_rollback`) is pure; :func:`watch_champion` gathers the figures and
+calls the rollback function it is given.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from collections.abc import Callable, Mapping
+from dataclasses import asdict, dataclass, field
+from datetime import datetime
+from typing import Any
+
+from llmops.config import LLMOpsConfig, MonitoringConfig
+from llmops.monitoring.interval import PARTITION_FILE, interval_key, partitions_dir
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class VersionFigures:
+    """Live figures of one model version over some intervals (``None``: not measured)."""
+
+    requests: int = 0
+    error_rate: float | None = None
+    empty_response_rate: float | None = None
+    latency_p95_ms: float | None = None
+    feedback_score: float | None = None
+    feedback_count: int = 0
+
+
+@dataclass
+class RollbackDecision:
+    """``rollback`` with its ``reason``; ``breaches`` names the figures that broke their bound."""
+
+    rollback: bool
+    reason: str
+    breaches: list[str] = field(default_factory=list)
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-ready fields."""
+        return asdict(self)
+
+
+def decide_rollback(new: VersionFigures, previous: VersionFigures | None, cfg: MonitoringConfig) -> RollbackDecision:
+    """Compare the new champion's figures with the previous version's (or the absolute bounds).
+
+    Args:
+        new: figures of the new champion since its promotion.
+        previous: figures of the version it replaced before the promotion; ``None`` or empty: absolute bounds.
+        cfg: tolerances (``rollback_*``), absolute bounds and the minimum number of requests to judge.
+
+    Returns:
+        The decision; no rollback while the new champion answered fewer than ``rollback_min_requests`` requests.
+    """
+    if new.requests < cfg.rollback_min_requests:
+        return RollbackDecision(
+            False, f"{new.requests} requests served by the new champion < {cfg.rollback_min_requests}"
+        )
+    base = previous if previous is not None and previous.requests >= cfg.rollback_min_requests else None
+    breaches: list[str] = []
+
+    def worse(name: str, value: float | None, ref: float | None, limit: float, text: str) -> None:
+        if value is not None and ref is not None and value > limit:
+            breaches.append(f"{name} {text.format(value=value, ref=ref, limit=limit)}")
+
+    if base is not None:
+        worse(
+            "error_rate",
+            new.error_rate,
+            base.error_rate,
+            (base.error_rate or 0.0) + cfg.rollback_max_error_rate_increase,
+            "{value:.1%} > previous {ref:.1%} + tolerance (limit {limit:.1%})",
+        )
+        worse(
+            "empty_response_rate",
+            new.empty_response_rate,
+            base.empty_response_rate,
+            (base.empty_response_rate or 0.0) + cfg.rollback_max_empty_rate_increase,
+            "{value:.1%} > previous {ref:.1%} + tolerance (limit {limit:.1%})",
+        )
+        worse(
+            "latency_p95_ms",
+            new.latency_p95_ms,
+            base.latency_p95_ms,
+            (base.latency_p95_ms or 0.0) * (1.0 + cfg.rollback_max_latency_increase),
+            "{value:.0f} ms > previous {ref:.0f} ms x (1 + tolerance) (limit {limit:.0f} ms)",
+        )
+        if (
+            new.feedback_score is not None
+            and base.feedback_score is not None
+            and min(new.feedback_count, base.feedback_count) >= cfg.rollback_min_feedback
+            and new.feedback_score < base.feedback_score - cfg.rollback_max_feedback_drop
+        ):
+            breaches.append(
+                f"feedback_score {new.feedback_score:.2f} < previous {base.feedback_score:.2f} - "
+                f"{cfg.rollback_max_feedback_drop:.2f}"
+            )
+    else:
+        worse(
+            "empty_response_rate",
+            new.empty_response_rate,
+            0.0,
+            cfg.max_empty_response_rate,
+            "{value:.1%} > bound {limit:.1%}",
+        )
+        worse(
+            "latency_p95_ms", new.latency_p95_ms, 0.0, cfg.max_latency_p95_ms, "{value:.0f} ms > bound {limit:.0f} ms"
+        )
+    against = "the previous version" if base is not None else "the absolute bounds (no figures of the previous version)"
+    if breaches:
+        return RollbackDecision(True, f"new champion worse than {against}: " + "; ".join(breaches), breaches)
+    return RollbackDecision(False, f"new champion within tolerance of {against}")
+
+
+def _last_promotion(cfg: LLMOpsConfig, champion: str) -> dict[str, Any] | None:
+    from llmops.registry import registry
+    from llmops.serving.champion import promotion_log_path
+
+    events = [e for e in registry.read_events(promotion_log_path(cfg)) if str(e.get("to_version")) == champion]
+    return events[-1] if events and events[-1].get("kind") == "promotion" else None
+
+
+def _parse(at: str) -> datetime | None:
+    try:
+        value = datetime.fromisoformat(at)
+    except (TypeError, ValueError):
+        return None
+    return value if value.tzinfo else None
+
+
+def _quarantined_by_version(cfg: LLMOpsConfig, key: str) -> dict[str, int]:
+    import pandas as pd
+
+    from llmops.data.curate import QUARANTINE_FILE
+
+    path = cfg.paths.quarantine_dir / "prod_logs" / f"monitor-{key}" / QUARANTINE_FILE
+    counts: dict[str, int] = {}
+    if not path.is_file():
+        return counts
+    for raw in pd.read_parquet(path, columns=["raw"])["raw"]:
+        try:
+            version = str(json.loads(raw).get("model_version"))
+        except (TypeError, ValueError, AttributeError):
+            continue
+        counts[version] = counts.get(version, 0) + 1
+    return counts
+
+
+def version_figures(cfg: LLMOpsConfig, keys: list[str], version: str) -> VersionFigures:
+    """Figures of ``version`` over the interval partitions ``keys`` (with their quarantine and feedback files)."""
+    import pandas as pd
+
+    from llmops.monitoring.feedback import SUMMARY_FILE, candidates_dir
+    from llmops.monitoring.monitor import live_figures
+
+    frames = []
+    quarantined = up = down = 0
+    for key in keys:
+        part = partitions_dir(cfg) / f"interval={key}" / PARTITION_FILE
+        if part.is_file():
+            frame = pd.read_parquet(part, columns=["model_version", "response", "latency_ms"])
+            frames.append(frame[frame["model_version"].astype(str) == version])
+        quarantined += _quarantined_by_version(cfg, key).get(version, 0)
+        summary = candidates_dir(cfg) / f"interval={key}" / SUMMARY_FILE
+        if summary.is_file():
+            votes = json.loads(summary.read_text(encoding="utf-8")).get("by_version", {}).get(version, [0, 0])
+            up, down = up + int(votes[0]), down + int(votes[1])
+    rows = pd.concat(frames, ignore_index=True) if frames else pd.DataFrame(columns=["response", "latency_ms"])
+    figures = live_figures(rows)
+    total = len(rows) + quarantined
+    return VersionFigures(
+        requests=total,
+        error_rate=quarantined / total if total else None,
+        empty_response_rate=figures.get("empty_response_rate"),
+        latency_p95_ms=figures.get("latency_p95_ms"),
+        feedback_score=up / (up + down) if up + down else None,
+        feedback_count=up + down,
+    )
+
+
+def watch_champion(
+    cfg: LLMOpsConfig,
+    key: str,
+    run_key: str,
+    at: datetime,
+    rollback_fn: Callable[..., Mapping[str, Any]],
+) -> dict[str, Any]:
+    """During the watch after a promotion, compare the champion with the previous version; roll back on a breach.
+
+    Args:
+        cfg: configuration.
+        key: the interval being monitored (its partition and the earlier ones are read).
+        run_key: the Airflow run (recorded with a rollback).
+        at: the interval end (the rollback event's time).
+        rollback_fn: ``rollback(cfg, target, run_key, at, reason, expected_champion=...)``, e.g.
+            :func:`llmops.serving.rollback.rollback`.
+
+    Returns:
+        ``{"watching", "reason", "champion", "previous", "decision", "new", "old", "rollback"}`` (``rollback`` is
+        the rollback function's result, or ``None``).
+    """
+    from llmops.registry import registry
+
+    out: dict[str, Any] = {"watching": False, "rollback": None, "decision": None}
+    champion = registry.alias_version(cfg, registry.CHAMPION)
+    event = _last_promotion(cfg, champion) if champion else None
+    promoted_at = _parse(str(event.get("at"))) if event else None
+    if champion is None or event is None or promoted_at is None or not event.get("from_version"):
+        out["reason"] = "no promotion of the current champion to watch (or it replaced nothing)"
+        return out
+    previous = str(event["from_version"])
+    out.update(champion=champion, previous=previous)
+    promoted_key = interval_key(promoted_at)
+    base = partitions_dir(cfg)
+    keys = sorted(p.name.split("=", 1)[1] for p in base.glob("interval=*") if (p / PARTITION_FILE).is_file())
+    # The interval holding the promotion (the last one starting at or before it) is the first watched one: the
+    # figures are per version, so the old version's requests in it do not count against the new one.
+    holding = max((k for k in keys if k <= promoted_key), default=promoted_key)
+    after = [k for k in keys if holding <= k <= key]
+    if len(after) > cfg.monitoring.rollback_watch_intervals or key not in after:
+        out["reason"] = f"champion {champion} is past its watch of {cfg.monitoring.rollback_watch_intervals} intervals"
+        return out
+    # The previous version answered the requests of the holding interval before the promotion: they count for it.
+    before = [k for k in keys if k <= holding][-cfg.monitoring.window_intervals :]
+    new, old = version_figures(cfg, after, champion), version_figures(cfg, before, previous)
+    decision = decide_rollback(new, old, cfg.monitoring)
+    out.update(watching=True, reason=decision.reason, decision=decision.to_dict(), new=asdict(new), old=asdict(old))
+    log.info(
+        "rollback watch of champion %s (interval %d of %d): %s",
+        champion,
+        len(after),
+        cfg.monitoring.rollback_watch_intervals,
+        decision.reason,
+    )
+    if decision.rollback:
+        reason = f"automatic rollback from monitoring interval {key}: {decision.reason}"
+        out["rollback"] = dict(rollback_fn(cfg, previous, run_key, at.isoformat(), reason, expected_champion=champion))
+    return out

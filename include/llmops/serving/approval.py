@@ -1,0 +1,144 @@
+"""Human approval of a promotion: when to ask, what the approver sees, and what the answer means.
+
+The pipeline asks only when approval is required (the run's ``require_approval`` param or
+``promotion.require_approval`` in the config), promotion is on, and the gate passed: a candidate the gate refused is
+never put in front of a human. The answer comes back from Airflow's human-in-the-loop task as
+``{"chosen_options", "params_input", "responded_at", "responded_by_user"}``. No Airflow import here.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+from llmops.config import LLMOpsConfig
+
+APPROVE = "Approve"
+REJECT = "Reject"
+OPTIONS = [APPROVE, REJECT]
+MAX_SAMPLE_CHARS = 400
+
+
+def approval_required(cfg: LLMOpsConfig, requested: object) -> bool:
+    """Whether this run must wait for a human: the run asked for it, or the configuration requires it always."""
+    return bool(requested) or cfg.promotion.require_approval
+
+
+def _md(text: object, limit: int = MAX_SAMPLE_CHARS) -> str:
+    """One line of plain text that Markdown shows as typed (no links, images, HTML or table breaks)."""
+    value = " ".join(str(text).split())
+    if len(value) > limit:
+        value = value[: limit - 1] + "…"
+    for ch in "\\`*_{}[]()<>#+!|~":
+        value = value.replace(ch, "\\" + ch)
+    return value
+
+
+def _fmt(value: object) -> str:
+    return f"{value:.4g}" if isinstance(value, float) else _md(value, 60)
+
+
+def load_samples(samples_path: str | None, limit: int) -> list[dict[str, Any]]:
+    """The first ``limit`` sample generations saved by the evaluation step (empty when none can be read)."""
+    if not samples_path or limit <= 0:
+        return []
+    try:
+        data = json.loads(Path(samples_path).read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return []
+    samples = data.get("samples", []) if isinstance(data, dict) else []
+    return [s for s in samples if isinstance(s, dict)][:limit]
+
+
+def approval_body(
+    cfg: LLMOpsConfig, registration: dict[str, Any], evaluation: dict[str, Any], drift: dict[str, Any]
+) -> str:
+    """The Markdown shown to the approver: gate decision and metrics, drift, sample generations."""
+    gate = evaluation.get("gate", {})
+    metrics = evaluation.get("metrics", {})
+    lines = [
+        f"**Candidate**: `{cfg.mlflow.model_name}` version {_md(registration.get('version'))} "
+        f"(current champion: {_md(evaluation.get('champion_version') or 'none')}).",
+        "",
+        f"**Gate**: {'passed' if gate.get('passed') else 'FAILED'}: {_md(gate.get('reason', ''))}",
+        "",
+        "| metric | value |",
+        "|---|---|",
+        *(f"| {_md(k, 60)} | {_fmt(v)} |" for k, v in sorted({**metrics, **gate.get("metrics", {})}.items())),
+        "",
+    ]
+    if drift:
+        lines += [
+            f"**Drift**: {'within bounds' if drift.get('passed') else 'DRIFTED'} "
+            f"(share {_fmt(drift.get('drift_share', 'n/a'))}): {_md(drift.get('reason', ''))}",
+            "",
+        ]
+    samples = load_samples(evaluation.get("samples_path"), cfg.promotion.approval_samples)
+    if samples:
+        lines.append(f"**Sample generations** ({len(samples)} of the held-out set):")
+        lines.append("")
+        for i, sample in enumerate(samples, 1):
+            lines += [
+                f"{i}. **Prompt**: {_md(sample.get('prompt', ''))}",
+                f"   - **Candidate**: {_md(sample.get('prediction', ''))}",
+                f"   - **Reference**: {_md(sample.get('reference', ''))}",
+            ]
+    else:
+        lines.append("_No sample generations were saved._")
+    lines += ["", "Choose **Approve** to promote it to Triton, **Reject** to keep the current champion."]
+    return "\n".join(lines)
+
+
+def needs_approval(cfg: LLMOpsConfig, evaluation: dict[str, Any], requested: object, promote: object = True) -> bool:
+    """Whether a human must answer before this run promotes: approval is required, promotion is on for the run,
+    and the gate passed (a candidate the gate refused is never put in front of a human)."""
+    return approval_required(cfg, requested) and bool(promote) and bool(evaluation.get("gate", {}).get("passed"))
+
+
+def approval_request(
+    cfg: LLMOpsConfig,
+    registration: dict[str, Any],
+    evaluation: dict[str, Any],
+    drift: dict[str, Any],
+    requested: object,
+    promote: object = True,
+) -> dict[str, str] | None:
+    """What to ask the approver, or ``None`` when nobody needs to be asked (see :func:`needs_approval`).
+
+    Returns:
+        ``{"subject", "body"}`` or ``None``.
+    """
+    if not needs_approval(cfg, evaluation, requested, promote):
+        return None
+    return {
+        "subject": f"Promote {cfg.mlflow.model_name} version {registration.get('version')} to Triton?",
+        "body": approval_body(cfg, registration, evaluation, drift),
+    }
+
+
+def approval_decision(required: bool, response: dict[str, Any] | None) -> tuple[bool, str]:
+    """Interpret the approval task's result.
+
+    Args:
+        required: whether this run needed approval.
+        response: the human-in-the-loop task's return value (``None`` when it did not run).
+
+    Returns:
+        ``(proceed, reason)``.
+    """
+    if not required:
+        return True, "approval not required"
+    if not response:
+        return False, "approval was required but no answer was recorded"
+    chosen = list(response.get("chosen_options") or [])
+    who = response.get("responded_by_user") or {}
+    name = who.get("name") or who.get("id") if isinstance(who, dict) else who
+    by = f"by {name}" if name else "by timeout (default answer)"
+    comment = str((response.get("params_input") or {}).get("comment") or "").strip()
+    suffix = f": {comment}" if comment else ""
+    when = response.get("responded_at")
+    at = f" at {when.isoformat() if hasattr(when, 'isoformat') else when}" if when else ""
+    if chosen == [APPROVE]:
+        return True, f"approved {by}{at}{suffix}"
+    return False, f"rejected {by}{at}{suffix}"

@@ -1,0 +1,230 @@
+"""Roll the served model back: make Triton serve an earlier version, move ``champion`` to it, record the event.
+
+The target is a registered version number or ``"previous"``. **"previous"** is the version the current champion
+replaced when it was last promoted, looked up in this order:
+
+1. the ``llmops.promotion.from_version`` tag of the champion version (written by its last promotion);
+2. the ``from_version`` of the champion's last promotion event in the promotion log;
+3. the highest version below the champion that was ever promoted (has an ``llmops.promotion.at`` tag).
+
+So two rollbacks in a row walk back the promotion chain (v3 → v2 → v1), and a champion that was the first promotion
+has no "previous" (the rollback fails and changes nothing).
+
+A rollback works when the version serving now is broken: it may have failed to load or answer errors; nothing is
+asked of it. When the target's directory is gone from the model repository (pruned) or damaged, it is written again
+from the MLflow registry's artifacts with the atomic writer. On failure Triton serves what it served before (as far
+as that is possible for a broken version) and ``champion`` does not move.
+"""
+
+from __future__ import annotations
+
+import logging
+import tempfile
+from pathlib import Path
+from typing import Any
+
+from llmops.config import LLMOpsConfig
+from llmops.registry import registry
+from llmops.serving.champion import promotion_log_path, revert_serving
+from llmops.serving.repository import validate_version
+
+log = logging.getLogger(__name__)
+
+PREVIOUS = "previous"
+PROMOTED_FROM_TAG = "llmops.promotion.from_version"
+PROMOTED_AT_TAG = "llmops.promotion.at"
+
+
+class RollbackError(RuntimeError):
+    """The rollback cannot be done or failed; ``champion`` did not move. Retrying will not help."""
+
+
+_UNSET: Any = object()
+
+
+def parse_target(target: object) -> str | int:
+    """``"previous"`` or a version number, validated before anything else happens.
+
+    Raises:
+        ValueError: anything else (paths, encodings, signs, zero...); the message says what is expected.
+    """
+    if isinstance(target, str) and target.strip().lower() == PREVIOUS:
+        return PREVIOUS
+    try:
+        return validate_version(target.strip() if isinstance(target, str) else target)
+    except ValueError as exc:
+        expected = f'expected "{PREVIOUS}" or a version number'
+        raise ValueError(f"invalid rollback target {target!r}: {expected} ({exc})") from exc
+
+
+def previous_version(cfg: LLMOpsConfig, champion: str | None) -> int:
+    """The version the champion replaced (see the module docstring for the definition).
+
+    Raises:
+        RollbackError: there is no champion, or it has no previous version.
+    """
+    if champion is None:
+        raise RollbackError(f"{cfg.mlflow.model_name} has no {registry.CHAMPION}: there is nothing to roll back from")
+    current = registry.get_version(cfg, champion)
+    tag = ((current.tags or {}) if current is not None else {}).get(PROMOTED_FROM_TAG, "")
+    if tag:
+        return validate_version(tag)
+    events = [
+        e
+        for e in registry.read_events(promotion_log_path(cfg))
+        if e.get("kind") == "promotion" and str(e.get("to_version")) == str(champion)
+    ]
+    if events and events[-1].get("from_version"):
+        return validate_version(str(events[-1]["from_version"]))
+    c = registry.client(cfg)
+    promoted = [
+        int(v.version)
+        for v in c.search_model_versions(f"name = '{cfg.mlflow.model_name}'")
+        if int(v.version) < int(champion) and PROMOTED_AT_TAG in (v.tags or {})
+    ]
+    if promoted:
+        return max(promoted)
+    raise RollbackError(
+        f"{registry.CHAMPION} version {champion} has no previous version (it was the first promotion); "
+        "name a version to roll back to"
+    )
+
+
+def resolve_target(cfg: LLMOpsConfig, target: object) -> dict[str, Any]:
+    """Turn the requested target into a registered version number.
+
+    Returns:
+        ``{"requested", "target_version", "champion"}``; ``champion`` is the alias's version now, which
+        :func:`rollback` checks again under the lock.
+
+    Raises:
+        ValueError: the target is not ``"previous"`` or a version number.
+        RollbackError: no previous version, or the version is not registered.
+    """
+    parsed = parse_target(target)
+    champion = registry.alias_version(cfg, registry.CHAMPION)
+    version = previous_version(cfg, champion) if parsed == PREVIOUS else int(parsed)
+    if registry.get_version(cfg, version) is None:
+        raise RollbackError(f"version {version} of {cfg.mlflow.model_name} is not registered")
+    log.info("rollback target %r resolves to version %s (champion: %s)", target, version, champion)
+    return {"requested": str(target), "target_version": version, "champion": champion}
+
+
+def rollback(
+    cfg: LLMOpsConfig,
+    target: object,
+    run_key: str,
+    at: str,
+    reason: str,
+    expected_champion: str | None = _UNSET,
+) -> dict[str, Any]:
+    """Serve ``target`` on Triton, move ``champion`` to it and record a ``rollback`` event.
+
+    Args:
+        cfg: configuration.
+        target: ``"previous"`` or a version number.
+        run_key: the Airflow run doing it (recorded).
+        at: time of the event, from the run's logical date.
+        reason: why (recorded in MLflow and the promotion log).
+        expected_champion: the champion the caller planned with; when it moved since, nothing is done.
+
+    Returns:
+        ``{"target_version", "from_version", "served_before", "changed", "rematerialized", "smoke_response"}``.
+
+    Raises:
+        ValueError: invalid target (nothing touched).
+        RollbackError: see :func:`resolve_target`; champion moved since planning; the target failed to load,
+            become ready or pass the smoke test (Triton was put back); or the alias could not be moved.
+        RuntimeError: Triton is unreachable (worth a retry).
+    """
+    from llmops.serving.client import client_for
+    from llmops.serving.promote import (
+        PromotionError,
+        currently_served,
+        promote_version_locked,
+        serve_version_locked,
+        smoke_test,
+    )
+    from llmops.serving.repository import remove_version_locked, repository_lock, verify_version, version_path
+
+    plan = resolve_target(cfg, target)
+    version = int(plan["target_version"])
+    name, repo, tcfg = cfg.triton.model_name, cfg.paths.model_repository, cfg.triton
+    client = client_for(tcfg)
+    try:
+        if not client.server_live():  # not server_ready(): strict readiness fails while a model is broken
+            raise RuntimeError(f"Triton is not ready at http://{tcfg.http_url}; start the stack with `make up`")
+        with repository_lock(repo, name):
+            champion = registry.alias_version(cfg, registry.CHAMPION)
+            if expected_champion is not _UNSET and champion != expected_champion:
+                raise RollbackError(
+                    f"{registry.CHAMPION} moved from {expected_champion} to {champion} since this rollback was "
+                    "planned; trigger it again"
+                )
+            served, _ = currently_served(repo, name, client)
+            if champion == str(version) and served == version:
+                try:
+                    smoke_test(client, name, version, tcfg)
+                except Exception as exc:  # an unhealthy champion is exactly what a rollback repairs
+                    log.warning("version %s is champion and served but unhealthy (%s): serving it again", version, exc)
+                else:
+                    log.info("version %s is already champion, served and healthy; nothing to do", version)
+                    return {
+                        "target_version": version,
+                        "from_version": champion,
+                        "served_before": served,
+                        "changed": False,
+                        "rematerialized": False,
+                        "smoke_response": None,
+                    }
+
+            problems = verify_version(version_path(repo, name, version))
+            rematerialized = bool(problems)
+            try:
+                if not problems:
+                    result = serve_version_locked(repo, name, version, tcfg, cfg.paths.prod_log_dir, client)
+                else:
+                    log.info("version %s is not intact in the repository (%s): fetching it", version, problems)
+                    if version_path(repo, name, version).exists():
+                        remove_version_locked(repo, name, version, force=True)
+                    scratch = cfg.paths.home / "tmp"
+                    scratch.mkdir(parents=True, exist_ok=True)
+                    with tempfile.TemporaryDirectory(prefix="rollback-", dir=scratch) as tmp:
+                        source = registry.model_dir_of_version(cfg, version, Path(tmp))
+                        result = promote_version_locked(
+                            repo, name, version, source, tcfg, cfg.paths.prod_log_dir, client
+                        )
+            except PromotionError as exc:
+                raise RollbackError(
+                    f"rollback to version {version} failed; {registry.CHAMPION} stays on {champion}: "
+                    f"{exc.result.reason}"
+                ) from exc
+
+            event = registry.AliasEvent(
+                kind="rollback",
+                model=cfg.mlflow.model_name,
+                from_version=champion,
+                to_version=str(version),
+                run_key=run_key,
+                reason=reason,
+                at=at,
+            )
+            try:
+                registry.move_champion(cfg, event, promotion_log_path(cfg))
+            except Exception as exc:
+                note = revert_serving(cfg, client, result)
+                raise RollbackError(
+                    f"version {version} serves but moving {registry.CHAMPION} failed ({exc}); {note}; "
+                    f"{registry.CHAMPION} stays on {champion}"
+                ) from exc
+    finally:
+        client.close()
+    log.info("rolled back %s from %s to version %s: %s", name, champion, version, result.reason)
+    return {
+        "target_version": version,
+        "from_version": champion,
+        "served_before": result.previous_version,
+        "changed": True,
+        "rematerialized": rematerialized,
+        "smoke_response": result.smoke_response,
+    }

@@ -1,0 +1,183 @@
+"""The production loop on real Airflow: `llm_production_monitoring` with `dag.test()` over demo intervals.
+
+A champion (a registered version whose training snapshot is the undrifted demo distribution) faces an hour of
+heavily drifted demo traffic: the interval is curated into its partition, drift is detected and logged to MLflow,
+and the alert reaches a webhook configured as an Airflow connection. Re-running the interval changes nothing; an
+empty interval is skipped.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import threading
+from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
+from http.server import BaseHTTPRequestHandler, HTTPServer
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+import pytest
+
+from llmops.config import LLMOpsConfig, load_config
+
+DAGS = Path(__file__).resolve().parents[2] / "dags"
+START = datetime(2026, 3, 1, 10, tzinfo=UTC)
+HOUR = timedelta(hours=1)
+
+
+@pytest.fixture(scope="module")
+def webhook() -> Iterator[tuple[str, list[dict[str, Any]]]]:
+    received: list[dict[str, Any]] = []
+
+    class Handler(BaseHTTPRequestHandler):
+        def do_POST(self) -> None:
+            received.append(json.loads(self.rfile.read(int(self.headers["Content-Length"]))))
+            self.send_response(200)
+            self.end_headers()
+
+        def log_message(self, *args: Any) -> None:
+            pass
+
+    server = HTTPServer(("127.0.0.1", 0), Handler)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        yield f"http://127.0.0.1:{server.server_port}/alerts", received
+    finally:
+        server.shutdown()
+        server.server_close()
+
+
+@pytest.fixture(scope="module")
+def env(tmp_path_factory: pytest.TempPathFactory, webhook: tuple[str, list[dict[str, Any]]]) -> Iterator[LLMOpsConfig]:
+    from llmops.data.demo import generate_prod_logs
+    from llmops.registry import tracking
+
+    home = tmp_path_factory.mktemp("loop-home")
+    conn = json.dumps({"conn_type": "http", "host": webhook[0]})
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setenv("LLMOPS_HOME", str(home))
+        mp.setenv("AIRFLOW_CONN_LLMOPS_ALERTS_WEBHOOK", conn)
+        migrate = subprocess.run(
+            [str(Path(sys.executable).parent / "airflow"), "db", "migrate"],
+            env=os.environ.copy(),
+            capture_output=True,
+            text=True,
+            timeout=300,
+        )
+        assert migrate.returncode == 0, migrate.stderr[-3000:]
+        cfg = load_config()
+        ref = generate_prod_logs(400, 0.0, 1, home / "reference.jsonl", start=START - 48 * HOUR)
+        snapshot = home / "snapshot" / "train.parquet"
+        snapshot.parent.mkdir()
+        pd.read_json(ref, lines=True)[["prompt", "response"]].to_parquet(snapshot)
+        c = tracking.client(cfg)
+        c.create_registered_model(cfg.mlflow.model_name)
+        (home / "model").mkdir()
+        mv = c.create_model_version(
+            cfg.mlflow.model_name, source=str(home / "model"), tags={"llmops.data_snapshot": str(snapshot)}
+        )
+        c.set_registered_model_alias(cfg.mlflow.model_name, "champion", mv.version)
+        logs = generate_prod_logs(200, 0.9, 5, cfg.paths.prod_log_dir / "requests.jsonl", start=START)
+        requests = pd.read_json(logs, lines=True, dtype={"request_id": str})
+        in_hour = requests[pd.to_datetime(requests["timestamp"], utc=True) < START + HOUR].drop_duplicates("prompt")
+        feedback = [
+            {
+                "request_id": rid,
+                "timestamp": (START + timedelta(minutes=59)).isoformat(),
+                "rating": "up" if i % 2 else "down",
+                "corrected_response": None if i % 2 else f"Corrected answer number {i}: open Settings, then Sync.",
+            }
+            for i, rid in enumerate(in_hour["request_id"].head(12))
+        ]
+        (home / "feedback").mkdir()
+        (home / "feedback" / "feedback.jsonl").write_text("".join(json.dumps(r) + "\n" for r in feedback))
+        yield cfg
+
+
+def _dag(dag_id: str) -> Any:
+    from airflow.dag_processing.dagbag import DagBag
+
+    bag = DagBag(dag_folder=str(DAGS / f"{dag_id}.py"))
+    assert bag.import_errors == {}
+    return bag.dags[dag_id]
+
+
+def _run(logical_date: datetime) -> dict[str, str]:
+    # The timetable's runs cover the hour before their logical date.
+    dag_run = _dag("llm_production_monitoring").test(logical_date=logical_date + HOUR)
+    return {ti.task_id: str(ti.state) for ti in dag_run.get_task_instances()}
+
+
+def test_monitoring_interval_detects_drift_and_alerts(
+    env: LLMOpsConfig, webhook: tuple[str, list[dict[str, Any]]]
+) -> None:
+    from llmops.monitoring.interval import partition_path
+    from llmops.registry import tracking
+
+    cfg, (_, received) = env, webhook
+    states = _run(START)
+    assert states == {
+        "curate_interval": "success",
+        "check_interval_drift": "success",
+        "notify_alerts": "success",
+        "curate_feedback": "success",
+        "watch_champion": "skipped",  # the champion was never promoted: nothing to watch
+    }
+    key = "20260301T100000Z"
+    part = partition_path(cfg, key)
+    rows = pd.read_parquet(part)
+    ts = pd.to_datetime(rows["timestamp"], utc=True)
+    assert len(rows) > 20 and ts.min() >= START and ts.max() < START + HOUR
+    summary = json.loads((cfg.paths.reports_dir / "monitoring" / key / "monitoring_summary.json").read_text())
+    assert summary["alerts"][0]["name"] == "drift_share"
+    assert Path(summary["reports"]["interval_html"]).is_file()
+    assert len(received) == 1 and received[0]["interval"] == key and "drift share" in received[0]["text"]
+
+    # Re-running the interval replaces its partition and reports: same rows, one MLflow run.
+    assert _run(START)["check_interval_drift"] == "success"
+    pd.testing.assert_frame_equal(pd.read_parquet(part), rows)
+    assert list(part.parent.glob("*.parquet")) == [part]
+    c = tracking.client(cfg)
+    exp = c.get_experiment_by_name(cfg.monitoring.experiment)
+    assert len(c.search_runs([exp.experiment_id], f"tags.`llmops.interval` = '{key}'")) == 1
+
+
+def test_feedback_updates_the_asset_and_nightly_retrain_triggers_the_pipeline(env: LLMOpsConfig) -> None:
+    from airflow.models.asset import AssetEvent
+    from airflow.models.dagrun import DagRun
+    from airflow.utils.session import create_session
+
+    cfg = env
+    candidates = cfg.paths.curated_dir / "feedback" / "interval=20260301T100000Z" / "candidates.parquet"
+    frame = pd.read_parquet(candidates)
+    assert 6 <= len(frame) <= 12
+    assert set(frame["source"]) <= {"feedback-accepted", "feedback-corrected"}
+    with create_session() as session:
+        events = session.query(AssetEvent).all()
+        extras = [e.extra for e in events if e.asset.uri == "llmops://datasets/feedback_candidates"]
+    assert extras and extras[-1]["candidates"] == len(frame) and extras[-1]["interval"] == "20260301T100000Z"
+
+    run = _dag("llm_nightly_retrain").test(logical_date=START + 16 * HOUR)
+    states = {ti.task_id: str(ti.state) for ti in run.get_task_instances()}
+    assert states == {"decide_retrain": "success", "merge_feedback": "success", "trigger_finetune": "success"}
+    with create_session() as session:
+        triggered = session.query(DagRun).filter(DagRun.dag_id == "llm_finetune_pipeline").all()
+        confs = [dict(r.conf or {}) for r in triggered]
+    assert len(confs) == 1
+    merged = pd.read_parquet(confs[0]["raw_path"])
+    assert len(merged) == 400 + len(frame)  # the champion's snapshot plus every candidate
+
+
+def test_empty_interval_is_skipped(env: LLMOpsConfig) -> None:
+    states = _run(START + 5 * HOUR)
+    assert states["curate_interval"] == "skipped"
+    assert states["check_interval_drift"] == "skipped"
+    assert states["notify_alerts"] != "success"
+    summary = json.loads(
+        (env.paths.curated_dir / "monitoring" / "prod_logs" / "interval=20260301T150000Z" / "summary.json").read_text()
+    )
+    assert summary["skipped"] and summary["rows_read"] == 0

@@ -1,0 +1,167 @@
+"""The production topology as processes on this machine: Airflow with the CeleryExecutor on a Postgres metadata
+database, one Celery worker per queue (Redis broker), an MLflow server on a Postgres backend store that proxies
+artifacts, and Triton with its model-control API restricted to a header key. The pipeline is triggered and
+followed through Airflow's REST API, as a user or another system would.
+
+Select with ``-m topology``; skipped with the reason when PostgreSQL or Redis is not reachable.
+"""
+
+from __future__ import annotations
+
+import secrets
+import socket
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from llmops.config import LLMOpsConfig, load_config
+
+pytestmark = [pytest.mark.integration, pytest.mark.topology]
+
+PG_DSN = "host=127.0.0.1 port=5432 user=postgres dbname=postgres"
+PG_URL = "postgresql+psycopg2://postgres@127.0.0.1:5432/{db}"
+REDIS = ("127.0.0.1", 6379)
+
+
+def _reachable() -> str | None:
+    try:
+        import psycopg2
+
+        psycopg2.connect(PG_DSN, connect_timeout=3).close()
+    except Exception as exc:
+        return f"PostgreSQL not reachable at 127.0.0.1:5432 ({exc})"
+    try:
+        with socket.create_connection(REDIS, timeout=3) as s:
+            s.sendall(b"PING\r\n")
+            if not s.recv(16).startswith(b"+PONG"):
+                return "Redis at 127.0.0.1:6379 did not answer PING"
+    except OSError as exc:
+        return f"Redis not reachable at 127.0.0.1:6379 ({exc})"
+    return None
+
+
+def _admin(sql: str) -> None:
+    import psycopg2
+
+    conn = psycopg2.connect(PG_DSN)
+    conn.autocommit = True
+    try:
+        with conn.cursor() as cur:
+            cur.execute(sql)
+    finally:
+        conn.close()
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+@pytest.fixture(scope="module")
+def topology_stack(
+    tmp_path_factory: pytest.TempPathFactory, tiny_pipeline_env: dict[str, str]
+) -> Iterator[tuple[LLMOpsConfig, Any]]:
+    reason = _reachable()
+    if reason:
+        pytest.skip(reason)
+    from llmops import stack
+    from llmops.cli import prepare
+    from llmops.serving.server import ServingEnvError, find_install
+
+    home = tmp_path_factory.mktemp("topology-home")
+    try:
+        find_install(load_config().paths.serving_venv)
+    except ServingEnvError as exc:
+        pytest.skip(f"serving environment missing ({exc}); run `make install`")
+    suffix = secrets.token_hex(4)
+    af_db, ml_db = f"llmops_airflow_{suffix}", f"llmops_mlflow_{suffix}"
+    _admin(f"CREATE DATABASE {af_db}")
+    _admin(f"CREATE DATABASE {ml_db}")
+    topology = stack.Topology(
+        executor="CeleryExecutor",
+        sql_alchemy_conn=PG_URL.format(db=af_db),
+        celery_broker_url=f"redis://127.0.0.1:6379/{int(suffix, 16) % 15 + 1}",
+        celery_result_backend="db+" + PG_URL.format(db=af_db).replace("+psycopg2", ""),
+        worker_queues=("default", "training"),
+        mlflow_backend_store_uri=f"postgresql://postgres@127.0.0.1:5432/{ml_db}",
+        mlflow_artifacts_destination=(home / "mlflow-artifacts").as_uri(),
+        triton_control_key=secrets.token_urlsafe(16),
+    )
+    env = {
+        **tiny_pipeline_env,
+        "LLMOPS_HOME": str(home),
+        "LLMOPS__PATHS__MODEL_REPOSITORY": str(home / "triton_models"),
+        "LLMOPS__AIRFLOW__API_PORT": str(_free_port()),
+        "LLMOPS__AIRFLOW__PARALLELISM": "4",
+        "LLMOPS__MLFLOW__UI_PORT": str(_free_port()),
+        "LLMOPS__TRITON__HTTP_PORT": str(_free_port()),
+        "LLMOPS__TRITON__GRPC_PORT": str(_free_port()),
+        "LLMOPS__TRITON__METRICS_PORT": str(_free_port()),
+    }
+    with pytest.MonkeyPatch.context() as mp:
+        for k, v in env.items():
+            mp.setenv(k, v)
+        cfg = load_config()
+        prepare(cfg)
+        try:
+            stack.up(cfg, topology=topology)
+            # The pipeline's tasks (and this test's MLflow client) talk to the MLflow server, not to a file store.
+            mp.setenv("LLMOPS__MLFLOW__TRACKING_URI", stack.mlflow_url(cfg))
+            yield load_config(), topology
+        finally:
+            stack.down(cfg)
+            for db in (af_db, ml_db):
+                _admin(f"DROP DATABASE IF EXISTS {db} WITH (FORCE)")
+
+
+def test_pipeline_on_celery_postgres_mlflow_server(topology_stack: tuple[LLMOpsConfig, Any]) -> None:
+    from llmops.cli import DAG_ID, AirflowApi
+    from llmops.registry import registry
+    from llmops.serving.client import TritonClient
+    from llmops.stack import airflow_secrets, status
+
+    cfg, topology = topology_stack
+    s = airflow_secrets(cfg)
+    api = AirflowApi(f"http://127.0.0.1:{cfg.airflow.api_port}", s["admin_user"], s["admin_password"])
+    api.wait_for_dag(DAG_ID, 300)
+    api.send("PATCH", f"/dags/{DAG_ID}", {"is_paused": False})
+    run_id = api.send("POST", f"/dags/{DAG_ID}/dagRuns", {"logical_date": None, "conf": {}})["dag_run_id"]
+    deadline = time.monotonic() + 1200
+    state = "queued"
+    while time.monotonic() < deadline and state not in ("success", "failed"):
+        time.sleep(5)
+        state = api.get(f"/dags/{DAG_ID}/dagRuns/{run_id}")["state"]
+        dead = [name for name, pid in status(cfg).items() if pid is None]
+        if dead:  # a crashed component never finishes the run: fail now, with its log
+            logs = {n: (cfg.paths.run_state_dir / f"{n}.log").read_text(errors="replace")[-2000:] for n in dead}
+            pytest.fail(f"stack components died: {dead}\n{logs}")
+    tis = {ti["task_id"]: ti for ti in api.get(f"/dags/{DAG_ID}/dagRuns/{run_id}/taskInstances")["task_instances"]}
+    assert state == "success", {t: ti["state"] for t, ti in tis.items()}
+
+    # training ran on the training queue, on the training worker; everything else on the default worker
+    assert tis["finetune_model"]["queue"] == "training"
+    assert tis["finetune_model"]["hostname"] == "worker-training"
+    ran = {task_id: ti for task_id, ti in tis.items() if ti["state"] == "success"}
+    assert {"validate_raw_data", "finetune_model", "register_model", "promote_to_triton"} <= set(ran)
+    for task_id, ti in ran.items():
+        if task_id != "finetune_model":
+            assert ti["queue"] == "default", task_id
+            assert ti["hostname"] == "worker-default", task_id
+
+    # the model is in the MLflow server's registry (Postgres backend) with its artifacts proxied by the server
+    assert cfg.tracking_uri.startswith("http://")
+    assert registry.alias_version(cfg, registry.CHAMPION) == "1"
+    assert any(Path(topology.mlflow_artifacts_destination.removeprefix("file://")).rglob("*.safetensors"))
+
+    # Triton serves it; model control needs the key, inference does not
+    with TritonClient(cfg.triton.http_url, control_key="") as anonymous:
+        assert anonymous.is_model_ready(cfg.triton.model_name, "1")
+        assert anonymous.generate(cfg.triton.model_name, ["How do I share a folder?"], max_new_tokens=8)[0]
+        with pytest.raises(Exception, match=r"restricted|forbidden|not allowed|401|403"):
+            anonymous.unload_model(cfg.triton.model_name)
+    with TritonClient(cfg.triton.http_url, control_key=topology.triton_control_key) as operator:
+        assert operator.repository_index()

@@ -1,0 +1,121 @@
+"""Interval selection and curation of production logs: partition per interval, idempotent, tiny intervals skipped."""
+
+from __future__ import annotations
+
+import json
+import shutil
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+import pandas as pd
+import pytest
+
+from llmops.config import LLMOpsConfig, load_config
+from llmops.data.demo import generate_prod_logs
+from llmops.monitoring.interval import (
+    curate_interval,
+    interval_key,
+    partition_path,
+    read_interval_records,
+    window_partitions,
+)
+
+START = datetime(2026, 1, 1, tzinfo=UTC)
+HOUR = timedelta(hours=1)
+
+
+@pytest.fixture
+def cfg(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> LLMOpsConfig:
+    monkeypatch.setenv("LLMOPS_HOME", str(tmp_path / "home"))
+    return load_config()
+
+
+def test_interval_key_is_utc_start() -> None:
+    assert interval_key(START) == "20260101T000000Z"
+    assert interval_key(datetime(2026, 1, 1, 3)) == "20260101T030000Z"  # naive taken as UTC
+    paris = datetime(2026, 1, 1, 4, tzinfo=UTC).astimezone(ZoneInfo("Europe/Paris"))
+    assert interval_key(paris) == "20260101T040000Z"
+
+
+def test_read_interval_records_filters_by_timestamp(tmp_path: Path) -> None:
+    lines = [
+        json.dumps({"request_id": "a", "timestamp": "2026-01-01T00:10:00Z"}),
+        json.dumps({"request_id": "b", "timestamp": "2026-01-01T01:00:00+00:00"}),  # end is exclusive
+        json.dumps({"request_id": "c", "timestamp": "2026-01-01T00:00:00+00:00"}),  # start is inclusive
+        json.dumps({"request_id": "d", "timestamp": "yesterday"}),
+        "{not json",
+        json.dumps(["a", "list"]),
+        "",
+    ]
+    (tmp_path / "sub").mkdir()
+    (tmp_path / "requests.jsonl").write_text("\n".join(lines[:3]) + "\n")
+    (tmp_path / "sub" / "requests.1.jsonl").write_text("\n".join(lines[3:]) + "\n")
+    records, unattributed = read_interval_records(tmp_path, START, START + HOUR)
+    assert [r["request_id"] for r in records] == ["a", "c"]
+    assert unattributed == 3
+    assert read_interval_records(tmp_path / "missing", START, START + HOUR) == ([], 0)
+
+
+def test_curate_interval_writes_one_partition_and_reruns_identically(cfg: LLMOpsConfig) -> None:
+    logs = generate_prod_logs(150, 0.3, 7, cfg.paths.prod_log_dir / "requests.jsonl", start=START)
+    # A copied rotated file repeats every request: counted once.
+    shutil.copy(logs, cfg.paths.prod_log_dir / "requests.1.jsonl")
+    first = curate_interval(cfg, START, START + HOUR)
+    assert not first.skipped
+    assert first.partition_path == str(partition_path(cfg, "20260101T000000Z"))
+    df1 = pd.read_parquet(first.partition_path)
+    assert first.rows == len(df1) == df1["request_id"].nunique()
+    assert first.duplicates == first.rows_read // 2
+    assert first.rows + first.rows_quarantined + first.duplicates == first.rows_read
+    ts = pd.to_datetime(df1["timestamp"], utc=True)
+    assert ts.min() >= START and ts.max() < START + HOUR
+
+    again = curate_interval(cfg, START, START + HOUR)
+    df2 = pd.read_parquet(again.partition_path)
+    pd.testing.assert_frame_equal(df1, df2)
+    assert again.to_dict() == first.to_dict()
+    assert list(partition_path(cfg, "20260101T000000Z").parent.glob("*.parquet")) == [Path(first.partition_path)]
+
+
+def test_pii_is_scrubbed_in_the_partition(cfg: LLMOpsConfig) -> None:
+    path = cfg.paths.prod_log_dir / "requests.jsonl"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    rows = [
+        {
+            "request_id": f"r{i}",
+            "timestamp": (START + timedelta(seconds=i)).isoformat(),
+            "model_name": "support_assistant",
+            "model_version": "1",
+            "prompt": f"my mail is jane.doe{i}@example.com, how do I share a folder?",
+            "response": "Open the folder and click Share.",
+            "latency_ms": 12.5,
+        }
+        for i in range(30)
+    ]
+    path.write_text("".join(json.dumps(r) + "\n" for r in rows))
+    result = curate_interval(cfg, START, START + HOUR)
+    df = pd.read_parquet(result.partition_path)
+    assert not df["prompt"].str.contains("@example.com").any()
+    assert (result.pii_counts or {})["EMAIL"] == 30
+
+
+def test_tiny_interval_is_skipped_and_drops_an_old_partition(cfg: LLMOpsConfig) -> None:
+    generate_prod_logs(60, 0.0, 3, cfg.paths.prod_log_dir / "requests.jsonl", start=START)
+    done = curate_interval(cfg, START, START + HOUR)
+    assert not done.skipped
+    cfg.monitoring.min_interval_rows = 10_000
+    skipped = curate_interval(cfg, START, START + HOUR)
+    assert skipped.skipped and "fewer than min_interval_rows=10000" in skipped.reason
+    assert not Path(done.partition_path).exists()
+    empty = curate_interval(cfg, START + 5 * HOUR, START + 6 * HOUR)
+    assert empty.skipped and empty.rows_read == 0 and empty.partition_path == ""
+
+
+def test_window_partitions_are_the_latest_up_to_the_key(cfg: LLMOpsConfig) -> None:
+    for hour in range(4):
+        path = partition_path(cfg, interval_key(START + hour * HOUR))
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_bytes(b"x")
+    window = window_partitions(cfg, interval_key(START + 2 * HOUR), 2)
+    assert [p.parent.name for p in window] == ["interval=20260101T010000Z", "interval=20260101T020000Z"]

@@ -1,0 +1,121 @@
+"""The interval drift step: live figures, Evidently reports against the champion's snapshot, MLflow, alerts."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+from llmops.config import LLMOpsConfig, load_config
+from llmops.data.demo import generate_prod_logs
+from llmops.monitoring.interval import curate_interval
+from llmops.monitoring.monitor import check_interval_drift, live_figures
+
+START = datetime(2026, 1, 1, tzinfo=UTC)
+HOUR = timedelta(hours=1)
+
+
+def test_live_figures() -> None:
+    df = pd.DataFrame({"response": ["ok", "", "  ", None, "fine"], "latency_ms": [10.0, 20.0, 30.0, 40.0, None]})
+    figures = live_figures(df)
+    assert figures["rows"] == 5
+    assert figures["empty_response_rate"] == pytest.approx(3 / 5)
+    assert figures["latency_p50_ms"] == pytest.approx(25.0)
+    assert figures["latency_p95_ms"] == pytest.approx(38.5)
+    assert live_figures(df.iloc[:0]) == {"rows": 0.0}
+
+
+@pytest.fixture(scope="module")
+def env(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[LLMOpsConfig, Path]]:
+    mp = pytest.MonkeyPatch()
+    mp.setenv("LLMOPS_HOME", str(tmp_path_factory.mktemp("home")))
+    cfg = load_config()
+    # The champion's training data: the undrifted request distribution.
+    ref = generate_prod_logs(400, 0.0, 1, cfg.paths.home / "ref.jsonl", start=START - 48 * HOUR)
+    snapshot = cfg.paths.home / "snapshot" / "train.parquet"
+    snapshot.parent.mkdir(parents=True)
+    pd.read_json(ref, lines=True)[["prompt", "response"]].to_parquet(snapshot)
+    # Two hours of heavily drifted traffic (two files: the second hour starts where the first ends).
+    generate_prod_logs(150, 0.9, 2, cfg.paths.prod_log_dir / "requests.jsonl", start=START)
+    generate_prod_logs(150, 0.9, 3, cfg.paths.prod_log_dir / "requests.1.jsonl", start=START + HOUR)
+    # A third hour of traffic like the training data.
+    generate_prod_logs(150, 0.0, 4, cfg.paths.prod_log_dir / "requests.2.jsonl", start=START + 2 * HOUR)
+    cfg.monitoring.min_interval_rows = 20
+    yield cfg, snapshot
+    mp.undo()
+
+
+def _make_champion(cfg: LLMOpsConfig, snapshot: Path) -> str:
+    from llmops.registry import tracking
+
+    c = tracking.client(cfg)
+    c.create_registered_model(cfg.mlflow.model_name)
+    source = cfg.paths.home / "model_v1"
+    source.mkdir()
+    mv = c.create_model_version(cfg.mlflow.model_name, source=str(source), tags={"llmops.data_snapshot": str(snapshot)})
+    c.set_registered_model_alias(cfg.mlflow.model_name, "champion", mv.version)
+    return str(mv.version)
+
+
+def test_interval_drift_end_to_end(env: tuple[LLMOpsConfig, Path]) -> None:
+    from llmops.registry import tracking
+
+    cfg, snapshot = env
+    first = curate_interval(cfg, START, START + HOUR)
+    no_champion = check_interval_drift(cfg, first.key, first.partition_path, START + HOUR)
+    assert no_champion["champion_version"] is None and "no champion" in no_champion["drift_reason"]
+    assert no_champion["reports"] == {} and "drift_share" not in no_champion["metrics"]
+
+    version = _make_champion(cfg, snapshot)
+    second = curate_interval(cfg, START + HOUR, START + 2 * HOUR)
+    assert not second.skipped
+    summary = check_interval_drift(cfg, second.key, second.partition_path, START + 2 * HOUR)
+    assert summary["champion_version"] == version
+    assert summary["metrics"]["drift_share"] >= cfg.monitoring.drift_score_threshold, summary["drift_reason"]
+    assert summary["alerts"][0]["name"] == "drift_share"
+    for name in ("interval_html", "interval_json", "window_html", "window_json"):
+        assert Path(summary["reports"][name]).is_file(), name
+    assert summary["metrics"]["window_intervals"] == 2
+    assert "latency_p95_ms" in summary["metrics"] and "empty_response_rate" in summary["metrics"]
+    assert (
+        json.loads((cfg.paths.reports_dir / "monitoring" / second.key / "monitoring_summary.json").read_text())[
+            "alerts"
+        ]
+        == summary["alerts"]
+    )
+
+    c = tracking.client(cfg)
+    run = c.get_run(summary["mlflow_run_id"])
+    assert c.get_experiment(run.info.experiment_id).name == cfg.monitoring.experiment
+    assert run.data.metrics["drift_share"] == pytest.approx(summary["metrics"]["drift_share"])
+    artifacts = {a.path for a in c.list_artifacts(run.info.run_id, "monitoring/interval")}
+    assert "monitoring/interval/drift_report.html" in artifacts
+    tags = c.get_model_version(cfg.mlflow.model_name, version).tags
+    assert tags["llmops.monitoring.last_interval"] == second.key
+    assert tags["llmops.monitoring.alerts"].startswith("drift_share")
+    assert tags["llmops.monitoring.mlflow_run"] == summary["mlflow_run_id"]
+
+    # Re-running the interval: same MLflow run, no duplicate metric points, same verdict.
+    again = check_interval_drift(cfg, second.key, second.partition_path, START + 2 * HOUR)
+    assert again["mlflow_run_id"] == summary["mlflow_run_id"]
+    assert again["alerts"] == summary["alerts"]
+    assert len(c.get_metric_history(run.info.run_id, "drift_share")) == 1
+    runs = c.search_runs([run.info.experiment_id], f"tags.`llmops.interval` = '{second.key}'")
+    assert len(runs) == 1
+
+
+def test_undrifted_interval_raises_no_drift_alert(env: tuple[LLMOpsConfig, Path]) -> None:
+    from llmops.registry import registry
+
+    cfg, snapshot = env
+    if registry.alias_version(cfg, "champion") is None:  # this test alone
+        _make_champion(cfg, snapshot)
+    third = curate_interval(cfg, START + 2 * HOUR, START + 3 * HOUR)
+    summary = check_interval_drift(cfg, third.key, third.partition_path, START + 3 * HOUR, log_mlflow=False)
+    assert summary["champion_version"] is not None
+    assert summary["metrics"]["drift_share"] < cfg.monitoring.drift_score_threshold, summary["drift_reason"]
+    assert "drift_share" not in [a["name"] for a in summary["alerts"]]

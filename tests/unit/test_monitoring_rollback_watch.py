@@ -1,0 +1,176 @@
+"""Automatic rollback: the pure decision, and the watch that gathers per-version figures and calls the rollback."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+import pytest
+
+from llmops.config import LLMOpsConfig, MonitoringConfig, load_config
+from llmops.monitoring.interval import interval_key, partition_path
+from llmops.monitoring.rollback_watch import VersionFigures, decide_rollback, watch_champion
+
+CFG = MonitoringConfig(rollback_min_requests=20, rollback_min_feedback=10)
+GOOD = VersionFigures(
+    requests=100, error_rate=0.01, empty_response_rate=0.0, latency_p95_ms=200.0, feedback_score=0.8, feedback_count=40
+)
+
+
+@pytest.mark.parametrize(
+    ("new", "previous", "rollback", "breaches"),
+    [
+        (GOOD, GOOD, False, []),
+        (VersionFigures(requests=5, empty_response_rate=1.0), GOOD, False, []),  # too few requests to judge
+        (
+            VersionFigures(requests=50, error_rate=0.2, empty_response_rate=0.0, latency_p95_ms=200.0),
+            GOOD,
+            True,
+            ["error_rate"],
+        ),
+        (VersionFigures(requests=50, error_rate=0.05, empty_response_rate=0.0, latency_p95_ms=200.0), GOOD, False, []),
+        (
+            VersionFigures(requests=50, error_rate=0.0, empty_response_rate=0.3, latency_p95_ms=200.0),
+            GOOD,
+            True,
+            ["empty_response_rate"],
+        ),
+        (
+            VersionFigures(requests=50, error_rate=0.0, empty_response_rate=0.0, latency_p95_ms=301.0),
+            GOOD,
+            True,
+            ["latency_p95_ms"],
+        ),
+        (VersionFigures(requests=50, error_rate=0.0, empty_response_rate=0.0, latency_p95_ms=299.0), GOOD, False, []),
+        (
+            VersionFigures(
+                requests=50,
+                error_rate=0.0,
+                empty_response_rate=0.0,
+                latency_p95_ms=100.0,
+                feedback_score=0.5,
+                feedback_count=20,
+            ),
+            GOOD,
+            True,
+            ["feedback_score"],
+        ),
+        (
+            VersionFigures(
+                requests=50,
+                error_rate=0.0,
+                empty_response_rate=0.0,
+                latency_p95_ms=100.0,
+                feedback_score=0.1,
+                feedback_count=3,
+            ),
+            GOOD,
+            False,
+            [],
+        ),  # too little feedback
+        # No figures of the previous version: absolute bounds.
+        (
+            VersionFigures(requests=50, empty_response_rate=0.5, latency_p95_ms=100.0),
+            None,
+            True,
+            ["empty_response_rate"],
+        ),
+        (
+            VersionFigures(requests=50, empty_response_rate=0.0, latency_p95_ms=9000.0),
+            VersionFigures(),
+            True,
+            ["latency_p95_ms"],
+        ),
+    ],
+)
+def test_decide_rollback(
+    new: VersionFigures, previous: VersionFigures | None, rollback: bool, breaches: list[str]
+) -> None:
+    decision = decide_rollback(new, previous, CFG)
+    assert decision.rollback is rollback, decision.reason
+    assert [b.split(" ", 1)[0] for b in decision.breaches] == breaches
+
+
+START = datetime(2026, 4, 1, tzinfo=UTC)
+HOUR = timedelta(hours=1)
+
+
+def _partition(cfg: LLMOpsConfig, hour: int, version: str, n: int, empty: float, latency: float) -> None:
+    n_empty = round(n * empty)
+    frame = pd.DataFrame(
+        {
+            "request_id": [f"{hour}-{version}-{i}" for i in range(n)],
+            "model_version": [version] * n,
+            "response": [""] * n_empty + ["an answer"] * (n - n_empty),
+            "latency_ms": [latency] * n,
+        }
+    )
+    path = partition_path(cfg, interval_key(START + hour * HOUR))
+    path.parent.mkdir(parents=True, exist_ok=True)
+    if path.exists():
+        frame = pd.concat([pd.read_parquet(path), frame], ignore_index=True)
+    frame.to_parquet(path)
+
+
+@pytest.fixture
+def cfg(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> LLMOpsConfig:
+    from llmops.registry import registry
+    from llmops.serving.champion import promotion_log_path
+
+    monkeypatch.setenv("LLMOPS_HOME", str(tmp_path / "home"))
+    config = load_config()
+    config.monitoring.rollback_watch_intervals = 2
+    monkeypatch.setattr(registry, "alias_version", lambda _cfg, _alias: "2")
+    registry.append_event(
+        promotion_log_path(config),
+        {"kind": "promotion", "from_version": "1", "to_version": "2", "at": (START + 3.5 * HOUR).isoformat()},
+    )
+    for hour in range(3):
+        _partition(config, hour, "1", 40, 0.0, 100.0)
+    _partition(config, 3, "1", 20, 0.0, 100.0)  # the promotion happened during hour 3
+    return config
+
+
+def test_watch_rolls_a_misbehaving_champion_back(cfg: LLMOpsConfig) -> None:
+    calls: list[tuple[Any, ...]] = []
+
+    def fake_rollback(*args: Any, **kwargs: Any) -> dict[str, Any]:
+        calls.append((*args[1:], kwargs))
+        return {"target_version": 1, "changed": True}
+
+    _partition(cfg, 3, "2", 30, 0.5, 100.0)
+    result = watch_champion(cfg, interval_key(START + 3 * HOUR), "run-1", START + 4 * HOUR, fake_rollback)
+    assert result["watching"] and result["decision"]["breaches"][0].startswith("empty_response_rate")
+    assert result["new"]["requests"] == 30 and result["old"]["requests"] == 140
+    assert calls == [
+        (
+            "1",
+            "run-1",
+            (START + 4 * HOUR).isoformat(),
+            f"automatic rollback from monitoring interval {interval_key(START + 3 * HOUR)}: {result['reason']}",
+            {"expected_champion": "2"},
+        )
+    ]
+    assert result["rollback"] == {"target_version": 1, "changed": True}
+
+
+def test_watch_keeps_a_healthy_champion_and_ends(cfg: LLMOpsConfig) -> None:
+    def no_rollback(*args: Any, **kwargs: Any) -> dict[str, Any]:
+        raise AssertionError("must not roll back")
+
+    for hour in (3, 4, 5):
+        _partition(cfg, hour, "2", 30, 0.0, 110.0)
+    inside = watch_champion(cfg, interval_key(START + 4 * HOUR), "r", START + 5 * HOUR, no_rollback)
+    assert inside["watching"] and not inside["decision"]["rollback"] and inside["rollback"] is None
+    past = watch_champion(cfg, interval_key(START + 5 * HOUR), "r", START + 6 * HOUR, no_rollback)
+    assert not past["watching"] and "past its watch of 2 intervals" in past["reason"]
+
+
+def test_no_watch_without_a_promotion(cfg: LLMOpsConfig, monkeypatch: pytest.MonkeyPatch) -> None:
+    from llmops.registry import registry
+
+    monkeypatch.setattr(registry, "alias_version", lambda _cfg, _alias: "7")
+    result = watch_champion(cfg, interval_key(START + 3 * HOUR), "r", START + 4 * HOUR, lambda *a, **k: {})
+    assert not result["watching"] and "no promotion" in result["reason"]
