@@ -82,5 +82,6 @@ bench-%: install  ## run one benchmark (bench/bench_<name>.py)
 	@test -f bench/bench_$*.py || { echo "no benchmark named '$*' (have: $(BENCHES))"; exit 2; }
 	$(PY) bench/bench_$*.py
 
-clean: down  ## remove the local state folder (data, runs, MLflow store, Airflow home)
+clean: down  ## remove the local state: .llmops/ (data, runs, MLflow store, Airflow home) and served model versions
 	rm -rf .llmops
+	find triton_models -mindepth 1 -maxdepth 1 ! -name README.md -exec rm -rf {} +

@@ -4,7 +4,7 @@
 Carries the support-assistant model through its whole life in one run:
 
 `validate_raw_data` → `plan_shards` → `scrub_shard` ×N → `sign_shard` ×N → `dedup_dataset` →
-`snapshot_dataset` → `finetune_model` → `evaluate_model` → `register_model` →
+`snapshot_dataset` → `finetune_model` → `evaluate_model` → `gate_model` → `register_model` →
 `check_drift` → `check_approval_required` → `approve_promotion` → `promote_to_triton`
 
 - `validate_raw_data`: reads the raw JSONL/Parquet/CSV and runs the Great Expectations suite `raw_training_data`;
@@ -16,10 +16,12 @@ Carries the support-assistant model through its whole life in one run:
   duplicates (one representative per cluster, the earliest row); every removed row is recorded with its cluster.
 - `snapshot_dataset`: writes the curated set as a content-addressed snapshot with a lineage manifest; counts must
   reconcile (rows in = kept + quarantined + duplicates + contaminated).
-- `finetune_model`: DeepSpeed ZeRO-2 fine-tuning launched as its own process group (queue `training`); a retry
-  resumes from the last complete checkpoint; per-step loss, learning rate and tokens/s in MLflow.
-- `evaluate_model`: held-out loss/perplexity, exact match and ROUGE-L of fine-tuned vs base vs current champion,
-  then the promotion gate.
+- `finetune_model`: DeepSpeed fine-tuning per the training recipe (ZeRO stage and LoRA from the recipe) launched
+  as its own process group (queue `training`); a retry resumes from the last complete checkpoint; per-step loss,
+  learning rate, grad norm and tokens/s in MLflow.
+- `evaluate_model`: held-out loss/perplexity, exact match and ROUGE-L of fine-tuned vs base vs current champion.
+- `gate_model`: the promotion gate, `{passed, metrics, reason}`: beat the base model, be no worse than the
+  champion (margins in `gate:`). A rejected candidate is still registered, without the `champion` alias.
 - `register_model`: logs the model (pyfunc flavor) and registers one version per run, alias `challenger`.
 - `check_drift`: Evidently report of the curated training data vs the latest production logs (HTML in MLflow).
 - `check_approval_required` / `approve_promotion`: when the run's `require_approval` param (or
@@ -62,6 +64,12 @@ APPROVAL_OPTIONS = ["Approve", "Reject"]
 APPROVAL_TIMEOUT = timedelta(hours=24)
 
 PARAMS = {
+    "recipe": Param(
+        None,
+        type=["null", "string"],
+        description="Training recipe: a name under include/recipes (tiny-gpt2/sft, tiny-gpt2/sft-lora) or a path.",
+    ),
+    "lora": Param(None, type=["null", "boolean"], description="Switch the recipe's LoRA adapter training on or off."),
     "max_steps": Param(None, type=["null", "integer"], minimum=1, description="Training steps (empty: config)."),
     "learning_rate": Param(None, type=["null", "number"], exclusiveMinimum=0, description="Peak learning rate."),
     "micro_batch_size": Param(None, type=["null", "integer"], minimum=1, description="Per-rank micro batch."),
@@ -163,7 +171,7 @@ def llm_finetune_pipeline() -> None:
         cfg, key, _ = _run()
         lineage = {**validated, **curated}
         try:
-            return run(cfg, key, curated["train_path"], lineage, on_progress=lambda e: log.info("training %s", e))
+            return run(cfg, key, curated["train_path"], lineage)  # logs step, loss, lr, tokens/s and ETA itself
         except TrainingError as exc:
             if not exc.retryable:
                 raise AirflowFailException(str(exc)) from exc
@@ -177,14 +185,25 @@ def llm_finetune_pipeline() -> None:
         return run(cfg, key, finetune)
 
     @task
+    def gate_model(finetune: dict[str, Any], evaluation: dict[str, Any]) -> dict[str, Any]:
+        from llmops.evaluation.gate import gate_model as run
+
+        cfg, _, _ = _run()
+        return run(cfg, finetune, evaluation)  # {passed, metrics, reason}; a rejection is registered all the same
+
+    @task
     def register_model(
-        finetune: dict[str, Any], evaluation: dict[str, Any], validated: dict[str, Any], curated: dict[str, Any]
+        finetune: dict[str, Any],
+        evaluation: dict[str, Any],
+        gate: dict[str, Any],
+        validated: dict[str, Any],
+        curated: dict[str, Any],
     ) -> dict[str, Any]:
         from llmops.registry.register import register_model as run
 
         cfg, key, _ = _run()
         data = {**curated, "gx_passed": validated.get("passed")}
-        return run(cfg, key, finetune, evaluation, data)
+        return run(cfg, key, finetune, {**evaluation, "gate": gate}, data)
 
     @task
     def check_drift(curated: dict[str, Any], finetune: dict[str, Any]) -> dict[str, Any]:
@@ -195,12 +214,13 @@ def llm_finetune_pipeline() -> None:
 
     @task.short_circuit(ignore_downstream_trigger_rules=False)
     def check_approval_required(
-        registration: dict[str, Any], evaluation: dict[str, Any], drift: dict[str, Any]
+        registration: dict[str, Any], evaluation: dict[str, Any], gate: dict[str, Any], drift: dict[str, Any]
     ) -> dict[str, str] | None:
         from llmops.serving.approval import approval_request
 
         cfg, _, ctx = _run()
         params = ctx["params"]
+        evaluation = {**evaluation, "gate": gate}  # the gate task's decision
         request = approval_request(
             cfg, registration, evaluation, drift, params.get("require_approval"), params.get("promote", True)
         )
@@ -219,7 +239,11 @@ def llm_finetune_pipeline() -> None:
 
     @task(outlets=[CHAMPION_MODEL], trigger_rule="none_failed")
     def promote_to_triton(
-        registration: dict[str, Any], finetune: dict[str, Any], evaluation: dict[str, Any], drift: dict[str, Any]
+        registration: dict[str, Any],
+        finetune: dict[str, Any],
+        evaluation: dict[str, Any],
+        gate: dict[str, Any],
+        drift: dict[str, Any],
     ) -> dict[str, Any]:
         from llmops.serving.approval import approval_decision, needs_approval
         from llmops.serving.champion import PromotionFailed, PromotionRefused
@@ -227,6 +251,7 @@ def llm_finetune_pipeline() -> None:
 
         cfg, key, ctx = _run()
         params = ctx["params"]
+        evaluation = {**evaluation, "gate": gate}  # the gate task's decision
         if not params.get("promote", True):
             raise AirflowSkipException("promotion switched off for this run (param promote=false)")
         approval = None
@@ -245,11 +270,12 @@ def llm_finetune_pipeline() -> None:
     curated = snapshot_dataset(validated, dedup_dataset(signed))
     tuned = finetune_model(validated, curated)
     scored = evaluate_model(tuned)
-    registered = register_model(tuned, scored, validated, curated)
+    gate = gate_model(tuned, scored)
+    registered = register_model(tuned, scored, gate, validated, curated)
     drift = check_drift(curated, tuned)
     registered >> drift
-    approval = check_approval_required(registered, scored, drift)
-    approval >> approve_promotion >> promote_to_triton(registered, tuned, scored, drift)
+    approval = check_approval_required(registered, scored, gate, drift)
+    approval >> approve_promotion >> promote_to_triton(registered, tuned, scored, gate, drift)
 
 
 llm_finetune_pipeline()

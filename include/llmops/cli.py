@@ -17,6 +17,7 @@ TASKS = (
     "snapshot_dataset",
     "finetune_model",
     "evaluate_model",
+    "gate_model",
     "register_model",
     "check_drift",
     "promote_to_triton",
@@ -151,7 +152,7 @@ def print_summary(cfg: LLMOpsConfig, run_id: str, state: str, states: dict[str, 
         for key in ("eval_loss", "perplexity", "exact_match", "rouge_l"):
             if key in m:
                 print(f"  {key:<32} {m.get('base_' + key, float('nan')):>9.4f}  {m[key]:>10.4f}")
-        gate = ev.get("gate", {})
+        gate = r.get("gate_model") or ev.get("gate", {})
         print(f"  gate: {'PASSED' if gate.get('passed') else 'REJECTED'} - {gate.get('reason')}")
     ft, reg = r.get("finetune_model") or {}, r.get("register_model") or {}
     if ft:

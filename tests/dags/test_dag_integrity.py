@@ -122,6 +122,7 @@ def test_pipeline_structure(dagbag) -> None:
         "snapshot_dataset",
         "finetune_model",
         "evaluate_model",
+        "gate_model",
         "register_model",
         "check_drift",
         "check_approval_required",
@@ -134,7 +135,11 @@ def test_pipeline_structure(dagbag) -> None:
         for down in t.downstream_task_ids:
             assert order[down] > order[t.task_id], f"{t.task_id} -> {down} runs against the data flow"
     promote = dag.get_task("promote_to_triton")
-    assert {"register_model", "check_drift", "evaluate_model", "finetune_model"} <= promote.upstream_task_ids
+    assert {"register_model", "check_drift", "evaluate_model", "gate_model", "finetune_model"} <= (
+        promote.upstream_task_ids
+    )
+    assert dag.task_dict["gate_model"].upstream_task_ids == {"evaluate_model", "finetune_model"}
+    assert "gate_model" in dag.task_dict["register_model"].upstream_task_ids
     assert dag.get_task("finetune_model").queue == "training"
     assert {"max_steps", "learning_rate", "deepspeed_config", "promote", "require_approval"} <= set(dag.params.keys())
     assert dag.params["require_approval"] is False, "approval must be opt-in per run (or via the config)"

@@ -305,6 +305,11 @@ class TrainingConfig(_Section):
     launcher: Literal["deepspeed", "torchrun"] = "deepspeed"
     world_size: int = Field(default=1, ge=1)
     hostfile: Path | None = None
+    # With a hostfile the deepspeed launcher reaches the other nodes over ssh (pdsh). Without ssh (pods, SLURM
+    # steps), every node runs the same launcher command with the same hostfile and its own node_rank.
+    ssh: bool = True
+    node_rank: int = Field(default=0, ge=0)
+    master_addr: str | None = None
     master_port: int = Field(default=29511, ge=1024, le=65535)
     max_steps: int = Field(default=300, ge=1)
     micro_batch_size: int = Field(default=16, ge=1)

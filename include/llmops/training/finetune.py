@@ -224,3 +224,6 @@ def _log_dataset_input(cfg: LLMOpsConfig, run_id: str, train_path: str, lineage:
         mlflow.set_tag("llmops.data_rows", str(len(frame)))
         if "snapshot_hash" in lineage:
             mlflow.set_tag("llmops.data_snapshot", str(lineage["snapshot_hash"]))
+        docs = lineage.get("data_docs_dir")
+        if docs and Path(docs).is_dir():  # the GX Data Docs of this run's validation
+            mlflow.log_artifacts(str(docs), artifact_path="data/data_docs")

@@ -104,6 +104,10 @@ def launch_command(cfg: LLMOpsConfig, job_path: Path) -> list[str]:
         cmd = [str(bindir / "deepspeed")] if (bindir / "deepspeed").exists() else ["deepspeed"]
         if t.hostfile is not None:
             cmd += ["--hostfile", str(t.hostfile)]
+            if not t.ssh:
+                cmd += ["--no_ssh", "--node_rank", str(t.node_rank)]
+            if t.master_addr:
+                cmd += ["--master_addr", t.master_addr]
         else:
             cmd += ["--num_nodes", "1", "--num_gpus", str(t.world_size)]
         cmd += ["--master_port", str(port), "--module", "llmops.training.train", "--job", str(job_path)]
@@ -133,6 +137,9 @@ def training_env(base: dict[str, str] | None = None) -> dict[str, str]:
     env.setdefault("PYTHONUNBUFFERED", "1")
     if "DS_ACCELERATOR" not in env and not _has_cuda():
         env["DS_ACCELERATOR"] = "cpu"
+    # DeepSpeed JIT-builds small ops on first use; one build folder per environment, so two environments on
+    # one machine do not keep invalidating each other's builds.
+    env.setdefault("TORCH_EXTENSIONS_DIR", str(Path(sys.prefix) / "torch_extensions"))
     # The launcher's children must find the interpreter of this environment first.
     env["PATH"] = f"{Path(sys.executable).parent}{os.pathsep}{env.get('PATH', '')}"
     return env

@@ -19,6 +19,7 @@ reads the same job file. Rank 0 alone logs to MLflow, prints progress and writes
 from __future__ import annotations
 
 import argparse
+import hashlib
 import json
 import logging
 import math
@@ -574,6 +575,8 @@ def train(job: TrainingJob) -> dict[str, Any]:
     t_start = time.perf_counter()
     tokens_total = 0
     loss_value = float("nan")
+    seen = hashlib.sha256()  # which examples this rank trained on (ranks must see different data)
+    rank_samples = 0
     try:
         for step in range(start_step, job.max_steps):
             done = step + 1
@@ -582,7 +585,10 @@ def train(job: TrainingJob) -> dict[str, Any]:
             t0 = time.perf_counter()
             batches = []
             for micro in range(job.gradient_accumulation_steps):
-                batch = collate([examples[i] for i in plan.indices(step, micro, rank)], pad_id)
+                indices = plan.indices(step, micro, rank)
+                seen.update(repr(indices).encode())
+                rank_samples += len(indices)
+                batch = collate([examples[i] for i in indices], pad_id)
                 batches.append({k: v.to(device) for k, v in batch.items()})
             loss_value, tokens = train_step(engine, batches, seed=job.seed, step=step)
             if world > 1:
@@ -632,7 +638,10 @@ def train(job: TrainingJob) -> dict[str, Any]:
         "trainable_parameters": trainable,
         "fingerprint": fingerprint,
     }
+    summary["written_by_pid"] = os.getpid() if rank == 0 else None
     _save_final_model(engine, tokenizer, job, stage, rank, summary)
+    # Every rank reports what it trained on; only rank 0 writes the model and the summary.
+    _emit("rank_done", rank=rank, pid=os.getpid(), samples=rank_samples, indices_sha256=seen.hexdigest()[:16])
     dist.barrier()
     return summary
 
