@@ -2,7 +2,16 @@
 
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
+from collections.abc import Callable, Iterator
+from contextlib import AbstractContextManager, contextmanager
+from pathlib import Path
+
 import pytest
+
+from llmops.config import LLMOpsConfig, load_config
 
 # Environment overrides that make a whole pipeline run take about a minute on 2 cores.
 TINY_PIPELINE_ENV = {
@@ -29,3 +38,61 @@ TINY_PIPELINE_ENV = {
 def tiny_pipeline_env() -> dict[str, str]:
     """A copy of :data:`TINY_PIPELINE_ENV` for fixtures to extend."""
     return dict(TINY_PIPELINE_ENV)
+
+
+def _migrate_airflow_db() -> None:
+    """Create the metadata database of the test session's Airflow home (tests/conftest.py sets AIRFLOW_HOME)."""
+    out = subprocess.run(
+        [str(Path(sys.executable).parent / "airflow"), "db", "migrate"],
+        env=os.environ.copy(),
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert out.returncode == 0, out.stderr[-3000:]
+
+
+@pytest.fixture(scope="session")
+def airflow_db_migrate() -> Callable[[], None]:
+    """Call it (inside the test's environment) before `dag.test()`."""
+    return _migrate_airflow_db
+
+
+@pytest.fixture(scope="session")
+def start_pipeline_stack(tiny_pipeline_env: dict[str, str]) -> Callable[[Path], AbstractContextManager[LLMOpsConfig]]:
+    """A context manager factory: tiny settings under ``home``, the demo data, a migrated Airflow database and a real
+    Triton server on free ports; yields the configuration and stops the server afterwards."""
+
+    @contextmanager
+    def start(home: Path) -> Iterator[LLMOpsConfig]:
+        from llmops.cli import prepare
+        from llmops.serving.server import ServingEnvError, TritonPorts, TritonServer, stop, wait_ready
+
+        ports = TritonPorts.free()
+        env = {
+            **tiny_pipeline_env,
+            "LLMOPS_HOME": str(home),
+            "LLMOPS__PATHS__MODEL_REPOSITORY": str(home / "triton_models"),
+            "LLMOPS__TRITON__HTTP_PORT": str(ports.http),
+            "LLMOPS__TRITON__GRPC_PORT": str(ports.grpc),
+            "LLMOPS__TRITON__METRICS_PORT": str(ports.metrics),
+            "LLMOPS__TRAINING__MASTER_PORT": str(ports.metrics + 17 if ports.metrics < 60000 else 29533),
+        }
+        with pytest.MonkeyPatch.context() as mp:
+            for k, v in env.items():
+                mp.setenv(k, v)
+            cfg = load_config()
+            try:
+                server = TritonServer(cfg.paths.serving_venv, cfg.paths.triton_dir)
+            except ServingEnvError as exc:
+                pytest.skip(f"serving environment missing ({exc}); run `make install`")
+            _migrate_airflow_db()
+            prepare(cfg)
+            proc = server.start(cfg.paths.model_repository, ports, home / "triton.log")
+            try:
+                wait_ready(cfg.triton.http_url, 120, proc=proc, log_file=home / "triton.log")
+                yield cfg
+            finally:
+                stop(proc)
+
+    return start

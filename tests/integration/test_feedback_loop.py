@@ -9,11 +9,8 @@ empty interval is skipped.
 from __future__ import annotations
 
 import json
-import os
-import subprocess
-import sys
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from datetime import UTC, datetime, timedelta
 from http.server import BaseHTTPRequestHandler, HTTPServer
 from pathlib import Path
@@ -52,7 +49,11 @@ def webhook() -> Iterator[tuple[str, list[dict[str, Any]]]]:
 
 
 @pytest.fixture(scope="module")
-def env(tmp_path_factory: pytest.TempPathFactory, webhook: tuple[str, list[dict[str, Any]]]) -> Iterator[LLMOpsConfig]:
+def env(
+    tmp_path_factory: pytest.TempPathFactory,
+    webhook: tuple[str, list[dict[str, Any]]],
+    airflow_db_migrate: Callable[[], None],
+) -> Iterator[LLMOpsConfig]:
     from llmops.data.demo import generate_prod_logs
     from llmops.registry import tracking
 
@@ -61,14 +62,7 @@ def env(tmp_path_factory: pytest.TempPathFactory, webhook: tuple[str, list[dict[
     with pytest.MonkeyPatch.context() as mp:
         mp.setenv("LLMOPS_HOME", str(home))
         mp.setenv("AIRFLOW_CONN_LLMOPS_ALERTS_WEBHOOK", conn)
-        migrate = subprocess.run(
-            [str(Path(sys.executable).parent / "airflow"), "db", "migrate"],
-            env=os.environ.copy(),
-            capture_output=True,
-            text=True,
-            timeout=300,
-        )
-        assert migrate.returncode == 0, migrate.stderr[-3000:]
+        airflow_db_migrate()
         cfg = load_config()
         ref = generate_prod_logs(400, 0.0, 1, home / "reference.jsonl", start=START - 48 * HOUR)
         snapshot = home / "snapshot" / "train.parquet"

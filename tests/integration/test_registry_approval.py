@@ -9,18 +9,16 @@ A reviewer thread answers through the same handler the REST API and the *Require
 from __future__ import annotations
 
 import json
-import os
-import subprocess
-import sys
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from contextlib import AbstractContextManager
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-from llmops.config import LLMOpsConfig, load_config
+from llmops.config import LLMOpsConfig
 
 pytestmark = [pytest.mark.integration, pytest.mark.timeout(900)]
 
@@ -29,44 +27,12 @@ DAG_ID = "llm_finetune_pipeline"
 
 
 @pytest.fixture(scope="module")
-def stack(tmp_path_factory: pytest.TempPathFactory, tiny_pipeline_env: dict[str, str]) -> Iterator[LLMOpsConfig]:
-    from llmops.cli import prepare
-    from llmops.serving.server import ServingEnvError, TritonPorts, TritonServer, stop, wait_ready
-
-    home = tmp_path_factory.mktemp("approval-home")
-    ports = TritonPorts.free()
-    env = {
-        **tiny_pipeline_env,
-        "LLMOPS_HOME": str(home),
-        "LLMOPS__PATHS__MODEL_REPOSITORY": str(home / "triton_models"),
-        "LLMOPS__TRITON__HTTP_PORT": str(ports.http),
-        "LLMOPS__TRITON__GRPC_PORT": str(ports.grpc),
-        "LLMOPS__TRITON__METRICS_PORT": str(ports.metrics),
-        "LLMOPS__TRAINING__MASTER_PORT": str(ports.metrics + 19 if ports.metrics < 60000 else 29537),
-    }
-    with pytest.MonkeyPatch.context() as mp:
-        for k, v in env.items():
-            mp.setenv(k, v)
-        cfg = load_config()
-        try:
-            server = TritonServer(cfg.paths.serving_venv, cfg.paths.triton_dir)
-        except ServingEnvError as exc:
-            pytest.skip(f"serving environment missing ({exc}); run `make install`")
-        migrate = subprocess.run(
-            [str(Path(sys.executable).parent / "airflow"), "db", "migrate"],
-            env=os.environ.copy(),
-            capture_output=True,
-            text=True,
-            timeout=300,
-        )
-        assert migrate.returncode == 0, migrate.stderr[-3000:]
-        prepare(cfg)
-        proc = server.start(cfg.paths.model_repository, ports, home / "triton.log")
-        try:
-            wait_ready(cfg.triton.http_url, 120, proc=proc, log_file=home / "triton.log")
-            yield cfg
-        finally:
-            stop(proc)
+def stack(
+    tmp_path_factory: pytest.TempPathFactory,
+    start_pipeline_stack: Callable[[Path], AbstractContextManager[LLMOpsConfig]],
+) -> Iterator[LLMOpsConfig]:
+    with start_pipeline_stack(tmp_path_factory.mktemp("approval-home")) as cfg:
+        yield cfg
 
 
 class Reviewer(threading.Thread):

@@ -10,10 +10,7 @@ that fails to load → the `llm_rollback` DAG itself with `dag.test()`.
 from __future__ import annotations
 
 import json
-import os
-import subprocess
-import sys
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -327,18 +324,11 @@ def test_rollback_away_from_a_champion_that_fails_to_load(env: Env) -> None:
     assert env.client.ready_versions(name) == [4] and _champion(cfg) == "4"
 
 
-def test_llm_rollback_dag_end_to_end(env: Env) -> None:
+def test_llm_rollback_dag_end_to_end(env: Env, airflow_db_migrate: Callable[[], None]) -> None:
     from airflow.dag_processing.dagbag import DagBag
 
     cfg, name = env.cfg, env.cfg.triton.model_name
-    migrate = subprocess.run(
-        [str(Path(sys.executable).parent / "airflow"), "db", "migrate"],
-        env=os.environ.copy(),
-        capture_output=True,
-        text=True,
-        timeout=300,
-    )
-    assert migrate.returncode == 0, migrate.stderr[-3000:]
+    airflow_db_migrate()
     bag = DagBag(dag_folder=str(DAGS / "llm_rollback.py"))
     assert bag.import_errors == {}
     dag_run = bag.dags["llm_rollback"].test(run_conf={"target_version": "previous", "reason": "from the DAG"})
