@@ -17,8 +17,9 @@ what the champion was trained on, and is judged.
   rolling window of the last `monitoring.window_intervals` partitions; the empty-response rate and latency p95.
   HTML and JSON reports go to `$LLMOPS_HOME/reports/monitoring/<start>/` and to one MLflow run per interval in the
   `llm-monitoring` experiment; the result is tagged on the champion's model version (`llmops.monitoring.*`).
-- `notify_alerts`: when the drift share, the empty-response rate or the latency p95 is above its bound, writes the
-  alert to the task log, and sends it through the webhook and SMTP connections when they exist.
+- `notify_alerts`: when the drift share, the empty-response rate, the latency p95 or the server error rate (failed
+  requests logged by the served model) is above its bound, writes the alert to the task log, and sends it through
+  the webhook and SMTP connections when they exist. A skipped interval still alerts on its server error rate.
 
 - `curate_feedback`: joins the interval's user feedback (`$LLMOPS_HOME/feedback/*.jsonl` or
   `monitoring.feedback_source`: request id, thumbs up/down, optional corrected response) to its requests in the
@@ -29,11 +30,11 @@ what the champion was trained on, and is judged.
   which can trigger `llm_nightly_retrain`.
 
 - `watch_champion`: for `monitoring.rollback_watch_intervals` intervals after a promotion, compares the new champion
-  with the version it replaced on live figures (error rate = quarantined share of its logs, empty-response rate,
-  latency p95, feedback score). A breach rolls back through the same logic as `llm_rollback` (Triton serves the
-  previous version, `champion` moves back, a `rollback` event with the breached figures as reason is recorded) and
-  notifies; a failed rollback fails the task and notifies. Skipped outside a watch. Updates the champion asset on a
-  rollback.
+  with the version it replaced on live figures (error rate = failed or quarantined share of its requests,
+  empty-response rate, latency p95, feedback score). A breach rolls back through the same logic as `llm_rollback`
+  (Triton serves the previous version, `champion` moves back, a `rollback` event with the breached figures as reason
+  is recorded) and notifies; a failed rollback fails the task and notifies. Skipped outside a watch. Updates the
+  champion asset on a rollback.
 
 **Connections** (optional): `llmops_alerts_webhook` (its host, or its `extra.url`, is the URL POSTed to as JSON);
 `smtp_default` with `monitoring.notify_email_to` set. Ids configurable in the `monitoring:` section.
@@ -95,6 +96,19 @@ def _channels(cfg: Any) -> list[Any]:
     return channels
 
 
+def _notify(cfg: Any, key: str, alerts: list[dict[str, Any]], context: dict[str, Any]) -> None:
+    """Send an interval's alerts (``Alert.to_dict()``) through every channel; nothing when there is none."""
+    from llmops.monitoring.alerts import alert_message, notify
+
+    if not alerts:
+        return
+    subject = f"[llmops] production alert, interval {key}"
+    context = {"interval": key, **context}
+    errors = notify(_channels(cfg), subject, alert_message(subject, alerts, context), {"alerts": alerts, **context})
+    if errors:
+        log.error("some alert channels failed: %s", errors)
+
+
 class _SmtpChannel:
     """E-mail through the SMTP provider's hook."""
 
@@ -125,6 +139,7 @@ def llm_production_monitoring() -> None:
     @task
     def curate_interval() -> dict[str, Any]:
         from llmops.data.curate import DataContractError
+        from llmops.monitoring.alerts import decide_alerts
         from llmops.monitoring.interval import curate_interval as curate
 
         cfg, start, end = _interval()
@@ -133,6 +148,9 @@ def llm_production_monitoring() -> None:
         except DataContractError as exc:  # the logs will not fix themselves on retry
             raise AirflowFailException(str(exc)) from exc
         if result.skipped:
+            # Too few answers to judge drift, but a version failing most requests must still be reported.
+            alerts = decide_alerts(result.error_figures(), None, cfg.monitoring)
+            _notify(cfg, result.key, [a.to_dict() for a in alerts], {})
             raise AirflowSkipException(f"interval {result.key}: {result.reason}")
         return result.to_dict()
 
@@ -145,18 +163,12 @@ def llm_production_monitoring() -> None:
 
     @task
     def notify_alerts(summary: dict[str, Any]) -> list[str]:
-        from llmops.monitoring.alerts import alert_message, notify
-
         if not summary["alerts"]:
             log.info("interval %s: no bound breached", summary["key"])
             return []
         cfg, _, _ = _interval()
-        subject = f"[llmops] production alert, interval {summary['key']}"
-        context = {"interval": summary["key"], "champion": summary["champion_version"], **summary["reports"]}
-        body = alert_message(subject, summary["alerts"], context)
-        errors = notify(_channels(cfg), subject, body, {"alerts": summary["alerts"], **context})
-        if errors:
-            log.error("some alert channels failed: %s", errors)
+        context = {"champion": summary["champion_version"], **summary["reports"]}
+        _notify(cfg, summary["key"], summary["alerts"], context)
         return [a["name"] for a in summary["alerts"]]
 
     # Runs after a skipped (tiny) interval too: feedback on earlier requests still counts.

@@ -9,10 +9,8 @@ empty interval is skipped.
 from __future__ import annotations
 
 import json
-import threading
 from collections.abc import Callable, Iterator
 from datetime import UTC, datetime, timedelta
-from http.server import BaseHTTPRequestHandler, HTTPServer
 from pathlib import Path
 from typing import Any
 
@@ -27,38 +25,16 @@ HOUR = timedelta(hours=1)
 
 
 @pytest.fixture(scope="module")
-def webhook() -> Iterator[tuple[str, list[dict[str, Any]]]]:
-    received: list[dict[str, Any]] = []
-
-    class Handler(BaseHTTPRequestHandler):
-        def do_POST(self) -> None:
-            received.append(json.loads(self.rfile.read(int(self.headers["Content-Length"]))))
-            self.send_response(200)
-            self.end_headers()
-
-        def log_message(self, *args: Any) -> None:
-            pass
-
-    server = HTTPServer(("127.0.0.1", 0), Handler)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    try:
-        yield f"http://127.0.0.1:{server.server_port}/alerts", received
-    finally:
-        server.shutdown()
-        server.server_close()
-
-
-@pytest.fixture(scope="module")
 def env(
     tmp_path_factory: pytest.TempPathFactory,
-    webhook: tuple[str, list[dict[str, Any]]],
+    alert_webhook: tuple[str, list[dict[str, Any]]],
     airflow_db_migrate: Callable[[], None],
 ) -> Iterator[LLMOpsConfig]:
     from llmops.data.demo import generate_prod_logs
     from llmops.registry import tracking
 
     home = tmp_path_factory.mktemp("loop-home")
-    conn = json.dumps({"conn_type": "http", "host": webhook[0]})
+    conn = json.dumps({"conn_type": "http", "host": alert_webhook[0]})
     with pytest.MonkeyPatch.context() as mp:
         mp.setenv("LLMOPS_HOME", str(home))
         mp.setenv("AIRFLOW_CONN_LLMOPS_ALERTS_WEBHOOK", conn)
@@ -92,7 +68,7 @@ def env(
         yield cfg
 
 
-def _dag(dag_id: str) -> Any:
+def dag_by_id(dag_id: str) -> Any:
     from airflow.dag_processing.dagbag import DagBag
 
     bag = DagBag(dag_folder=str(DAGS / f"{dag_id}.py"))
@@ -100,19 +76,25 @@ def _dag(dag_id: str) -> Any:
     return bag.dags[dag_id]
 
 
+def retrain_run_id(run_id: str) -> str:
+    """The run id `llm_nightly_retrain`'s `trigger_finetune` gives the pipeline run that retrain run ``run_id``
+    triggers."""
+    return "retrain__" + run_id.replace(":", "-").replace("+", "_")
+
+
 def _run(logical_date: datetime) -> dict[str, str]:
     # The timetable's runs cover the hour before their logical date.
-    dag_run = _dag("llm_production_monitoring").test(logical_date=logical_date + HOUR)
+    dag_run = dag_by_id("llm_production_monitoring").test(logical_date=logical_date + HOUR)
     return {ti.task_id: str(ti.state) for ti in dag_run.get_task_instances()}
 
 
 def test_monitoring_interval_detects_drift_and_alerts(
-    env: LLMOpsConfig, webhook: tuple[str, list[dict[str, Any]]]
+    env: LLMOpsConfig, alert_webhook: tuple[str, list[dict[str, Any]]]
 ) -> None:
     from llmops.monitoring.interval import partition_path
     from llmops.registry import tracking
 
-    cfg, (_, received) = env, webhook
+    cfg, (_, received) = env, alert_webhook
     states = _run(START)
     assert states == {
         "curate_interval": "success",
@@ -155,11 +137,15 @@ def test_feedback_updates_the_asset_and_nightly_retrain_triggers_the_pipeline(en
         extras = [e.extra for e in events if e.asset.uri == "llmops://datasets/feedback_candidates"]
     assert extras and extras[-1]["candidates"] == len(frame) and extras[-1]["interval"] == "20260301T100000Z"
 
-    run = _dag("llm_nightly_retrain").test(logical_date=START + 16 * HOUR)
+    run = dag_by_id("llm_nightly_retrain").test(logical_date=START + 16 * HOUR)
     states = {ti.task_id: str(ti.state) for ti in run.get_task_instances()}
     assert states == {"decide_retrain": "success", "merge_feedback": "success", "trigger_finetune": "success"}
-    with create_session() as session:
-        triggered = session.query(DagRun).filter(DagRun.dag_id == "llm_finetune_pipeline").all()
+    with create_session() as session:  # the runs this retrain run triggered (other modules share the database)
+        triggered = (
+            session.query(DagRun)
+            .filter(DagRun.dag_id == "llm_finetune_pipeline", DagRun.run_id == retrain_run_id(run.run_id))
+            .all()
+        )
         confs = [dict(r.conf or {}) for r in triggered]
     assert len(confs) == 1
     merged = pd.read_parquet(confs[0]["raw_path"])

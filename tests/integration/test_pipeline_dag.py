@@ -1,38 +1,49 @@
 """The whole `llm_finetune_pipeline` on tiny settings: real Airflow (`dag.test`), GX, DeepSpeed, MLflow,
-Evidently and a real Triton server. Asserts on what each stage produced."""
+Evidently and a real Triton server. Asserts on what each stage produced, then closes the production loop on the same
+stack: drifted traffic and feedback through Triton → `llm_production_monitoring` → `llm_nightly_retrain` → the
+retrained version promoted by its gate → it misbehaves → the monitoring's rollback watch rolls it back.
+
+One state folder and Triton server for the module; the tests run in file order and build on each other.
+"""
 
 from __future__ import annotations
 
 import json
+import time
 from collections.abc import Callable, Iterator
 from contextlib import AbstractContextManager
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 import pytest
+from test_feedback_loop import dag_by_id, retrain_run_id
 
 from llmops.config import LLMOpsConfig
 
-pytestmark = pytest.mark.integration
+pytestmark = [pytest.mark.integration, pytest.mark.timeout(1800)]
 
-DAGS = Path(__file__).resolve().parents[2] / "dags"
+# The first champion trains briefly, so that the retrained model (the configured steps, plus feedback) can beat it.
+V1_STEPS = 30
 
 
 @pytest.fixture(scope="module")
 def stack(
     tmp_path_factory: pytest.TempPathFactory,
     start_pipeline_stack: Callable[[Path], AbstractContextManager[LLMOpsConfig]],
+    alert_webhook: tuple[str, list[dict[str, Any]]],
 ) -> Iterator[LLMOpsConfig]:
-    with start_pipeline_stack(tmp_path_factory.mktemp("pipeline-home")) as cfg:
-        yield cfg
+    with pytest.MonkeyPatch.context() as mp:
+        # Alerts reach a webhook through an Airflow connection; intervals of a short test are small.
+        mp.setenv("AIRFLOW_CONN_LLMOPS_ALERTS_WEBHOOK", json.dumps({"conn_type": "http", "host": alert_webhook[0]}))
+        mp.setenv("LLMOPS__MONITORING__MIN_INTERVAL_ROWS", "5")
+        mp.setenv("LLMOPS__DRIFT__MIN_CURRENT_ROWS", "5")
+        with start_pipeline_stack(tmp_path_factory.mktemp("pipeline-home")) as cfg:
+            yield cfg
 
 
 def _run_dag(conf: dict | None = None):  # type: ignore[no-untyped-def]
-    from airflow.dag_processing.dagbag import DagBag
-
-    bag = DagBag(dag_folder=str(DAGS / "llm_finetune_pipeline.py"))
-    assert bag.import_errors == {}
-    dag = bag.dags["llm_finetune_pipeline"]
-    return dag.test(run_conf=conf or {})
+    return dag_by_id("llm_finetune_pipeline").test(run_conf=conf or {})
 
 
 def _states(dag_run) -> dict[str, str]:  # type: ignore[no-untyped-def]
@@ -45,7 +56,7 @@ def test_pipeline_end_to_end(stack: LLMOpsConfig) -> None:
     from llmops.serving.repository import served_version
 
     cfg = stack
-    dag_run = _run_dag()
+    dag_run = _run_dag({"max_steps": V1_STEPS})
     states = _states(dag_run)
     # approve_promotion is skipped when no approval is required; the data stage runs as six tasks (two mapped)
     assert states == {t: "success" for t in states} | {"approve_promotion": "skipped"}, states
@@ -71,7 +82,7 @@ def test_pipeline_end_to_end(stack: LLMOpsConfig) -> None:
     run = c.get_run(mv.run_id)
     assert run.data.metrics["eval_loss"] < run.data.metrics["base_eval_loss"]
     history = c.get_metric_history(mv.run_id, "train_loss")
-    assert len(history) == cfg.training.max_steps
+    assert len(history) == V1_STEPS
     assert mv.tags["llmops.gate.passed"] == "True"
 
     # drift report exists
@@ -123,3 +134,230 @@ def test_rerun_against_champion_is_gated(stack: LLMOpsConfig) -> None:
         assert states["promote_to_triton"] == "skipped"
         assert registry.alias_version(cfg, registry.CHAMPION) == "1"
         assert "champion" in v2.tags["llmops.gate.reason"]
+
+
+# --- The production loop ------------------------------------------------------------------------------------------
+
+HOUR = timedelta(hours=1)
+
+# Appended to the served model.py of the retrained version once it is champion: a bad release that answers slowly,
+# mostly with nothing, and fails every third batch in the server. Everything else (logging, monitoring, the
+# rollback through Triton and MLflow) is the real code.
+PLANTED_FAULT = """
+
+import time as _planted_time
+
+
+def _planted_generate(self, rows):
+    _planted_time.sleep(0.3)
+    self._planted_calls = getattr(self, "_planted_calls", 0) + 1
+    if self._planted_calls % 3 == 0:
+        raise RuntimeError("planted fault: device-side assert triggered")
+    return ["" for _ in rows]
+
+
+TritonPythonModel._generate = _planted_generate
+"""
+
+
+class Timeline:
+    """Wall-clock seconds of each stage of the loop, written to ``<home>/loop_timeline.json``."""
+
+    def __init__(self, path: Path) -> None:
+        self.path, self.t0 = path, time.monotonic()
+        self.events: list[dict[str, Any]] = []
+
+    def mark(self, event: str, **details: Any) -> None:
+        self.events.append({"t_s": round(time.monotonic() - self.t0, 1), "event": event, **details})
+        self.path.write_text(json.dumps(self.events, indent=2))
+        print(f"[loop {self.events[-1]['t_s']:7.1f}s] {event} {details or ''}", flush=True)
+
+
+def _hour(at: datetime) -> datetime:
+    return at.replace(minute=0, second=0, microsecond=0)
+
+
+def _monitor(since: datetime, until: datetime) -> list[tuple[str, dict[str, str]]]:
+    """Run `llm_production_monitoring` for each hourly interval from the one holding ``since`` to the one holding
+    ``until`` (the interval of a run ends at its logical date); ``[(interval key, task states)]``."""
+    from llmops.monitoring.interval import interval_key
+
+    out = []
+    hour = _hour(since)
+    while hour <= until:
+        run = dag_by_id("llm_production_monitoring").test(logical_date=hour + HOUR)
+        out.append((interval_key(hour), {ti.task_id: str(ti.state) for ti in run.get_task_instances()}))
+        hour += HOUR
+    return out
+
+
+def _serve(cfg: LLMOpsConfig, prompts: list[str]) -> list[Any]:
+    """Send the prompts through Triton; wait until the served model has logged every request."""
+    from llmops.serving.client import client_for
+
+    with client_for(cfg.triton, timeout=120) as client:
+        results = client.generate_results(cfg.triton.model_name, prompts)
+    wanted = {r.request_id for r in results}
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        logged = {r["request_id"] for r in _log_lines(cfg)}
+        if wanted <= logged:
+            return results
+        time.sleep(0.5)
+    raise AssertionError(f"{len(wanted - logged)} of {len(wanted)} requests were not logged by the served model")
+
+
+def _log_lines(cfg: LLMOpsConfig) -> list[dict[str, Any]]:
+    """The served model's log records so far (a line being written is not complete yet: skipped)."""
+    records = []
+    for f in cfg.paths.prod_log_dir.glob("*.jsonl"):
+        for line in f.read_text().splitlines():
+            try:
+                records.append(json.loads(line))
+            except json.JSONDecodeError:
+                continue
+    return records
+
+
+def _logged(cfg: LLMOpsConfig, request_ids: set[str]) -> list[dict[str, Any]]:
+    return [r for r in _log_lines(cfg) if r["request_id"] in request_ids]
+
+
+def test_production_loop_drift_feedback_retrain_and_automatic_rollback(
+    stack: LLMOpsConfig, alert_webhook: tuple[str, list[dict[str, Any]]]
+) -> None:
+    import pandas as pd
+    from airflow.models.asset import AssetEvent
+    from airflow.models.dagrun import DagRun
+    from airflow.utils.session import create_session
+
+    from llmops.data.demo import generate_prod_logs
+    from llmops.registry import registry, tracking
+    from llmops.serving.client import client_for
+    from llmops.serving.repository import served_version, version_path
+
+    cfg, (_, alerts) = stack, alert_webhook
+    name = cfg.triton.model_name
+    timeline = Timeline(cfg.paths.home / "loop_timeline.json")
+    champion = registry.alias_version(cfg, registry.CHAMPION)
+    assert champion == "1" and served_version(cfg.paths.model_repository, name) == 1
+    c = tracking.client(cfg)
+    versions_before = {v.version for v in c.search_model_versions(f"name = '{cfg.mlflow.model_name}'")}
+
+    # 1. Production traffic through the real Triton server: mostly drifted prompts; users rate some answers and
+    #    correct some of them.
+    started = datetime.now(UTC)
+    demo = generate_prod_logs(80, 0.8, 11, cfg.paths.home / "loop" / "prompts.jsonl", start=started)
+    prompts = [json.loads(line)["prompt"] for line in demo.read_text().splitlines()]
+    results = _serve(cfg, prompts)
+    assert all(r.ok for r in results), [r.error for r in results if not r.ok][:3]
+    assert {r["model_version"] for r in _logged(cfg, {r.request_id for r in results})} == {"1"}
+    feedback = []
+    for i, r in enumerate(results):
+        if i % 3 == 0:
+            correction = f"For '{r.prompt[:60].strip()}': open Settings, then Help, and follow case {i} of the guide."
+            feedback.append({"rating": "down", "corrected_response": correction})
+        else:
+            feedback.append({"rating": "up" if i % 3 == 1 else "down", "corrected_response": None})
+    (cfg.paths.home / "feedback").mkdir(exist_ok=True)
+    with (cfg.paths.home / "feedback" / "feedback.jsonl").open("a") as handle:
+        for r, f in zip(results, feedback, strict=True):
+            record = {"request_id": r.request_id, "timestamp": datetime.now(UTC).isoformat(), **f}
+            handle.write(json.dumps(record) + "\n")
+    timeline.mark("traffic served by v1 and feedback written", requests=len(results), feedback=len(feedback))
+
+    # 2. Hourly monitoring of the interval(s) holding that traffic: drift against v1's training data is detected
+    #    and alerted; the feedback becomes training candidates and updates the asset.
+    runs = _monitor(started, datetime.now(UTC))
+    assert all(states["check_interval_drift"] in {"success", "skipped"} for _, states in runs), runs
+    summaries = [
+        json.loads((cfg.paths.reports_dir / "monitoring" / key / "monitoring_summary.json").read_text())
+        for key, states in runs
+        if states["check_interval_drift"] == "success"
+    ]
+    assert summaries, runs
+    drifted = [s for s in summaries if not s["drift_passed"]]
+    assert drifted, [s["drift_reason"] for s in summaries]
+    assert any("drift_share" in [a["name"] for a in s["alerts"]] for s in drifted), [s["alerts"] for s in summaries]
+    assert any("drift share" in a.get("text", "") for a in alerts), alerts
+    with create_session() as session:
+        extras = [
+            e.extra for e in session.query(AssetEvent).all() if e.asset.uri == "llmops://datasets/feedback_candidates"
+        ]
+    candidates = sum(int(e["candidates"]) for e in extras if e["interval"] in {k for k, _ in runs})
+    assert candidates > 0, extras
+    timeline.mark(
+        "monitoring: drift detected, feedback curated, asset updated",
+        intervals=[k for k, _ in runs],
+        drift_share=max(s["metrics"]["drift_share"] for s in drifted),
+        drift=drifted[-1]["drift_reason"],
+        candidates=candidates,
+    )
+
+    # 3. The nightly retrain merges the candidates into a new training snapshot and triggers the pipeline; the
+    #    pipeline run it triggered (its conf) is executed, and its gate decides the promotion.
+    retrain = dag_by_id("llm_nightly_retrain").test(logical_date=datetime.now(UTC))
+    states = {ti.task_id: str(ti.state) for ti in retrain.get_task_instances()}
+    assert states == {"decide_retrain": "success", "merge_feedback": "success", "trigger_finetune": "success"}
+    with create_session() as session:
+        triggered = session.query(DagRun).filter(DagRun.run_id == retrain_run_id(retrain.run_id)).one()
+        assert triggered.dag_id == "llm_finetune_pipeline"
+        conf = dict(triggered.conf or {})
+    merged = pd.read_parquet(conf["raw_path"])
+    assert merged["source"].isin(["feedback-accepted", "feedback-corrected"]).sum() == candidates
+    timeline.mark("nightly retrain: pipeline triggered", rows=len(merged), feedback_rows=candidates)
+    pipeline = _run_dag(conf)
+    pstates = _states(pipeline)
+    new = sorted(
+        (v for v in c.search_model_versions(f"name = '{cfg.mlflow.model_name}'") if v.version not in versions_before),
+        key=lambda v: int(v.version),
+    )
+    assert len(new) == 1 and pstates["register_model"] == "success", pstates
+    retrained = new[0]
+    version = str(retrained.version)
+    gate = (retrained.tags["llmops.gate.passed"], retrained.tags["llmops.gate.reason"])
+    timeline.mark("retrained pipeline done", version=version, gate_passed=gate[0], gate_reason=gate[1])
+    # v1 had a short training run: the retrained model beats it, and the gate promotes it.
+    assert gate[0] == "True", gate
+    assert pstates["promote_to_triton"] == "success", pstates
+    assert registry.alias_version(cfg, registry.CHAMPION) == version
+    assert served_version(cfg.paths.model_repository, name) == int(version)
+    events = [json.loads(x) for x in (cfg.paths.home / "promotions.jsonl").read_text().splitlines()]
+    assert events[-1]["kind"] == "promotion" and events[-1]["from_version"] == "1"
+
+    # 4. The new champion misbehaves in production.
+    model_py = version_path(cfg.paths.model_repository, name, int(version)) / "model.py"
+    model_py.write_text(model_py.read_text() + PLANTED_FAULT)
+    with client_for(cfg.triton, timeout=120) as client:
+        client.load_model(name)  # Triton reloads the changed version
+        client.wait_model_ready(name, version, 60)
+    bad_started = datetime.now(UTC)
+    bad = _serve(cfg, [p for p in prompts if len(p) < 200][:40])
+    served = _logged(cfg, {r.request_id for r in bad})
+    assert {r["model_version"] for r in served} == {version}
+    failed = sum(not r.ok for r in bad)
+    empty = sum(r.ok and not (r.text or "").strip() for r in bad)
+    assert failed and empty, (failed, empty)
+    timeline.mark("new champion misbehaves", requests=len(bad), failed=failed, empty=empty)
+
+    # 5. Monitoring's rollback watch compares it with v1 on live figures and rolls back through `llm_rollback`'s logic.
+    promoted_at = datetime.fromisoformat(events[-1]["at"])
+    runs = _monitor(min(promoted_at, bad_started), datetime.now(UTC))
+    watched = [(k, s) for k, s in runs if s["watch_champion"] == "success"]
+    assert len(watched) == 1 and watched[0] == runs[-1], runs
+    assert registry.alias_version(cfg, registry.CHAMPION) == "1"
+    assert served_version(cfg.paths.model_repository, name) == 1
+    event = [json.loads(x) for x in (cfg.paths.home / "promotions.jsonl").read_text().splitlines()][-1]
+    assert event["kind"] == "rollback" and event["from_version"] == version and event["to_version"] == "1"
+    assert event["reason"].startswith(f"automatic rollback from monitoring interval {watched[0][0]}")
+    breaches = [b for b in ("error_rate", "empty_response_rate", "latency_p95_ms") if b in event["reason"]]
+    assert {"error_rate", "empty_response_rate"} <= set(breaches), event["reason"]
+    assert any("rolled back" in a.get("text", "") for a in alerts), alerts
+    assert any("server error rate" in a.get("text", "") for a in alerts), alerts  # the failures were alerted too
+    timeline.mark("rolled back automatically", interval=watched[0][0], reason=event["reason"])
+
+    # 6. The previous champion answers again, and its answers are logged as its own.
+    after = _serve(cfg, prompts[:8])
+    assert all(r.ok for r in after) and any((r.text or "").strip() for r in after)
+    assert {r["model_version"] for r in _logged(cfg, {r.request_id for r in after})} == {"1"}
+    timeline.mark("v1 serves again")

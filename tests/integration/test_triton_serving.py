@@ -226,9 +226,16 @@ def test_production_log_lines(stack: Stack) -> None:
     assert record["model_name"] == MODEL and record["model_version"] == "1"
     assert datetime.fromisoformat(record["timestamp"]).utcoffset().total_seconds() == 0
     assert isinstance(record["latency_ms"], float) and record["latency_ms"] >= 0
-    # Every line written so far has the full layout and no failed request was logged.
+    # Every line written so far has the full layout; the invalid requests of the test before were logged as
+    # failed (client errors, no answer), the answered ones without an error.
     rows = [json.loads(line) for line in log_file.read_text().splitlines()]
-    assert all(tuple(r) == PROD_LOG_COLUMNS and r["prompt"].strip() for r in rows)
+    answered = [r for r in rows if "error" not in r]
+    failed = [r for r in rows if "error" in r]
+    assert all(tuple(r) == PROD_LOG_COLUMNS and r["prompt"].strip() for r in answered)
+    assert len(failed) == 5, failed
+    assert all(tuple(r) == (*PROD_LOG_COLUMNS, "error", "error_kind") for r in failed)
+    assert {r["error_kind"] for r in failed} == {"client"} and {r["response"] for r in failed} == {""}
+    assert sum("prompt is empty" in r["error"] for r in failed) == 3
 
 
 def test_broken_version_is_rejected_and_version_1_keeps_serving(stack: Stack) -> None:

@@ -14,7 +14,9 @@ import pytest
 from llmops.config import MonitoringConfig
 from llmops.monitoring.alerts import Alert, LogNotifier, WebhookNotifier, alert_message, decide_alerts, notify
 
-BOUNDS = MonitoringConfig(drift_score_threshold=0.5, max_empty_response_rate=0.05, max_latency_p95_ms=1000.0)
+BOUNDS = MonitoringConfig(
+    drift_score_threshold=0.5, max_empty_response_rate=0.05, max_latency_p95_ms=1000.0, max_error_rate=0.05
+)
 
 
 @pytest.mark.parametrize(
@@ -30,6 +32,8 @@ BOUNDS = MonitoringConfig(drift_score_threshold=0.5, max_empty_response_rate=0.0
             0.9,
             ["drift_share", "empty_response_rate", "latency_p95_ms"],
         ),
+        ({"server_error_rate": 0.05}, None, []),
+        ({"server_error_rate": 0.4, "latency_p95_ms": 2500.0}, None, ["latency_p95_ms", "server_error_rate"]),
         ({}, None, []),  # nothing measured, nothing judged
     ],
 )

@@ -18,6 +18,7 @@ from llmops.monitoring.interval import (
     interval_key,
     partition_path,
     read_interval_records,
+    read_interval_result,
     window_partitions,
 )
 
@@ -110,6 +111,42 @@ def test_tiny_interval_is_skipped_and_drops_an_old_partition(cfg: LLMOpsConfig) 
     assert not Path(done.partition_path).exists()
     empty = curate_interval(cfg, START + 5 * HOUR, START + 6 * HOUR)
     assert empty.skipped and empty.rows_read == 0 and empty.partition_path == ""
+
+
+def test_failed_requests_are_counted_per_version_and_kept_out_of_the_partition(cfg: LLMOpsConfig) -> None:
+    logs = generate_prod_logs(40, 0.0, 3, cfg.paths.prod_log_dir / "requests.jsonl", start=START)
+    answered = len(logs.read_text().splitlines())
+    failed = [
+        {
+            "request_id": f"failed-{i}",
+            "timestamp": (START + timedelta(minutes=i)).isoformat(),
+            "model_name": "support-assistant",
+            "model_version": "7" if i < 5 else "8",
+            "prompt": "How do I sync?" if i < 7 else "",
+            "response": "",
+            "latency_ms": 3.0,
+            "error": "generation failed: out of memory" if i < 7 else "prompt is empty",
+            "error_kind": "server" if i < 7 else "client",
+        }
+        for i in range(9)
+    ]
+    with logs.open("a") as handle:
+        handle.writelines(json.dumps(r) + "\n" for r in failed)
+    result = curate_interval(cfg, START, START + HOUR)
+    assert result.failed_requests == 9 and result.server_errors_by_version == {"7": 5, "8": 2}
+    assert result.rows_read == answered and result.rows_quarantined == 0
+    frame = pd.read_parquet(result.partition_path)
+    assert not frame["request_id"].str.startswith("failed-").any()
+    summary = json.loads((Path(result.partition_path).parent / "summary.json").read_text())
+    assert summary["server_errors_by_version"] == {"7": 5, "8": 2}
+    assert read_interval_result(Path(result.partition_path).parent / "summary.json") == result
+    figures = result.error_figures()
+    assert figures["failed_requests"] == 9 and figures["server_errors"] == 7
+    assert figures["server_error_rate"] == pytest.approx(7 / (answered + 9))
+    # An interval too small to curate keeps its failed-request counts (they still alert).
+    cfg.monitoring.min_interval_rows = 10_000
+    skipped = curate_interval(cfg, START, START + HOUR)
+    assert skipped.skipped and skipped.error_figures()["server_error_rate"] == pytest.approx(7 / (answered + 9))
 
 
 def test_window_partitions_are_the_latest_up_to_the_key(cfg: LLMOpsConfig) -> None:

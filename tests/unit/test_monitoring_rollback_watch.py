@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -10,7 +11,13 @@ import pandas as pd
 import pytest
 
 from llmops.config import LLMOpsConfig, MonitoringConfig, load_config
-from llmops.monitoring.interval import interval_key, partition_path
+from llmops.monitoring.interval import (
+    SUMMARY_FILE,
+    IntervalResult,
+    interval_key,
+    partition_path,
+    read_interval_result,
+)
 from llmops.monitoring.rollback_watch import VersionFigures, decide_rollback, watch_champion
 
 CFG = MonitoringConfig(rollback_min_requests=20, rollback_min_feedback=10)
@@ -72,6 +79,12 @@ GOOD = VersionFigures(
         ),  # too little feedback
         # No figures of the previous version: absolute bounds.
         (
+            VersionFigures(requests=50, error_rate=0.2, empty_response_rate=0.0, latency_p95_ms=100.0),
+            None,
+            True,
+            ["error_rate"],
+        ),
+        (
             VersionFigures(requests=50, empty_response_rate=0.5, latency_p95_ms=100.0),
             None,
             True,
@@ -97,7 +110,20 @@ START = datetime(2026, 4, 1, tzinfo=UTC)
 HOUR = timedelta(hours=1)
 
 
+def _summary(cfg: LLMOpsConfig, hour: int, version: str, server_errors: int) -> None:
+    """The interval summary curation leaves (also for a skipped interval), with failed requests of ``version``."""
+    key = interval_key(START + hour * HOUR)
+    path = partition_path(cfg, key).parent / SUMMARY_FILE
+    path.parent.mkdir(parents=True, exist_ok=True)
+    result = read_interval_result(path) or IntervalResult(key=key, skipped=True, reason="test")
+    result.failed_requests += server_errors
+    errors = result.server_errors_by_version
+    errors[version] = errors.get(version, 0) + server_errors
+    path.write_text(json.dumps(result.to_dict()))
+
+
 def _partition(cfg: LLMOpsConfig, hour: int, version: str, n: int, empty: float, latency: float) -> None:
+    _summary(cfg, hour, version, 0)
     n_empty = round(n * empty)
     frame = pd.DataFrame(
         {
@@ -154,6 +180,25 @@ def test_watch_rolls_a_misbehaving_champion_back(cfg: LLMOpsConfig) -> None:
         )
     ]
     assert result["rollback"] == {"target_version": 1, "changed": True}
+
+
+def test_watch_counts_failed_requests_of_an_interval_without_a_partition(cfg: LLMOpsConfig) -> None:
+    """A champion that fails every request answers nothing: its interval is skipped, only its error count is left."""
+    calls: list[str] = []
+
+    def record_rollback(_cfg: Any, target: str, *args: Any, **kwargs: Any) -> dict[str, Any]:
+        calls.append(target)
+        return {"target_version": int(target), "changed": True}
+
+    _summary(cfg, 4, "2", 0)  # an hour without any request does not use up the watch
+    _summary(cfg, 5, "2", 0)
+    _summary(cfg, 6, "2", 25)
+    cfg.monitoring.rollback_watch_intervals = 2  # hours 3 and 6
+    result = watch_champion(cfg, interval_key(START + 6 * HOUR), "r", START + 7 * HOUR, record_rollback)
+    assert result["new"]["requests"] == 25 and result["new"]["error_rate"] == 1.0
+    assert result["old"]["error_rate"] == 0.0
+    assert [b.split(" ", 1)[0] for b in result["decision"]["breaches"]] == ["error_rate"]
+    assert calls == ["1"]
 
 
 def test_watch_keeps_a_healthy_champion_and_ends(cfg: LLMOpsConfig) -> None:

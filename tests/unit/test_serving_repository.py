@@ -12,7 +12,7 @@ from types import ModuleType
 import pytest
 
 from llmops.config import TritonConfig
-from llmops.data.schema import PROD_LOG_COLUMNS, PROMPT_TEMPLATE, format_prompt
+from llmops.data.schema import CLIENT_ERROR, PROD_LOG_COLUMNS, PROMPT_TEMPLATE, SERVER_ERROR, format_prompt
 from llmops.serving import repository as repo_mod
 from llmops.serving.repository import (
     MANIFEST_FILE,
@@ -337,6 +337,7 @@ def test_model_py_prompt_template_matches_schema() -> None:
     assert served.PROMPT_TEMPLATE == PROMPT_TEMPLATE
     for prompt in ["How do I reset my password?", "  padded  ", "multi\nline"]:
         assert served.format_prompt(prompt) == format_prompt(prompt)
+    assert (served.CLIENT_ERROR, served.SERVER_ERROR) == (CLIENT_ERROR, SERVER_ERROR)
 
 
 def test_model_py_imports_only_serving_venv_packages() -> None:

@@ -487,6 +487,9 @@ class MonitoringConfig(_Section):
     drift_score_threshold: float = Field(default=0.5, ge=0.0, le=1.0)
     max_empty_response_rate: float = Field(default=0.05, ge=0.0, le=1.0)
     max_latency_p95_ms: float = Field(default=5000.0, gt=0.0)
+    # Alert bound on an interval's server error rate; also the rollback watch's bound on a new champion's error
+    # rate when the version it replaced has no figures to compare with.
+    max_error_rate: float = Field(default=0.05, ge=0.0, le=1.0)
     notify_webhook_conn_id: str = "llmops_alerts_webhook"
     notify_smtp_conn_id: str = "smtp_default"
     notify_email_to: list[str] = Field(default_factory=list)

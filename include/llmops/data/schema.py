@@ -9,6 +9,9 @@ demo generator in exactly the same layout::
 
     {"request_id": str, "timestamp": ISO-8601 UTC str, "model_name": str, "model_version": str,
      "prompt": str, "response": str, "latency_ms": float}
+
+A request the served model failed is logged in the same layout with an empty ``response`` plus ``"error": str`` and
+``"error_kind": "client" | "server"`` (:func:`is_failed_request`); it counts in error rates, never as an answer.
 """
 
 from __future__ import annotations
@@ -25,6 +28,15 @@ PROD_LOG_COLUMNS: tuple[str, ...] = (
     "response",
     "latency_ms",
 )
+
+# ``error_kind`` values of failed requests: the request was invalid / the model failed.
+CLIENT_ERROR, SERVER_ERROR = "client", "server"
+
+
+def is_failed_request(record: object) -> bool:
+    """Whether a production log record is a failed request (a non-empty ``error``), not an answer."""
+    return isinstance(record, dict) and bool(record.get("error"))
+
 
 # Columns added to quarantined rows.
 QUARANTINE_COLUMNS: tuple[str, ...] = ("source_file", "line_number", "reason", "raw")

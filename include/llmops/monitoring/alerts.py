@@ -37,13 +37,13 @@ def decide_alerts(figures: Mapping[str, float], drift_share: float | None, cfg: 
     """The bounds an interval breaches.
 
     Args:
-        figures: live figures of the interval (``empty_response_rate``, ``latency_p95_ms``; missing ones are not
-            judged).
+        figures: live figures of the interval (``empty_response_rate``, ``latency_p95_ms``,
+            ``server_error_rate``; missing ones are not judged).
         drift_share: the interval's drift share, ``None`` when drift was not assessed.
         cfg: the bounds.
 
     Returns:
-        One :class:`Alert` per breached bound, in a fixed order (drift, empty responses, latency).
+        One :class:`Alert` per breached bound, in a fixed order (drift, empty responses, latency, server errors).
     """
     alerts: list[Alert] = []
     if drift_share is not None and drift_share >= cfg.drift_score_threshold:
@@ -55,26 +55,15 @@ def decide_alerts(figures: Mapping[str, float], drift_share: float | None, cfg: 
                 f"drift share {drift_share:.2f} >= threshold {cfg.drift_score_threshold:.2f}",
             )
         )
-    empty = figures.get("empty_response_rate")
-    if empty is not None and empty > cfg.max_empty_response_rate:
-        alerts.append(
-            Alert(
-                "empty_response_rate",
-                float(empty),
-                cfg.max_empty_response_rate,
-                f"empty-response rate {empty:.1%} > bound {cfg.max_empty_response_rate:.1%}",
-            )
-        )
-    p95 = figures.get("latency_p95_ms")
-    if p95 is not None and p95 > cfg.max_latency_p95_ms:
-        alerts.append(
-            Alert(
-                "latency_p95_ms",
-                float(p95),
-                cfg.max_latency_p95_ms,
-                f"latency p95 {p95:.0f} ms > bound {cfg.max_latency_p95_ms:.0f} ms",
-            )
-        )
+    bounded = (
+        ("empty_response_rate", cfg.max_empty_response_rate, "empty-response rate {value:.1%} > bound {bound:.1%}"),
+        ("latency_p95_ms", cfg.max_latency_p95_ms, "latency p95 {value:.0f} ms > bound {bound:.0f} ms"),
+        ("server_error_rate", cfg.max_error_rate, "server error rate {value:.1%} > bound {bound:.1%}"),
+    )
+    for name, bound, text in bounded:
+        value = figures.get(name)
+        if value is not None and value > bound:
+            alerts.append(Alert(name, float(value), bound, text.format(value=value, bound=bound)))
     return alerts
 
 

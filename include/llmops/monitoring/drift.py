@@ -28,7 +28,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeGuard
 
 from llmops.config import DriftConfig
-from llmops.data.schema import PROD_LOG_COLUMNS
+from llmops.data.schema import PROD_LOG_COLUMNS, is_failed_request
 from llmops.fsutil import atomic_write_text
 
 if TYPE_CHECKING:
@@ -83,7 +83,7 @@ def load_prod_logs(source: Path, max_rows: int) -> pd.DataFrame:
     """Read production request logs (JSONL) and keep the most recent rows.
 
     Lines that are not a JSON object with string ``prompt`` and ``response`` fields (including a half-written
-    last line) are skipped and counted; blank lines are ignored.
+    last line) are skipped and counted; so are failed requests (``error`` set); blank lines are ignored.
 
     Args:
         source: a ``.jsonl`` file, or a directory searched recursively for ``*.jsonl`` (files read in path order).
@@ -92,7 +92,7 @@ def load_prod_logs(source: Path, max_rows: int) -> pd.DataFrame:
 
     Returns:
         A DataFrame with at least the ``PROD_LOG_COLUMNS`` (``timestamp`` parsed to UTC, ``latency_ms`` numeric),
-        sorted by timestamp. ``df.attrs`` holds ``bad_lines`` (int), ``files`` (int) and ``source`` (str).
+        sorted by timestamp. ``df.attrs`` holds ``bad_lines``, ``failed_requests``, ``files`` (ints) and ``source``.
 
     Raises:
         FileNotFoundError: ``source`` does not exist.
@@ -113,7 +113,7 @@ def load_prod_logs(source: Path, max_rows: int) -> pd.DataFrame:
         raise FileNotFoundError(f"production log source not found: {source}")
 
     records: list[dict[str, Any]] = []
-    bad_lines = 0
+    bad_lines = failed = 0
     for path in files:
         with path.open("r", encoding="utf-8", errors="replace") as handle:
             for line in handle:
@@ -131,6 +131,9 @@ def load_prod_logs(source: Path, max_rows: int) -> pd.DataFrame:
                 ):
                     bad_lines += 1
                     continue
+                if is_failed_request(record):  # a failed request has no answer to compare
+                    failed += 1
+                    continue
                 records.append(record)
     if bad_lines:
         log.warning("skipped %d malformed production log line(s) under %s", bad_lines, source)
@@ -144,6 +147,7 @@ def load_prod_logs(source: Path, max_rows: int) -> pd.DataFrame:
     # Stable sort: equal timestamps keep file order; unparseable timestamps sort first and are dropped first.
     df = df.sort_values("timestamp", kind="mergesort", na_position="first").tail(max_rows).reset_index(drop=True)
     df.attrs["bad_lines"] = bad_lines
+    df.attrs["failed_requests"] = failed
     df.attrs["files"] = len(files)
     df.attrs["source"] = str(source)
     return df

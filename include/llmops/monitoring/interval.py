@@ -1,8 +1,9 @@
 """One monitoring interval of production logs: select, curate, deduplicate and write its Parquet partition.
 
 An interval is ``[start, end)`` of the Airflow data interval. Its records are the log lines whose ``timestamp`` falls
-inside it; they go through the data stage's production-log contract (quarantine, PII scrubbing) and are then
-deduplicated (a request read twice, e.g. from a copied rotated file, counts once). The partition
+inside it. Failed requests (``error`` set) are counted per model version and set aside; the answered ones go
+through the data stage's production-log contract (quarantine, PII scrubbing) and are then deduplicated (a request
+read twice, e.g. from a copied rotated file, counts once). The partition
 ``<curated_dir>/monitoring/prod_logs/interval=<key>/part.parquet`` is written atomically, so re-running an interval
 replaces it with the same rows.
 
@@ -15,12 +16,13 @@ import json
 import logging
 import os
 import shutil
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, field, fields
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 from llmops.config import LLMOpsConfig
+from llmops.data.schema import CLIENT_ERROR, is_failed_request
 
 log = logging.getLogger(__name__)
 
@@ -37,12 +39,14 @@ class IntervalResult:
         skipped: True when the interval had too few rows; ``reason`` says why and no partition exists.
         reason: one sentence.
         partition_path: the Parquet partition ("" when skipped).
-        rows_read: records of the interval (before the contract).
+        rows_read: answered requests of the interval (before the contract).
         rows_quarantined: records quarantined by the contract.
         duplicates: records dropped as exact repeats of a request (same id, time, prompt and response).
         rows: rows in the partition.
         unattributed_lines: lines of the source without a readable timestamp (not part of any interval).
         pii_counts: PII replacements per entity type.
+        failed_requests: records of requests the served model failed (``error`` set; not in the partition).
+        server_errors_by_version: model version -> failed requests whose ``error_kind`` is not ``client``.
     """
 
     key: str
@@ -55,10 +59,32 @@ class IntervalResult:
     rows: int = 0
     unattributed_lines: int = 0
     pii_counts: dict[str, int] | None = None
+    failed_requests: int = 0
+    server_errors_by_version: dict[str, int] = field(default_factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-ready fields (for XCom and the summary file)."""
         return asdict(self)
+
+    def error_figures(self) -> dict[str, float]:
+        """``failed_requests``, ``server_errors`` and ``server_error_rate`` (server errors over every distinct
+        request of the interval, answered or failed; left out when there was none)."""
+        server = sum(self.server_errors_by_version.values())
+        total = self.rows_read - self.duplicates + self.failed_requests
+        figures = {"failed_requests": float(self.failed_requests), "server_errors": float(server)}
+        if total > 0:
+            figures["server_error_rate"] = server / total
+        return figures
+
+
+def read_interval_result(path: Path) -> IntervalResult | None:
+    """The :class:`IntervalResult` of an interval's summary file, or ``None`` when it is missing."""
+    try:
+        data = json.loads(Path(path).read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        return None
+    known = {f.name for f in fields(IntervalResult)}
+    return IntervalResult(**{k: v for k, v in data.items() if k in known})
 
 
 def interval_key(start: datetime) -> str:
@@ -185,20 +211,37 @@ def curate_interval(cfg: LLMOpsConfig, start: datetime, end: datetime, source: P
 
     key = interval_key(start)
     folder = partition_path(cfg, key).parent
-    records, unattributed = read_interval_records(source or monitoring_source(cfg), start, end)
+    read, unattributed = read_interval_records(source or monitoring_source(cfg), start, end)
     minimum = cfg.monitoring.min_interval_rows
+    # Failed requests carry no answer: they are counted per version (the rollback watch's error rate), not curated.
+    records = [r for r in read if not is_failed_request(r)]
+    errors: dict[str, int] = {}
+    for record in read:
+        if is_failed_request(record) and record.get("error_kind") != CLIENT_ERROR:
+            version = str(record.get("model_version"))
+            errors[version] = errors.get(version, 0) + 1
+    failed_requests = len(read) - len(records)
 
     def skip(reason: str, **counts: Any) -> IntervalResult:
         if folder.exists():  # a partition from an earlier attempt would contradict this result
             shutil.rmtree(folder)
-        result = IntervalResult(key=key, skipped=True, reason=reason, unattributed_lines=unattributed, **counts)
+        result = IntervalResult(
+            key=key,
+            skipped=True,
+            reason=reason,
+            unattributed_lines=unattributed,
+            failed_requests=failed_requests,
+            server_errors_by_version=errors,
+            **counts,
+        )
         _write_summary(folder, result)
         log.info("interval %s skipped: %s", key, reason)
         return result
 
     if len(records) < minimum:
         return skip(
-            f"{len(records)} log records in the interval, fewer than min_interval_rows={minimum}",
+            f"{len(records)} answered requests in the interval ({failed_requests} failed), fewer than "
+            f"min_interval_rows={minimum}",
             rows_read=len(records),
         )
     # The same request read twice (a rotated file copied, a log shipped twice) is one request: drop the repeats
@@ -236,9 +279,12 @@ def curate_interval(cfg: LLMOpsConfig, start: datetime, end: datetime, source: P
     result = IntervalResult(
         key=key,
         skipped=False,
-        reason=f"{table.num_rows} rows curated ({counts['rows_quarantined']} quarantined, {duplicates} duplicates)",
+        reason=f"{table.num_rows} rows curated ({counts['rows_quarantined']} quarantined, {duplicates} duplicates, "
+        f"{failed_requests} failed requests)",
         partition_path=str(path),
         unattributed_lines=unattributed,
+        failed_requests=failed_requests,
+        server_errors_by_version=errors,
         **counts,
     )
     _write_summary(folder, result)

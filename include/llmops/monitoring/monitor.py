@@ -19,7 +19,8 @@ from typing import TYPE_CHECKING, Any
 
 from llmops.config import LLMOpsConfig
 from llmops.monitoring.alerts import decide_alerts
-from llmops.monitoring.interval import window_partitions
+from llmops.monitoring.interval import SUMMARY_FILE as INTERVAL_SUMMARY
+from llmops.monitoring.interval import read_interval_result, window_partitions
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -133,6 +134,9 @@ def check_interval_drift(
 
     current = pd.read_parquet(partition)
     metrics = live_figures(current)
+    curated = read_interval_result(Path(partition).parent / INTERVAL_SUMMARY)
+    if curated is not None:
+        metrics.update(curated.error_figures())
     version, snapshot, why_not = champion_reference(cfg)
     out_base = cfg.paths.reports_dir / "monitoring" / key
     reports: dict[str, str] = {}

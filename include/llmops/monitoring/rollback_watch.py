@@ -1,9 +1,11 @@
 """Automatic rollback: watch a freshly promoted champion against the version it replaced, on live figures.
 
-For ``monitoring.rollback_watch_intervals`` monitored intervals after a promotion (counted as interval partitions
-starting at or after the promotion's time), the figures of the requests the new champion answered are compared with
-those the previous version answered in the window before the promotion: error rate (share of its log records the
-production-log contract quarantined), empty-response rate, latency p95 and feedback score (share of thumbs up).
+For ``monitoring.rollback_watch_intervals`` monitored intervals after a promotion (intervals that saw traffic, from
+the one holding the promotion on), the figures of the requests the new champion answered are compared with
+those the previous version answered in the window before the promotion: error rate (share of its requests that
+failed in the server or whose log records the production-log contract quarantined), empty-response rate, latency
+p95 and feedback score (share of thumbs up). Intervals skipped for too few answered rows still count (a version
+that fails every request leaves no partition, only failed-request counts).
 Without figures for the previous version, the new one is held to the absolute bounds of the ``monitoring:`` section.
 A breach rolls back through :func:`llmops.serving.rollback.rollback` (the logic of ``llm_rollback``), with the
 breached figures as the recorded reason.
@@ -22,7 +24,8 @@ from datetime import datetime
 from typing import Any
 
 from llmops.config import LLMOpsConfig, MonitoringConfig
-from llmops.monitoring.interval import PARTITION_FILE, interval_key, partitions_dir
+from llmops.monitoring.interval import PARTITION_FILE, interval_key, partitions_dir, read_interval_result
+from llmops.monitoring.interval import SUMMARY_FILE as INTERVAL_SUMMARY
 
 log = logging.getLogger(__name__)
 
@@ -107,6 +110,7 @@ def decide_rollback(new: VersionFigures, previous: VersionFigures | None, cfg: M
                 f"{cfg.rollback_max_feedback_drop:.2f}"
             )
     else:
+        worse("error_rate", new.error_rate, 0.0, cfg.max_error_rate, "{value:.1%} > bound {limit:.1%}")
         worse(
             "empty_response_rate",
             new.empty_response_rate,
@@ -157,31 +161,58 @@ def _quarantined_by_version(cfg: LLMOpsConfig, key: str) -> dict[str, int]:
     return counts
 
 
+def _server_errors(cfg: LLMOpsConfig, key: str, version: str) -> int:
+    result = read_interval_result(partitions_dir(cfg) / f"interval={key}" / INTERVAL_SUMMARY)
+    return result.server_errors_by_version.get(version, 0) if result is not None else 0
+
+
+def monitored_intervals(cfg: LLMOpsConfig) -> list[str]:
+    """Keys of the monitored intervals that saw traffic, oldest first: those with a partition, and those skipped as
+    too small that still hold requests (answered or failed). Intervals without any request do not count."""
+    base = partitions_dir(cfg)
+    if not base.is_dir():
+        return []
+    keys = []
+    for folder in base.glob("interval=*"):
+        if (folder / PARTITION_FILE).is_file():
+            keys.append(folder.name.split("=", 1)[1])
+            continue
+        result = read_interval_result(folder / INTERVAL_SUMMARY)
+        if result is not None and (result.rows_read or result.failed_requests):
+            keys.append(folder.name.split("=", 1)[1])
+    return sorted(keys)
+
+
 def version_figures(cfg: LLMOpsConfig, keys: list[str], version: str) -> VersionFigures:
-    """Figures of ``version`` over the interval partitions ``keys`` (with their quarantine and feedback files)."""
+    """Figures of ``version`` over the intervals ``keys`` (their partitions, summaries, quarantine and feedback).
+
+    Requests = answered rows + rows the contract quarantined + failed requests (``error_kind`` other than
+    ``client``); the error rate is the share of the last two.
+    """
     import pandas as pd
 
     from llmops.monitoring.feedback import SUMMARY_FILE, candidates_dir
     from llmops.monitoring.monitor import live_figures
 
     frames = []
-    quarantined = up = down = 0
+    quarantined = errors = up = down = 0
     for key in keys:
         part = partitions_dir(cfg) / f"interval={key}" / PARTITION_FILE
         if part.is_file():
             frame = pd.read_parquet(part, columns=["model_version", "response", "latency_ms"])
             frames.append(frame[frame["model_version"].astype(str) == version])
         quarantined += _quarantined_by_version(cfg, key).get(version, 0)
+        errors += _server_errors(cfg, key, version)
         summary = candidates_dir(cfg) / f"interval={key}" / SUMMARY_FILE
         if summary.is_file():
             votes = json.loads(summary.read_text(encoding="utf-8")).get("by_version", {}).get(version, [0, 0])
             up, down = up + int(votes[0]), down + int(votes[1])
     rows = pd.concat(frames, ignore_index=True) if frames else pd.DataFrame(columns=["response", "latency_ms"])
     figures = live_figures(rows)
-    total = len(rows) + quarantined
+    total = len(rows) + quarantined + errors
     return VersionFigures(
         requests=total,
-        error_rate=quarantined / total if total else None,
+        error_rate=(quarantined + errors) / total if total else None,
         empty_response_rate=figures.get("empty_response_rate"),
         latency_p95_ms=figures.get("latency_p95_ms"),
         feedback_score=up / (up + down) if up + down else None,
@@ -222,8 +253,7 @@ def watch_champion(
     previous = str(event["from_version"])
     out.update(champion=champion, previous=previous)
     promoted_key = interval_key(promoted_at)
-    base = partitions_dir(cfg)
-    keys = sorted(p.name.split("=", 1)[1] for p in base.glob("interval=*") if (p / PARTITION_FILE).is_file())
+    keys = monitored_intervals(cfg)
     # The interval holding the promotion (the last one starting at or before it) is the first watched one: the
     # figures are per version, so the old version's requests in it do not count against the new one.
     holding = max((k for k in keys if k <= promoted_key), default=promoted_key)

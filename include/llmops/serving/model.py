@@ -16,7 +16,9 @@ Each dynamic batch is generated with ONE batched ``generate`` call: left padding
 validation (empty or oversized prompt, bad ``max_new_tokens``/``temperature``) gets an error response; the others in
 the batch are still answered.
 Each answered prompt is logged as one JSON line (``PROD_LOG_COLUMNS`` of ``llmops.data.schema``) to
-``<log_dir>/requests.jsonl`` by a background thread, so inference never waits for the disk.
+``<log_dir>/requests.jsonl`` by a background thread, so inference never waits for the disk. A failed request is
+logged too, with an empty ``response`` and ``error`` / ``error_kind`` set (``client``: the request was invalid;
+``server``: generation or the model failed), so that monitoring can tell a version's error rate.
 
 Parameters (``config.pbtxt``): ``model_name``, ``log_dir``, ``log_rotate_bytes``, ``max_prompt_chars``,
 ``default_max_new_tokens``; optional ``torch_num_threads``, ``max_new_tokens_limit``.
@@ -53,6 +55,8 @@ DEFAULT_MAX_NEW_TOKENS_LIMIT = 1024
 DEFAULT_LOG_ROTATE_BYTES = 5_000_000
 LOG_QUEUE_SIZE = 10_000
 LOG_BATCH_LINES = 512
+# ``error_kind`` of a failed request's log line (identical to llmops.data.schema.CLIENT_ERROR / SERVER_ERROR).
+CLIENT_ERROR, SERVER_ERROR = "client", "server"
 
 
 def format_prompt(prompt: str) -> str:
@@ -390,6 +394,10 @@ class TritonPythonModel:
             return self._execute(requests, started)
         except Exception as exc:  # a bug must fail the requests, never the model instance
             self._log("error", f"execute failed: {exc!r}")
+            latency_ms = round((time.perf_counter() - started) * 1000.0, 3)
+            for request in requests:
+                with contextlib.suppress(Exception):
+                    self._log_failure(request, None, SERVER_ERROR, f"internal error: {exc}", latency_ms)
             return [self._error(f"internal error: {exc}") for _ in requests]
 
     def _execute(self, requests: list[Any], started: float) -> list[Any]:
@@ -420,10 +428,12 @@ class TritonPythonModel:
         for index, (request, rows) in enumerate(zip(requests, rows_by_request, strict=True)):
             if rows is None:
                 responses.append(self._error(errors[index]))
+                self._log_failure(request, None, CLIENT_ERROR, errors[index], latency_ms)
                 continue
             failed = next((r.error for r in rows if r.error), None)
             if failed:
                 responses.append(self._error(failed))
+                self._log_failure(request, rows, SERVER_ERROR, failed, latency_ms)
                 continue
             texts = [r.response or "" for r in rows]
             out = np.array([[t.encode("utf-8")] for t in texts], dtype=np.object_)
@@ -450,6 +460,27 @@ class TritonPythonModel:
                     "latency_ms": latency_ms,
                 }
             )
+
+    def _log_failure(self, request: Any, rows: list[_Row] | None, kind: str, message: str, latency_ms: float) -> None:
+        """One log line for a failed request: empty response, ``error`` and ``error_kind`` set."""
+        try:
+            request_id = request.request_id() or ""
+        except Exception:
+            request_id = ""
+        prompt = rows[0].prompt if rows else ""
+        self.log_writer.submit(
+            {
+                "request_id": request_id or str(uuid.uuid4()),
+                "timestamp": utc_now_iso(),
+                "model_name": self.model_name,
+                "model_version": self.model_version,
+                "prompt": prompt,
+                "response": "",
+                "latency_ms": latency_ms,
+                "error": message[:500],
+                "error_kind": kind,
+            }
+        )
 
     @staticmethod
     def _error(message: str) -> Any:
