@@ -306,3 +306,46 @@ def test_format_progress_lines() -> None:
         "examples": 3,
     }
     assert "resuming from step 8" in format_progress(start)
+
+
+def test_parse_output_line_keeps_every_event_and_all_other_text() -> None:
+    from llmops.training.job import PROGRESS_PREFIX
+    from llmops.training.launch import parse_output_line
+
+    step = PROGRESS_PREFIX + json.dumps({"event": "step", "step": 6})
+    done = PROGRESS_PREFIX + json.dumps({"event": "rank_done", "rank": 1})
+    assert parse_output_line(step) == ([{"event": "step", "step": 6}], "")
+    assert parse_output_line("plain text") == ([], "plain text")
+    # two ranks' events on one line, after another rank's progress bar that ended without a newline
+    events, text = parse_output_line("Writing shards: 100%|##| 1/1" + step + done)
+    assert [e["event"] for e in events] == ["step", "rank_done"] and text == "Writing shards: 100%|##| 1/1"
+    # a broken event is not an event, and its text is kept
+    events, text = parse_output_line(PROGRESS_PREFIX + '{"event": "st' + done)
+    assert events == [{"event": "rank_done", "rank": 1}] and text == PROGRESS_PREFIX + '{"event": "st'
+    assert parse_output_line(PROGRESS_PREFIX + "[1, 2]") == ([], PROGRESS_PREFIX + "[1, 2]")
+
+
+def test_progress_lines_of_concurrent_unbuffered_ranks_never_interleave() -> None:
+    """Ranks share the launcher's stdout pipe and run with ``python -u``, as under the deepspeed launcher."""
+    from llmops.training.launch import parse_output_line
+
+    n = 3000
+    code = (
+        "import sys\nfrom llmops.training.train import _emit\n"
+        f"for i in range({n}):\n    _emit('step', rank=int(sys.argv[1]), i=i, pad='x' * 200)\n"
+    )
+    read_fd, write_fd = os.pipe()
+    ranks = [
+        subprocess.Popen([sys.executable, "-u", "-c", code, str(rank)], stdout=write_fd, env=dict(os.environ))
+        for rank in (0, 1)
+    ]
+    os.close(write_fd)
+    with os.fdopen(read_fd) as stream:
+        lines = stream.read().splitlines()
+    assert [p.wait(timeout=60) for p in ranks] == [0, 0]
+    seen: dict[int, list[int]] = {0: [], 1: []}
+    for line in lines:
+        events, text = parse_output_line(line)
+        assert len(events) == 1 and text == "", line[:300]
+        seen[events[0]["rank"]].append(events[0]["i"])
+    assert seen == {0: list(range(n)), 1: list(range(n))}

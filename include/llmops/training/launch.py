@@ -217,6 +217,35 @@ def exit_signal(code: int) -> int | None:
     return None
 
 
+def parse_output_line(line: str) -> tuple[list[dict[str, Any]], str]:
+    """The progress events in one output line of the ranks, and the rest of its text.
+
+    A line normally holds one event or none, but ranks write to the same pipe: text of another rank (a progress
+    bar without newline, a library's message written in pieces) can precede an event, and an older emitter could
+    leave two events on one line. Text that is not an event is returned, never dropped.
+    """
+    decoder = json.JSONDecoder()
+    events: list[dict[str, Any]] = []
+    rest: list[str] = []
+    pos = 0
+    while (idx := line.find(PROGRESS_PREFIX, pos)) >= 0:
+        rest.append(line[pos:idx])
+        start = idx + len(PROGRESS_PREFIX)
+        try:
+            event, end = decoder.raw_decode(line, start)
+        except json.JSONDecodeError:
+            rest.append(line[idx:start])
+            pos = start
+            continue
+        if isinstance(event, dict):
+            events.append(event)
+        else:
+            rest.append(line[idx:end])
+        pos = end
+    rest.append(line[pos:])
+    return events, "".join(rest).strip()
+
+
 def _pump(stream: Any, lines: queue.Queue[str | None]) -> None:
     try:
         for raw in stream:
@@ -287,16 +316,12 @@ def run_training(
                 continue
             line = raw.rstrip("\n")
             tail.append(line)
-            idx = line.find(PROGRESS_PREFIX)
-            if idx >= 0:
-                try:
-                    event = json.loads(line[idx + len(PROGRESS_PREFIX) :])
-                except json.JSONDecodeError:
-                    event = None
-                if event is not None and on_progress is not None:
+            events, text = parse_output_line(line)
+            if on_progress is not None:
+                for event in events:
                     on_progress(event)
-            elif on_line is not None:
-                on_line(line)
+            if text and on_line is not None:
+                on_line(text)
         code = proc.wait()
     finally:
         _stop_group(proc)

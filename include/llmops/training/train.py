@@ -59,7 +59,18 @@ class BadInput(ValueError):
 
 
 def _emit(event: str, **fields: Any) -> None:
-    print(PROGRESS_PREFIX + json.dumps({"event": event, **fields}, sort_keys=True, default=str), flush=True)
+    """One progress line on stdout, written by a single ``write()`` so that other ranks cannot split it.
+
+    The ranks share the launcher's stdout pipe and run unbuffered (``python -u``), where ``print`` writes the text
+    and its newline as two calls: another rank's line could then land between them. A write of at most
+    ``PIPE_BUF`` (4096) bytes to a pipe is atomic.
+    """
+    line = PROGRESS_PREFIX + json.dumps({"event": event, **fields}, sort_keys=True, default=str) + "\n"
+    sys.stdout.flush()  # what this rank printed before comes first
+    data = line.encode()
+    fd = sys.stdout.fileno()
+    while data:
+        data = data[os.write(fd, data) :]
 
 
 # --- DeepSpeed config ---------------------------------------------------------------------------------------------
