@@ -315,7 +315,7 @@ def test_parse_output_line_keeps_every_event_and_all_other_text() -> None:
     step = PROGRESS_PREFIX + json.dumps({"event": "step", "step": 6})
     done = PROGRESS_PREFIX + json.dumps({"event": "rank_done", "rank": 1})
     assert parse_output_line(step) == ([{"event": "step", "step": 6}], "")
-    assert parse_output_line("plain text") == ([], "plain text")
+    assert parse_output_line('  File "train.py", line 3') == ([], '  File "train.py", line 3')
     # two ranks' events on one line, after another rank's progress bar that ended without a newline
     events, text = parse_output_line("Writing shards: 100%|##| 1/1" + step + done)
     assert [e["event"] for e in events] == ["step", "rank_done"] and text == "Writing shards: 100%|##| 1/1"
@@ -349,3 +349,11 @@ def test_progress_lines_of_concurrent_unbuffered_ranks_never_interleave() -> Non
         assert len(events) == 1 and text == "", line[:300]
         seen[events[0]["rank"]].append(events[0]["i"])
     assert seen == {0: list(range(n)), 1: list(range(n))}
+
+
+def test_emit_falls_back_to_a_stdout_without_descriptor(capsys: pytest.CaptureFixture[str]) -> None:
+    from llmops.training.launch import parse_output_line
+    from llmops.training.train import _emit
+
+    _emit("step", step=1)
+    assert parse_output_line(capsys.readouterr().out.rstrip("\n")) == ([{"event": "step", "step": 1}], "")

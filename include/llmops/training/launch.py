@@ -242,6 +242,8 @@ def parse_output_line(line: str) -> tuple[list[dict[str, Any]], str]:
         else:
             rest.append(line[idx:end])
         pos = end
+    if not events:
+        return events, line  # an ordinary line, kept as it is (indentation of tracebacks included)
     rest.append(line[pos:])
     return events, "".join(rest).strip()
 

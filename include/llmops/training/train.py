@@ -67,8 +67,13 @@ def _emit(event: str, **fields: Any) -> None:
     """
     line = PROGRESS_PREFIX + json.dumps({"event": event, **fields}, sort_keys=True, default=str) + "\n"
     sys.stdout.flush()  # what this rank printed before comes first
+    try:
+        fd = sys.stdout.fileno()
+    except (AttributeError, OSError, ValueError):  # stdout replaced by an object without a descriptor
+        sys.stdout.write(line)
+        sys.stdout.flush()
+        return
     data = line.encode()
-    fd = sys.stdout.fileno()
     while data:
         data = data[os.write(fd, data) :]
 
