@@ -17,7 +17,6 @@ from __future__ import annotations
 import json
 import os
 import secrets
-import socket
 import statistics
 import subprocess
 import sys
@@ -44,12 +43,6 @@ def _admin(sql: str) -> None:
         conn.close()
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
 def _wait_http(url: str, proc: subprocess.Popen[bytes], timeout: float = 120) -> None:
     import urllib.request
 
@@ -72,7 +65,9 @@ def main() -> int:
     os.environ["LLMOPS_HOME"] = str(work / "home")
     db = f"llmops_bench_registry_{secrets.token_hex(4)}"
     _admin(f"CREATE DATABASE {db}")
-    port = _free_port()
+    from llmops.serving.server import free_ports
+
+    port = free_ports(1)[0]
     log = open(work / "mlflow.log", "wb")  # noqa: SIM115 - the server keeps it for its lifetime
     server = subprocess.Popen(
         [

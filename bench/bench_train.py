@@ -81,14 +81,6 @@ def _single_rank(backend: str, port: int) -> None:
     deepspeed.init_distributed(dist_backend=backend)
 
 
-def _free_port() -> int:
-    import socket
-
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
 # ---------------------------------------------------------------------------------------------------------------
 # cpu: the project's DeepSpeed path vs a bare PyTorch loop
 # ---------------------------------------------------------------------------------------------------------------
@@ -99,6 +91,7 @@ def bench_cpu(steps: int, warmup: int, seed: int, rows: int, threads: int, also:
     from transformers import AutoModelForCausalLM, AutoTokenizer
 
     from llmops.config import DEEPSPEED_CONFIG_DIR, RECIPES_DIR, TinyModelSpec, load_config, read_recipe
+    from llmops.serving.server import free_ports
     from llmops.training.base_model import build_tiny_base_model
     from llmops.training.train import (
         BatchPlan,
@@ -128,7 +121,7 @@ def bench_cpu(steps: int, warmup: int, seed: int, rows: int, threads: int, also:
     batches = [collate([examples[i] for i in plan.indices(s, 0, 0)], pad) for s in range(steps)]
 
     torch.set_num_threads(threads or os.cpu_count() or 1)
-    _single_rank("gloo", _free_port())
+    _single_rank("gloo", free_ports(1)[0])
     model_pt = AutoModelForCausalLM.from_pretrained(base, use_safetensors=True)
     configs = {"deepspeed": ds_config}
     for name in also:  # other DeepSpeed configs, measured in the same rotation for reference
@@ -249,12 +242,13 @@ def bench_gpu_stage(stage: int, micro: int, seq: int, steps: int, warmup: int, c
     from transformers import GPT2Config, GPT2LMHeadModel
 
     from llmops.config import DEEPSPEED_CONFIG_DIR
+    from llmops.serving.server import free_ports
     from llmops.training.train import build_engine, resolve_deepspeed_config, train_step
 
     logging.getLogger("DeepSpeed").setLevel(logging.WARNING)
     torch.backends.cuda.matmul.allow_tf32 = True
     torch.backends.cudnn.allow_tf32 = True
-    _single_rank("nccl", _free_port())
+    _single_rank("nccl", free_ports(1)[0])
     torch.cuda.set_device(0)
     torch.manual_seed(0)
     config = GPT2Config(

@@ -2,9 +2,16 @@
 
 from __future__ import annotations
 
+import json
 import os
 import tempfile
+import threading
+from collections.abc import Iterator
+from http.server import BaseHTTPRequestHandler, HTTPServer
 from pathlib import Path
+from typing import Any
+
+import pytest
 
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
@@ -19,3 +26,26 @@ os.environ["AIRFLOW__CORE__UNIT_TEST_MODE"] = "False"
 # Any LLMOPS__* override in the caller's shell would make results depend on it.
 for _name in [n for n in os.environ if n.startswith("LLMOPS__")]:
     del os.environ[_name]
+
+
+@pytest.fixture(scope="module")
+def alert_webhook() -> Iterator[tuple[str, list[dict[str, Any]]]]:
+    """A local HTTP endpoint recording the JSON bodies POSTed to it: ``(url, received)``."""
+    received: list[dict[str, Any]] = []
+
+    class Handler(BaseHTTPRequestHandler):
+        def do_POST(self) -> None:
+            received.append(json.loads(self.rfile.read(int(self.headers["Content-Length"]))))
+            self.send_response(200)
+            self.end_headers()
+
+        def log_message(self, *args: Any) -> None:
+            pass
+
+    server = HTTPServer(("127.0.0.1", 0), Handler)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        yield f"http://127.0.0.1:{server.server_port}/alerts", received
+    finally:
+        server.shutdown()
+        server.server_close()

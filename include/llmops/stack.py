@@ -21,6 +21,7 @@ from pathlib import Path
 
 from llmops.config import PROJECT_ROOT, LLMOpsConfig
 from llmops.fsutil import atomic_write_text
+from llmops.serving.server import free_ports
 
 AIRFLOW_COMPONENTS = ("api-server", "scheduler", "dag-processor", "triggerer")
 
@@ -210,7 +211,7 @@ def services(cfg: LLMOpsConfig, topology: Topology = EMBEDDED) -> list[Service]:
         wenv = {
             **aenv,
             "LLMOPS_WORKER_NAME": f"worker-{queue}",
-            "AIRFLOW__LOGGING__WORKER_LOG_SERVER_PORT": str(_free_port()),
+            "AIRFLOW__LOGGING__WORKER_LOG_SERVER_PORT": str(free_ports(1)[0]),
         }
         out.append(
             Service(
@@ -251,14 +252,6 @@ def services(cfg: LLMOpsConfig, topology: Topology = EMBEDDED) -> list[Service]:
         cmd += ["--default-artifact-root", cfg.artifact_root.as_uri()]
     out.append(Service("mlflow", cmd, menv, f"{mlflow_url(cfg)}/health", mlflow_url(cfg)))
     return out
-
-
-def _free_port() -> int:
-    import socket
-
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 def _pid_file(cfg: LLMOpsConfig, name: str) -> Path:

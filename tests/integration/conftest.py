@@ -2,16 +2,12 @@
 
 from __future__ import annotations
 
-import json
 import os
 import subprocess
 import sys
-import threading
 from collections.abc import Callable, Iterator
 from contextlib import AbstractContextManager, contextmanager
-from http.server import BaseHTTPRequestHandler, HTTPServer
 from pathlib import Path
-from typing import Any
 
 import pytest
 
@@ -100,26 +96,3 @@ def start_pipeline_stack(tiny_pipeline_env: dict[str, str]) -> Callable[[Path], 
                 stop(proc)
 
     return start
-
-
-@pytest.fixture(scope="module")
-def alert_webhook() -> Iterator[tuple[str, list[dict[str, Any]]]]:
-    """A local HTTP endpoint recording the JSON bodies POSTed to it: ``(url, received)``."""
-    received: list[dict[str, Any]] = []
-
-    class Handler(BaseHTTPRequestHandler):
-        def do_POST(self) -> None:
-            received.append(json.loads(self.rfile.read(int(self.headers["Content-Length"]))))
-            self.send_response(200)
-            self.end_headers()
-
-        def log_message(self, *args: Any) -> None:
-            pass
-
-    server = HTTPServer(("127.0.0.1", 0), Handler)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    try:
-        yield f"http://127.0.0.1:{server.server_port}/alerts", received
-    finally:
-        server.shutdown()
-        server.server_close()

@@ -18,6 +18,7 @@ from typing import Any
 import pytest
 
 from llmops.config import LLMOpsConfig, load_config
+from llmops.serving.server import free_ports
 
 pytestmark = [pytest.mark.integration, pytest.mark.topology]
 
@@ -55,12 +56,6 @@ def _admin(sql: str) -> None:
         conn.close()
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
 @pytest.fixture(scope="module")
 def topology_stack(
     tmp_path_factory: pytest.TempPathFactory, tiny_pipeline_env: dict[str, str]
@@ -91,16 +86,17 @@ def topology_stack(
         mlflow_artifacts_destination=(home / "mlflow-artifacts").as_uri(),
         triton_control_key=secrets.token_urlsafe(16),
     )
+    api_port, ui_port, http_port, grpc_port, metrics_port = free_ports(5)
     env = {
         **tiny_pipeline_env,
         "LLMOPS_HOME": str(home),
         "LLMOPS__PATHS__MODEL_REPOSITORY": str(home / "triton_models"),
-        "LLMOPS__AIRFLOW__API_PORT": str(_free_port()),
+        "LLMOPS__AIRFLOW__API_PORT": str(api_port),
         "LLMOPS__AIRFLOW__PARALLELISM": "4",
-        "LLMOPS__MLFLOW__UI_PORT": str(_free_port()),
-        "LLMOPS__TRITON__HTTP_PORT": str(_free_port()),
-        "LLMOPS__TRITON__GRPC_PORT": str(_free_port()),
-        "LLMOPS__TRITON__METRICS_PORT": str(_free_port()),
+        "LLMOPS__MLFLOW__UI_PORT": str(ui_port),
+        "LLMOPS__TRITON__HTTP_PORT": str(http_port),
+        "LLMOPS__TRITON__GRPC_PORT": str(grpc_port),
+        "LLMOPS__TRITON__METRICS_PORT": str(metrics_port),
     }
     with pytest.MonkeyPatch.context() as mp:
         for k, v in env.items():

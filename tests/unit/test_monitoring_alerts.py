@@ -2,11 +2,8 @@
 
 from __future__ import annotations
 
-import json
 import logging
-import threading
-from collections.abc import Iterator, Mapping
-from http.server import BaseHTTPRequestHandler, HTTPServer
+from collections.abc import Mapping
 from typing import Any
 
 import pytest
@@ -53,38 +50,15 @@ def test_alert_message_names_every_breach_and_the_context() -> None:
     assert "interval: 20260101T000000Z" in body and "champion: 2" in body
 
 
-@pytest.fixture
-def webhook() -> Iterator[tuple[str, list[dict[str, Any]]]]:
-    received: list[dict[str, Any]] = []
-
-    class Handler(BaseHTTPRequestHandler):
-        def do_POST(self) -> None:
-            received.append(json.loads(self.rfile.read(int(self.headers["Content-Length"]))))
-            self.send_response(200)
-            self.end_headers()
-
-        def log_message(self, *args: Any) -> None:
-            pass
-
-    server = HTTPServer(("127.0.0.1", 0), Handler)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
-        yield f"http://127.0.0.1:{server.server_port}/hook", received
-    finally:
-        server.shutdown()
-        server.server_close()
-
-
 class _Broken:
     def send(self, subject: str, body: str, payload: Mapping[str, Any]) -> None:
         raise ConnectionError("mail server down")
 
 
 def test_notify_delivers_to_every_channel_even_when_one_fails(
-    webhook: tuple[str, list[dict[str, Any]]], caplog: pytest.LogCaptureFixture
+    alert_webhook: tuple[str, list[dict[str, Any]]], caplog: pytest.LogCaptureFixture
 ) -> None:
-    url, received = webhook
+    url, received = alert_webhook
     alert = Alert("drift_share", 0.9, 0.5, "drift share 0.90 >= threshold 0.50")
     with caplog.at_level(logging.WARNING):
         errors = notify(

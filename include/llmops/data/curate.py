@@ -68,6 +68,11 @@ def _run_dir(base: Path, run_key: str) -> Path:
     return base / run_key
 
 
+def prod_log_quarantine_path(cfg: LLMOpsConfig, run_key: str) -> Path:
+    """Where :func:`curate_production_logs` writes the records it quarantined for ``run_key``."""
+    return _run_dir(cfg.paths.quarantine_dir / "prod_logs", run_key) / QUARANTINE_FILE
+
+
 def reconcile(stage: str, rows_in: int, **parts: int) -> None:
     """Check that every row that came in went somewhere, exactly once.
 
@@ -967,7 +972,7 @@ def curate_production_logs(
     from llmops.data.validate import PRODUCTION_LOGS, validate_records
 
     out_dir = _run_dir(cfg.paths.curated_dir / "prod_logs", run_key)
-    quarantine_path = _run_dir(cfg.paths.quarantine_dir / "prod_logs", run_key) / QUARANTINE_FILE
+    quarantine_path = prod_log_quarantine_path(cfg, run_key)
     rows: list[dict[str, Any]] = []
     lines: list[int | None] = []
     files: list[str] = []

@@ -99,9 +99,26 @@ def partitions_dir(cfg: LLMOpsConfig) -> Path:
     return cfg.paths.curated_dir / "monitoring" / "prod_logs"
 
 
+def interval_dir(cfg: LLMOpsConfig, key: str) -> Path:
+    """The folder of one interval: its partition and its ``summary.json``."""
+    return partitions_dir(cfg) / f"interval={key}"
+
+
 def partition_path(cfg: LLMOpsConfig, key: str) -> Path:
     """The Parquet partition of an interval."""
-    return partitions_dir(cfg) / f"interval={key}" / PARTITION_FILE
+    return interval_dir(cfg, key) / PARTITION_FILE
+
+
+def _curation_key(key: str) -> str:
+    """The run key under which an interval goes through the production-log contract."""
+    return f"monitor-{key}"
+
+
+def interval_quarantine_path(cfg: LLMOpsConfig, key: str) -> Path:
+    """The records of an interval that the production-log contract quarantined."""
+    from llmops.data.curate import prod_log_quarantine_path
+
+    return prod_log_quarantine_path(cfg, _curation_key(key))
 
 
 def monitoring_source(cfg: LLMOpsConfig) -> Path:
@@ -210,7 +227,7 @@ def curate_interval(cfg: LLMOpsConfig, start: datetime, end: datetime, source: P
     from llmops.data.curate import curate_production_logs
 
     key = interval_key(start)
-    folder = partition_path(cfg, key).parent
+    folder = interval_dir(cfg, key)
     read, unattributed = read_interval_records(source or monitoring_source(cfg), start, end)
     minimum = cfg.monitoring.min_interval_rows
     # Failed requests carry no answer: they are counted per version (the rollback watch's error rate), not curated.
@@ -260,7 +277,7 @@ def curate_interval(cfg: LLMOpsConfig, start: datetime, end: datetime, source: P
     pii_counts = _scrub_records(cfg, unique)
     no_pii = cfg.model_copy(deep=True)
     no_pii.data.pii.enabled = False
-    curated = curate_production_logs(no_pii, unique, f"monitor-{key}", build_docs=False)
+    curated = curate_production_logs(no_pii, unique, _curation_key(key), build_docs=False)
     table = pq.read_table(curated["logs_path"])
     counts = {
         "rows_read": len(records),

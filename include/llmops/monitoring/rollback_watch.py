@@ -24,7 +24,15 @@ from datetime import datetime
 from typing import Any
 
 from llmops.config import LLMOpsConfig, MonitoringConfig
-from llmops.monitoring.interval import PARTITION_FILE, interval_key, partitions_dir, read_interval_result
+from llmops.monitoring.interval import (
+    PARTITION_FILE,
+    interval_dir,
+    interval_key,
+    interval_quarantine_path,
+    partition_path,
+    partitions_dir,
+    read_interval_result,
+)
 from llmops.monitoring.interval import SUMMARY_FILE as INTERVAL_SUMMARY
 
 log = logging.getLogger(__name__)
@@ -146,9 +154,7 @@ def _parse(at: str) -> datetime | None:
 def _quarantined_by_version(cfg: LLMOpsConfig, key: str) -> dict[str, int]:
     import pandas as pd
 
-    from llmops.data.curate import QUARANTINE_FILE
-
-    path = cfg.paths.quarantine_dir / "prod_logs" / f"monitor-{key}" / QUARANTINE_FILE
+    path = interval_quarantine_path(cfg, key)
     counts: dict[str, int] = {}
     if not path.is_file():
         return counts
@@ -162,7 +168,7 @@ def _quarantined_by_version(cfg: LLMOpsConfig, key: str) -> dict[str, int]:
 
 
 def _server_errors(cfg: LLMOpsConfig, key: str, version: str) -> int:
-    result = read_interval_result(partitions_dir(cfg) / f"interval={key}" / INTERVAL_SUMMARY)
+    result = read_interval_result(interval_dir(cfg, key) / INTERVAL_SUMMARY)
     return result.server_errors_by_version.get(version, 0) if result is not None else 0
 
 
@@ -174,12 +180,11 @@ def monitored_intervals(cfg: LLMOpsConfig) -> list[str]:
         return []
     keys = []
     for folder in base.glob("interval=*"):
-        if (folder / PARTITION_FILE).is_file():
-            keys.append(folder.name.split("=", 1)[1])
-            continue
-        result = read_interval_result(folder / INTERVAL_SUMMARY)
-        if result is not None and (result.rows_read or result.failed_requests):
-            keys.append(folder.name.split("=", 1)[1])
+        if not (folder / PARTITION_FILE).is_file():
+            result = read_interval_result(folder / INTERVAL_SUMMARY)
+            if result is None or not (result.rows_read or result.failed_requests):
+                continue
+        keys.append(folder.name.split("=", 1)[1])
     return sorted(keys)
 
 
@@ -197,7 +202,7 @@ def version_figures(cfg: LLMOpsConfig, keys: list[str], version: str) -> Version
     frames = []
     quarantined = errors = up = down = 0
     for key in keys:
-        part = partitions_dir(cfg) / f"interval={key}" / PARTITION_FILE
+        part = partition_path(cfg, key)
         if part.is_file():
             frame = pd.read_parquet(part, columns=["model_version", "response", "latency_ms"])
             frames.append(frame[frame["model_version"].astype(str) == version])

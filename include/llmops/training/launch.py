@@ -396,6 +396,23 @@ def _check_tensors(path: Path, expected: dict[str, tuple[int, ...]] | None) -> t
     return total, sizes
 
 
+def _safetensors_shards(folder: Path, config_name: str, what: str) -> list[Path]:
+    """The ``*.safetensors`` files of a model or adapter folder that has ``config_name`` and no pickle weights.
+
+    Raises:
+        ValueError: naming what is missing or not accepted.
+    """
+    if not (folder / config_name).is_file():
+        raise ValueError(f"{folder} has no {config_name}")
+    pickled = sorted(p.name for p in folder.iterdir() if p.suffix in PICKLE_SUFFIXES)
+    if pickled:
+        raise ValueError(f"{folder} holds pickle weight files {pickled}; only safetensors are accepted")
+    shards = sorted(folder.glob("*.safetensors"))
+    if not shards:
+        raise ValueError(f"{folder} has no .safetensors {what}")
+    return shards
+
+
 def verify_model_dir(model_dir: Path) -> dict[str, Any]:
     """Check a final model before it is registered: safetensors only, complete, non-empty, finite, loadable.
 
@@ -412,14 +429,7 @@ def verify_model_dir(model_dir: Path) -> dict[str, Any]:
     import torch
     from transformers import AutoConfig, AutoModelForCausalLM, AutoTokenizer
 
-    if not (model_dir / "config.json").is_file():
-        raise ValueError(f"{model_dir} has no config.json")
-    pickled = sorted(p.name for p in model_dir.iterdir() if p.suffix in PICKLE_SUFFIXES)
-    if pickled:
-        raise ValueError(f"{model_dir} holds pickle weight files {pickled}; only safetensors are accepted")
-    shards = sorted(model_dir.glob("*.safetensors"))
-    if not shards:
-        raise ValueError(f"{model_dir} has no .safetensors weights")
+    shards = _safetensors_shards(model_dir, "config.json", "weights")
     config = AutoConfig.from_pretrained(model_dir, trust_remote_code=False)
     with torch.device("meta"):  # shapes only, no memory
         reference = AutoModelForCausalLM.from_config(config, trust_remote_code=False)
@@ -461,14 +471,7 @@ def verify_adapter_dir(adapter_dir: Path) -> dict[str, Any]:
     Raises:
         ValueError: naming what is wrong.
     """
-    if not (adapter_dir / "adapter_config.json").is_file():
-        raise ValueError(f"{adapter_dir} has no adapter_config.json")
-    pickled = sorted(p.name for p in adapter_dir.iterdir() if p.suffix in PICKLE_SUFFIXES)
-    if pickled:
-        raise ValueError(f"{adapter_dir} holds pickle weight files {pickled}; only safetensors are accepted")
-    shards = sorted(adapter_dir.glob("*.safetensors"))
-    if not shards:
-        raise ValueError(f"{adapter_dir} has no .safetensors adapter weights")
+    shards = _safetensors_shards(adapter_dir, "adapter_config.json", "adapter weights")
     total = 0
     for shard in shards:
         n, sizes = _check_tensors(shard, None)
