@@ -16,7 +16,7 @@ export TRANSFORMERS_OFFLINE := 1
 export GX_ANALYTICS_ENABLED := false
 export PIP_DISABLE_PIP_VERSION_CHECK := 1
 
-.PHONY: help install prepare up down status demo test test-unit test-integration lint bench clean
+.PHONY: help install prepare up down status demo test test-unit test-integration lint bench bench-report clean
 
 help:  ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-18s %s\n", $$1, $$2}'
@@ -44,19 +44,19 @@ install: $(VENV)/.installed $(SERVING)/.installed  ## create both environments (
 
 # --- embedded stack -------------------------------------------------------------------------------------------
 prepare: install  ## generate the demo data and demo production logs
-	$(PY) -m llmops.cli prepare
+	$(PY) -m llmops.stack prepare
 
 up: install  ## start Airflow (UI, scheduler, DAG processor, triggerer), MLflow UI and Triton; print URLs and login
-	$(PY) -m llmops.cli up
+	$(PY) -m llmops.stack up
 
 down:  ## stop what `make up` started
-	@if [ -x $(PY) ]; then $(PY) -m llmops.cli down; else echo "nothing installed"; fi
+	@if [ -x $(PY) ]; then $(PY) -m llmops.stack down; else echo "nothing installed"; fi
 
 status:  ## show which services run
-	$(PY) -m llmops.cli status
+	$(PY) -m llmops.stack status
 
 demo: prepare up  ## run llm_finetune_pipeline end to end through Airflow and print a summary
-	$(PY) -m llmops.cli demo
+	$(PY) -m llmops.stack demo
 
 # --- quality --------------------------------------------------------------------------------------------------
 test: install  ## DAG integrity, unit and integration tests (real Airflow, MLflow, GX, Evidently, DeepSpeed, Triton)
@@ -81,6 +81,9 @@ bench: $(addprefix bench-,$(BENCHES))  ## run every benchmark
 bench-%: install  ## run one benchmark (bench/bench_<name>.py)
 	@test -f bench/bench_$*.py || { echo "no benchmark named '$*' (have: $(BENCHES))"; exit 2; }
 	$(PY) bench/bench_$*.py
+
+bench-report:  ## write the tables of bench/results/*.json into docs/benchmarks.md
+	$(PY) bench/report.py
 
 clean: down  ## remove the local state: .llmops/ (data, runs, MLflow store, Airflow home) and served model versions
 	rm -rf .llmops

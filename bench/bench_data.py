@@ -48,7 +48,7 @@ def bench_dedup(n_docs: int, seed: int, threshold: float, shingle_size: int, num
     from datasketch.lsh import _optimal_param
 
     from llmops.data import minhash as mh
-    from llmops.data.synthetic import near_duplicate_corpus, pairwise_scores
+    from llmops.demo.synthetic import near_duplicate_corpus, pairwise_scores
 
     started = time.perf_counter()
     corpus = near_duplicate_corpus(n_docs, seed=seed, edit_rates=EDIT_RATES)
@@ -183,7 +183,7 @@ def bench_pii(n_records: int, seed: int) -> dict[str, Any]:
     from collections import Counter
 
     from llmops.data.pii import ENTITY_TYPES, PiiScrubber
-    from llmops.data.synthetic import planted_pii_corpus
+    from llmops.demo.synthetic import planted_pii_corpus
 
     records = planted_pii_corpus(n_records, seed=seed)
     scrubber = PiiScrubber()

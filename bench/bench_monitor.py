@@ -68,7 +68,7 @@ def run_size(n: int, home: Path) -> dict[str, Any]:
 
     os.environ["LLMOPS_HOME"] = str(home)
     from llmops.config import load_config
-    from llmops.data.demo import generate_prod_logs
+    from llmops.demo import generate_prod_logs
     from llmops.monitoring import monitor
     from llmops.monitoring.interval import curate_interval
 

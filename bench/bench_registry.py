@@ -65,7 +65,7 @@ def main() -> int:
     os.environ["LLMOPS_HOME"] = str(work / "home")
     db = f"llmops_bench_registry_{secrets.token_hex(4)}"
     _admin(f"CREATE DATABASE {db}")
-    from llmops.serving.server import free_ports
+    from llmops.ports import free_ports
 
     port = free_ports(1)[0]
     log = open(work / "mlflow.log", "wb")  # noqa: SIM115 - the server keeps it for its lifetime

@@ -91,7 +91,7 @@ def bench_cpu(steps: int, warmup: int, seed: int, rows: int, threads: int, also:
     from transformers import AutoModelForCausalLM, AutoTokenizer
 
     from llmops.config import DEEPSPEED_CONFIG_DIR, RECIPES_DIR, TinyModelSpec, load_config, read_recipe
-    from llmops.serving.server import free_ports
+    from llmops.ports import free_ports
     from llmops.training.base_model import build_tiny_base_model
     from llmops.training.train import (
         BatchPlan,
@@ -242,7 +242,7 @@ def bench_gpu_stage(stage: int, micro: int, seq: int, steps: int, warmup: int, c
     from transformers import GPT2Config, GPT2LMHeadModel
 
     from llmops.config import DEEPSPEED_CONFIG_DIR
-    from llmops.serving.server import free_ports
+    from llmops.ports import free_ports
     from llmops.training.train import build_engine, resolve_deepspeed_config, train_step
 
     logging.getLogger("DeepSpeed").setLevel(logging.WARNING)

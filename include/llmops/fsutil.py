@@ -1,15 +1,20 @@
-"""Crash-safe file writes: write a temporary file in the target's directory, fsync, then ``os.replace``.
+"""Crash-safe file writes (write a temporary file in the target's directory, fsync, then ``os.replace``) and file
+digests.
 
 A reader (or a crash) sees either the old file or the complete new one, never a half-written file.
 """
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 import secrets
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
+
+_CHUNK = 1 << 20  # model weights are read in 1 MiB blocks, never whole
 
 
 def fsync_dir(path: Path) -> None:
@@ -60,3 +65,47 @@ def atomic_write_text(path: Path, text: str, *, mode: int | None = None, fsync: 
 def atomic_write_json(path: Path, obj: Any, *, mode: int | None = None, fsync: bool = True) -> Path:
     """:func:`atomic_write_bytes` for an indented, key-sorted JSON document."""
     return atomic_write_text(path, json.dumps(obj, indent=2, sort_keys=True), mode=mode, fsync=fsync)
+
+
+def file_sha256(path: Path) -> str:
+    """Hex SHA-256 of a file, read in 1 MiB chunks.
+
+    Args:
+        path: the file.
+
+    Returns:
+        64 hex digits.
+    """
+    digest = hashlib.sha256()
+    with open(path, "rb") as fh:
+        for block in iter(lambda: fh.read(_CHUNK), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def files_manifest(files: Mapping[str, Path]) -> dict[str, dict[str, Any]]:
+    """Size and SHA-256 of named files.
+
+    Args:
+        files: name in the manifest (e.g. a path relative to a version directory) -> the file to read.
+
+    Returns:
+        ``{name: {"bytes": int, "sha256": str}}`` in name order.
+    """
+    return {
+        name: {"bytes": Path(path).stat().st_size, "sha256": file_sha256(Path(path))}
+        for name, path in sorted(files.items())
+    }
+
+
+def dir_manifest(root: Path) -> dict[str, dict[str, Any]]:
+    """:func:`files_manifest` of every file under ``root``, named by its POSIX path relative to ``root``.
+
+    Args:
+        root: the directory (e.g. a saved model).
+
+    Returns:
+        ``{"sub/file.ext": {"bytes": int, "sha256": str}}`` in path order.
+    """
+    root = Path(root)
+    return files_manifest({path.relative_to(root).as_posix(): path for path in root.rglob("*") if path.is_file()})

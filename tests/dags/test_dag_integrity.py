@@ -25,8 +25,14 @@ HEAVY = {
     "tritonclient",
     "pyarrow",
     "numpy",
-    "llmops",
+    "sklearn",
+    "scipy",
+    "peft",
+    "presidio_analyzer",
+    "spacy",
 }
+# The DAG files import the step modules (``llmops.<stage>.steps``) and the adapter: those only import light modules
+# at the top (the run, the verdict, the config); every engine is imported inside the step that needs it.
 # DAGs that promote or roll back (registry aliases, model repository): one run at a time.
 MUTATING = {"llm_finetune_pipeline", "llm_rollback", "llm_production_monitoring"}
 
@@ -127,6 +133,9 @@ def test_pipeline_structure(dagbag) -> None:
         "check_drift",
         "check_approval_required",
         "approve_promotion",
+        "decide_promotion",
+        "candidate_refused",
+        "candidate_accepted",
         "promote_to_triton",
     ]
     assert set(dag.task_ids) == set(expected)
@@ -135,9 +144,13 @@ def test_pipeline_structure(dagbag) -> None:
         for down in t.downstream_task_ids:
             assert order[down] > order[t.task_id], f"{t.task_id} -> {down} runs against the data flow"
     promote = dag.get_task("promote_to_triton")
-    assert {"register_model", "check_drift", "evaluate_model", "gate_model", "finetune_model"} <= (
-        promote.upstream_task_ids
-    )
+    decide = dag.get_task("decide_promotion")
+    assert {"register_model", "check_drift", "gate_model"} <= decide.upstream_task_ids
+    assert {"register_model", "finetune_model", "decide_promotion", "candidate_accepted"} <= promote.upstream_task_ids
+    assert decide.downstream_task_ids == {"candidate_accepted", "candidate_refused", "promote_to_triton"}
+    groups = {t.task_id: t.task_group.group_id for t in dag.tasks}
+    assert groups["dedup_dataset"] == "data" and groups["gate_model"] == "train_and_evaluate"
+    assert groups["promote_to_triton"] == "release"
     assert dag.task_dict["gate_model"].upstream_task_ids == {"evaluate_model", "finetune_model"}
     assert "gate_model" in dag.task_dict["register_model"].upstream_task_ids
     assert dag.get_task("finetune_model").queue == "training"
@@ -163,10 +176,12 @@ def test_pipeline_approval_wiring(dagbag) -> None:
     assert approve.defaults == [approval.REJECT], "no answer must mean no promotion"
     assert approve.response_timeout is not None
     assert "comment" in approve.params
-    assert approve.downstream_task_ids == {"promote_to_triton"}
-    assert "approve_promotion" in promote.upstream_task_ids
-    assert "check_approval_required" not in promote.upstream_task_ids
-    assert str(promote.trigger_rule) in {"none_failed", "TriggerRule.NONE_FAILED"}
+    decide = dag.get_task("decide_promotion")
+    assert approve.downstream_task_ids == {"decide_promotion"}
+    assert "approve_promotion" in decide.upstream_task_ids
+    assert "check_approval_required" not in decide.upstream_task_ids
+    assert str(decide.trigger_rule) in {"none_failed", "TriggerRule.NONE_FAILED"}
+    assert "approve_promotion" not in promote.upstream_task_ids
 
 
 def test_rollback_structure(dagbag) -> None:

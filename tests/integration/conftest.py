@@ -65,8 +65,8 @@ def start_pipeline_stack(tiny_pipeline_env: dict[str, str]) -> Callable[[Path], 
 
     @contextmanager
     def start(home: Path) -> Iterator[LLMOpsConfig]:
-        from llmops.cli import prepare
         from llmops.serving.server import ServingEnvError, TritonPorts, TritonServer, stop, wait_ready
+        from llmops.stack.cli import prepare
 
         ports = TritonPorts.free()
         env = {

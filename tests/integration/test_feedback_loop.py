@@ -30,7 +30,7 @@ def env(
     alert_webhook: tuple[str, list[dict[str, Any]]],
     airflow_db_migrate: Callable[[], None],
 ) -> Iterator[LLMOpsConfig]:
-    from llmops.data.demo import generate_prod_logs
+    from llmops.demo import generate_prod_logs
     from llmops.registry import tracking
 
     home = tmp_path_factory.mktemp("loop-home")

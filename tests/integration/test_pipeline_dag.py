@@ -58,8 +58,10 @@ def test_pipeline_end_to_end(stack: LLMOpsConfig) -> None:
     cfg = stack
     dag_run = _run_dag({"max_steps": V1_STEPS})
     states = _states(dag_run)
-    # approve_promotion is skipped when no approval is required; the data stage runs as six tasks (two mapped)
-    assert states == {t: "success" for t in states} | {"approve_promotion": "skipped"}, states
+    # approve_promotion is skipped when no approval is required, candidate_refused when the candidate is accepted;
+    # the data stage runs as six tasks (two mapped)
+    skipped = {"approve_promotion": "skipped", "candidate_refused": "skipped"}
+    assert states == {t: "success" for t in states} | skipped, states
     data_tasks = {"validate_raw_data", "plan_shards", "scrub_shard", "sign_shard", "dedup_dataset", "snapshot_dataset"}
     assert data_tasks <= set(states), states
 
@@ -113,6 +115,33 @@ def test_pipeline_end_to_end(stack: LLMOpsConfig) -> None:
     events = [json.loads(x) for x in (cfg.paths.home / "promotions.jsonl").read_text().splitlines()]
     assert events[-1]["to_version"] == "1" and events[-1]["kind"] == "promotion"
 
+    # every decision that ran is a verdict tag of the run's MLflow run, with its reason
+    _assert_verdicts_recorded(
+        run,
+        {
+            "data_contract",
+            "duplicate_ceiling",
+            "count_reconciliation",
+            "training_guard_rails",
+            "promotion_gate",
+            "drift",
+            "promotion_decision",
+            "promotion",
+        },
+    )
+    assert mv.tags["llmops.verdict.promotion"] == "passed"
+
+
+def _assert_verdicts_recorded(run: Any, gates: set[str]) -> None:
+    from llmops.verdict import GATES, TAG_PREFIX
+
+    recorded = {k.removeprefix(TAG_PREFIX) for k in run.data.tags if k.startswith(TAG_PREFIX) and k.count(".") == 2}
+    assert gates <= recorded, sorted(gates - recorded)
+    assert recorded <= set(GATES), sorted(recorded - set(GATES))
+    for gate in recorded:
+        assert run.data.tags[f"{TAG_PREFIX}{gate}"] in {"passed", "failed"}
+        assert run.data.tags[f"{TAG_PREFIX}{gate}.reason"].strip(), gate
+
 
 def test_rerun_against_champion_is_gated(stack: LLMOpsConfig) -> None:
     """A second run (fewer steps) is registered as a new version; champion moves only if the gate passes."""
@@ -132,8 +161,14 @@ def test_rerun_against_champion_is_gated(stack: LLMOpsConfig) -> None:
     else:
         # 5 steps cannot match a 60-step champion: the candidate stays registered without the alias
         assert states["promote_to_triton"] == "skipped"
+        assert states["candidate_refused"] == "success" and states["candidate_accepted"] == "skipped"
         assert registry.alias_version(cfg, registry.CHAMPION) == "1"
         assert "champion" in v2.tags["llmops.gate.reason"]
+        # the refusal's reason reaches MLflow: on the run and on the version
+        run = c.get_run(v2.run_id)
+        assert run.data.tags["llmops.verdict.promotion_decision"] == "failed"
+        assert "champion" in run.data.tags["llmops.verdict.promotion_decision.reason"]
+        assert v2.tags["llmops.verdict.promotion_gate"] == "failed"
 
 
 # --- The production loop ------------------------------------------------------------------------------------------
@@ -231,7 +266,7 @@ def test_production_loop_drift_feedback_retrain_and_automatic_rollback(
     from airflow.models.dagrun import DagRun
     from airflow.utils.session import create_session
 
-    from llmops.data.demo import generate_prod_logs
+    from llmops.demo import generate_prod_logs
     from llmops.registry import registry, tracking
     from llmops.serving.client import client_for
     from llmops.serving.repository import served_version, version_path

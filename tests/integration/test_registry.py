@@ -41,12 +41,12 @@ def env(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[LLMOpsConfig
 
 def _register(cfg: LLMOpsConfig, model_dir: Path, snapshot: Path, run_key: str) -> dict[str, Any]:
     from llmops.registry import tracking
-    from llmops.registry.register import register_model
+    from llmops.registry.register import register_candidate
 
     run_id = tracking.get_or_create_run(cfg, run_key, f"finetune {run_key}")
     finetune = {"mlflow_run_id": run_id, "model_dir": str(model_dir), "base_model": "tiny-test"}
     data = {"train_path": str(snapshot), "rows_out": 48, "gx_passed": True}
-    return register_model(cfg, run_key, finetune, EVALUATION, data)
+    return register_candidate(cfg, run_key, finetune, EVALUATION["metrics"], EVALUATION["gate"], data)
 
 
 def test_registration_is_idempotent_and_tagged(env: tuple[LLMOpsConfig, Path, Path]) -> None:

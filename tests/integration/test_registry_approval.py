@@ -150,9 +150,15 @@ def test_rejected_candidate_is_not_promoted(stack: LLMOpsConfig, capfd: pytest.C
     assert _events(cfg) == []
     with client_for(cfg.triton) as client:
         assert client.ready_versions(cfg.triton.model_name) == []
-    # promote_to_triton says why it skipped: who rejected it, and their comment.
-    assert "Skipping task." in task_logs
+    # The refusal says why, in the task log and in MLflow: who rejected it, and their comment.
+    assert states["candidate_refused"] == "success" and states["candidate_accepted"] == "skipped"
     assert "not promoted: rejected by reviewer" in task_logs and "answers cut off mid-sentence" in task_logs
+    from llmops.registry import tracking
+
+    mv = tracking.client(cfg).get_model_version(cfg.mlflow.model_name, "1")
+    assert mv.tags["llmops.verdict.approval"] == "failed"
+    assert "rejected by reviewer" in mv.tags["llmops.verdict.approval.reason"]
+    assert "answers cut off mid-sentence" in mv.tags["llmops.verdict.promotion_decision.reason"]
 
 
 def test_approved_candidate_is_promoted(stack: LLMOpsConfig) -> None:

@@ -19,6 +19,7 @@ import pytest
 from test_triton_serving import PAIRS, RAISING_MODEL_PY, _quick_finetune, _serving_venv
 
 from llmops.config import LLMOpsConfig, TinyModelSpec, load_config
+from llmops.errors import Refused
 
 pytestmark = [pytest.mark.integration, pytest.mark.timeout(900)]
 
@@ -54,11 +55,11 @@ class Env:
 
 def _register(env: Env, run_key: str) -> dict[str, Any]:
     from llmops.registry import tracking
-    from llmops.registry.register import register_model
+    from llmops.registry.register import register_candidate
 
     run_id = tracking.get_or_create_run(env.cfg, run_key, run_key)
     finetune = {**env.finetune, "mlflow_run_id": run_id}
-    return register_model(env.cfg, run_key, finetune, EVALUATION, {})
+    return register_candidate(env.cfg, run_key, finetune, EVALUATION["metrics"], EVALUATION["gate"], {})
 
 
 def _events(cfg: LLMOpsConfig) -> list[dict[str, Any]]:
@@ -123,10 +124,13 @@ def env(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Env]:
             server.stop(proc)
 
 
-def _promote(env: Env, registration: dict[str, Any], run_key: str, **kwargs: Any) -> dict[str, Any]:
-    from llmops.serving.champion import promote_to_triton
+def _promote(env: Env, registration: dict[str, Any], run_key: str) -> dict[str, Any]:
+    from llmops.serving.champion import serve_as_champion
+    from llmops.serving.release import promotion_decision
 
-    return promote_to_triton(env.cfg, run_key, registration, env.finetune, EVALUATION, {}, AT, **kwargs)
+    decision = promotion_decision(EVALUATION["gate"], {}, None, promote=True)
+    assert decision.passed, decision.reason
+    return serve_as_champion(env.cfg, run_key, registration["version"], env.finetune["model_dir"], decision.reason, AT)
 
 
 def test_promote_good_versions_moves_champion_and_records_events(env: Env) -> None:
@@ -153,15 +157,24 @@ def test_promote_good_versions_moves_champion_and_records_events(env: Env) -> No
 
 
 def test_refused_candidates_change_nothing(env: Env) -> None:
-    from llmops.serving.champion import PromotionRefused, promote_to_triton
+    from llmops.serving import steps
+    from llmops.serving.release import approval_verdict, promotion_decision
 
     cfg = env.cfg
     before = (_champion(cfg), env.client.ready_versions(cfg.triton.model_name), len(_events(cfg)))
-    failed_gate = {"metrics": {}, "gate": {"passed": False, "reason": "worse than champion 2"}}
-    with pytest.raises(PromotionRefused, match="worse than champion"):
-        promote_to_triton(cfg, "run_x", {"version": "2"}, env.finetune, failed_gate, {}, AT)
-    with pytest.raises(PromotionRefused, match="rejected by bo"):
-        _promote(env, {"version": "2"}, "run_x", approval=(False, "rejected by bo: too slow"))
+    failed_gate = {"passed": False, "reason": "worse than champion 2"}
+    refused = promotion_decision(failed_gate, {}, None, promote=True)
+    assert not refused.passed and "worse than champion" in refused.reason
+    rejected = promotion_decision(EVALUATION["gate"], {}, approval_verdict(False, "rejected by bo: too slow"), True)
+    assert not rejected.passed and "rejected by bo" in rejected.reason
+    blocked = promotion_decision(EVALUATION["gate"], {"block_promotion": True, "reason": "drift 0.9"}, None, True)
+    assert not blocked.passed and "drift gate" in blocked.reason
+    # the promote_to_triton step refuses a refused decision before it touches Triton
+    from llmops.run import Run
+
+    for decision in (refused, rejected, blocked):
+        with pytest.raises(Refused, match="not promoted"):
+            steps.promote_to_triton(Run.for_test(cfg, "run_x"), {"version": "2"}, env.finetune, decision.to_dict())
     assert (_champion(cfg), env.client.ready_versions(cfg.triton.model_name), len(_events(cfg))) == before
 
 

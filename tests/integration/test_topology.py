@@ -18,7 +18,7 @@ from typing import Any
 import pytest
 
 from llmops.config import LLMOpsConfig, load_config
-from llmops.serving.server import free_ports
+from llmops.ports import free_ports
 
 pytestmark = [pytest.mark.integration, pytest.mark.topology]
 
@@ -63,9 +63,9 @@ def topology_stack(
     reason = _reachable()
     if reason:
         pytest.skip(reason)
-    from llmops import stack
-    from llmops.cli import prepare
     from llmops.serving.server import ServingEnvError, find_install
+    from llmops.stack import manager as stack
+    from llmops.stack.cli import prepare
 
     home = tmp_path_factory.mktemp("topology-home")
     try:
@@ -115,10 +115,10 @@ def topology_stack(
 
 
 def test_pipeline_on_celery_postgres_mlflow_server(topology_stack: tuple[LLMOpsConfig, Any]) -> None:
-    from llmops.cli import DAG_ID, AirflowApi
     from llmops.registry import registry
     from llmops.serving.client import TritonClient
-    from llmops.stack import airflow_secrets, status
+    from llmops.stack.cli import DAG_ID, AirflowApi
+    from llmops.stack.manager import airflow_secrets, status
 
     cfg, topology = topology_stack
     s = airflow_secrets(cfg)

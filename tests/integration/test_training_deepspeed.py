@@ -133,7 +133,7 @@ def test_zero3_lora_finetune_is_killed_resumed_tracked_and_merged(tiny_setup: tu
     key = "lora_zero3"
     first: list[dict[str, Any]] = []
     with pytest.raises(TrainingError) as err:
-        finetune.finetune_model(cfg, key, str(data), {"snapshot_hash": "abc"}, on_progress=_killer(6, first))
+        finetune.run_finetune(cfg, key, str(data), {"snapshot_hash": "abc"}, on_progress=_killer(6, first))
     assert err.value.retryable and err.value.kind == "killed"
     client = MlflowClient(cfg.tracking_uri)
     run_id = tracking.find_run(cfg, key)
@@ -141,7 +141,7 @@ def test_zero3_lora_finetune_is_killed_resumed_tracked_and_merged(tiny_setup: tu
     assert client.get_run(run_id).data.tags["llmops.training.status"] == "killed"
 
     events: list[dict[str, Any]] = []
-    out = finetune.finetune_model(cfg, key, str(data), {"snapshot_hash": "abc"}, on_progress=events.append)
+    out = finetune.run_finetune(cfg, key, str(data), {"snapshot_hash": "abc"}, on_progress=events.append)
     start = next(e for e in events if e["event"] == "start")
     assert start["resumed_from_step"] in (4, 8, 12) and start["zero_stage"] == 3 and start["lora"] is True
     assert 0 < start["trainable_parameters"] < 100_000

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
 import random
 import re
@@ -12,19 +13,16 @@ from typing import Any
 
 import pytest
 
+from llmops.checksums import luhn_valid
 from llmops.config import DataConfig, DemoDataConfig, load_config
 from llmops.data.dedup import normalize_text
-from llmops.data.demo import (
-    _DRIFT_RESPONSES,
-    INTENTS,
-    SAMPLERS,
-    generate_demo_dataset,
-    generate_prod_logs,
-    luhn_valid,
-    main,
-    template_fields,
-)
 from llmops.data.schema import PROD_LOG_COLUMNS, TRAIN_COLUMNS
+from llmops.demo import generate_demo_dataset, generate_prod_logs
+from llmops.demo.cli import main
+from llmops.demo.intents import INTENTS, load_intents, parse_intents, template_fields
+from llmops.demo.prodlogs import _DRIFT_RESPONSES
+from llmops.demo.slots import SAMPLERS
+from llmops.demo.synthetic import near_duplicate_corpus, planted_pii_corpus
 
 SMALL = DemoDataConfig(
     seed=11,
@@ -66,6 +64,41 @@ def test_same_seed_same_bytes_other_seed_other_bytes(tmp_path: Path) -> None:
     third = generate_demo_dataset(SMALL.model_copy(update={"seed": 12}), tmp_path / "c")
     assert third["train"].read_bytes() != first["train"].read_bytes()
     assert sorted(p.name for p in (tmp_path / "a").iterdir()) == ["eval.jsonl", "manifest.json", "train.jsonl"]
+
+
+# sha256 of the files the generators wrote before the demo code moved to llmops.demo (and its intents to
+# intents.yaml): a refactoring must not change a single byte for the same seed.
+PINNED = {
+    "eval": "ee7c2e8b59419417192a26d1f40310d9b11baf4973bf780bae61629c06370e61",
+    "manifest": "5530bce8bbba128468609eb5a6d1fb47ef82b1497123b885c29cb456c3a70780",
+    "prod_logs": "634ff501222541dc8b77ed53054d0ea163cc8633280349c9251c5188159e7bf8",
+    "train": "1dfca2e23a8b475d505b4accb2246316260f796cc091f0f27b5711e67c959658",
+    "pii_corpus": "597a105f763d411ac1a1f5077a367b6d482d5fc2904ce478150c1bb70e883d48",
+    "near_duplicate_corpus": "a2af4e6770837509185525d6291955c39709deea2a9ec53c28c72083523f52a6",
+}
+
+
+def test_generated_bytes_are_pinned(tmp_path: Path) -> None:
+    cfg = DemoDataConfig(
+        seed=3,
+        n_train=50,
+        n_eval=10,
+        exact_duplicates=3,
+        near_duplicates=4,
+        pii_rows=5,
+        empty_fields=4,
+        oversized_fields=2,
+        malformed_lines=6,
+    )
+    files = generate_demo_dataset(cfg, tmp_path)
+    files["prod_logs"] = generate_prod_logs(40, 0.5, 3, tmp_path / "requests.jsonl")
+    digests = {name: hashlib.sha256(path.read_bytes()).hexdigest() for name, path in files.items()}
+    pii = [[r.text, r.spans, r.lookalikes] for r in planted_pii_corpus(200, seed=1)]
+    digests["pii_corpus"] = hashlib.sha256(json.dumps(pii).encode()).hexdigest()
+    corpus = near_duplicate_corpus(20, seed=1, vocabulary_size=500)
+    payload = json.dumps([corpus.texts, corpus.labels, corpus.edit_rates]).encode()
+    digests["near_duplicate_corpus"] = hashlib.sha256(payload).hexdigest()
+    assert digests == PINNED
 
 
 def test_manifest_counts_match_the_file(default_dataset: dict[str, Path]) -> None:
@@ -174,6 +207,42 @@ def test_intents_are_learnable_from_the_prompt() -> None:
         for key in intent.samplers:
             filled |= set(SAMPLERS[key][1](random.Random(0)))
         assert template_fields(intent.response) <= filled, intent.name
+
+
+def _table(*changes: dict[str, object]) -> dict[str, object]:
+    """An intent table with one valid intent per argument, each changed as the argument says."""
+    base: dict[str, object] = {
+        "name": "plan_price",
+        "category": "billing",
+        "samplers": ["plan"],
+        "prompts": ["How much is {plan}?"],
+        "response": "{plan} costs {price}.",
+    }
+    return {"intents": [{**base, **change} for change in changes]}
+
+
+def test_packaged_intent_table_loads() -> None:
+    assert load_intents() == INTENTS
+    (intent,) = parse_intents(_table({}))
+    assert intent.samplers == ("plan",) and intent.prompts == ("How much is {plan}?",)
+
+
+@pytest.mark.parametrize(
+    ("table", "message"),
+    [
+        ({"intent": []}, "non-empty list under 'intents'"),
+        ({"intents": [{"name": "x"}]}, "expected exactly the keys"),
+        (_table({"samplers": ["planet"]}), "unknown samplers"),
+        (_table({"samplers": []}), "samplers must be a non-empty list"),
+        (_table({"prompts": ["How much is it?"]}), "must name exactly the slots"),
+        (_table({"response": "{plan} has {colour}."}), "no sampler fills"),
+        (_table({"category": ""}), "non-empty strings"),
+        (_table({}, {}), "used twice"),
+    ],
+)
+def test_intent_table_errors_say_what_is_expected(table: object, message: str) -> None:
+    with pytest.raises(ValueError, match=message):
+        parse_intents(table)
 
 
 @pytest.mark.parametrize(("number", "valid"), [("4111 1111 1111 1111", True), ("4111-1111-1111-1112", False)])

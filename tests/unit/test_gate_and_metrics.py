@@ -30,7 +30,8 @@ def test_promotion_gate(candidate: float, base: float, champion: float | None, p
     assert why in result.reason
     value = result.metrics["candidate_eval_loss"]
     assert value == candidate or (math.isnan(value) and math.isnan(candidate))
-    assert set(result.as_dict()) == {"passed", "metrics", "reason"}
+    assert set(result.to_dict()) == {"gate", "passed", "metrics", "reason", "on_fail"}
+    assert result.gate == "promotion_gate" and result.on_fail == "skip"
 
 
 def test_gate_margins_are_configurable() -> None:

@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 
 from llmops.data import minhash as mh
-from llmops.data.synthetic import near_duplicate_corpus, pairwise_scores
+from llmops.demo.synthetic import near_duplicate_corpus, pairwise_scores
 
 TEXTS = [
     "Hello, World!  how are you today",

@@ -11,7 +11,7 @@ import pandas as pd
 import pytest
 
 from llmops.config import LLMOpsConfig, load_config
-from llmops.data.demo import generate_prod_logs
+from llmops.demo import generate_prod_logs
 from llmops.monitoring.interval import curate_interval
 from llmops.monitoring.monitor import check_interval_drift, live_figures
 

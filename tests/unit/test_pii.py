@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import pytest
 
-from llmops.data.pii import PiiScrubber, card_valid, iban_valid, luhn_valid, ssn_valid
-from llmops.data.synthetic import planted_pii_corpus
+from llmops.checksums import luhn_valid
+from llmops.data.pii import PiiScrubber, card_valid, iban_valid, ssn_valid
+from llmops.demo.synthetic import planted_pii_corpus
 
 SCRUBBER = PiiScrubber()
 

@@ -137,7 +137,7 @@ def cfg(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> LLMOpsConfig:
     return load_config()
 
 
-def _evaluation(tmp_path: Path, passed: bool = True) -> dict[str, Any]:
+def _evaluation(tmp_path: Path) -> dict[str, Any]:
     samples = tmp_path / "generations.json"
     rows = [
         {"prompt": f"How do I reset | my password {i}? <script>", "prediction": "Open **Settings**", "reference": "x"}
@@ -146,17 +146,20 @@ def _evaluation(tmp_path: Path, passed: bool = True) -> dict[str, Any]:
     samples.write_text(json.dumps({"samples": rows}))
     return {
         "metrics": {"eval_loss": 0.25, "rouge_l": 0.81, "exact_match": 0.1},
-        "gate": {"passed": passed, "reason": "candidate beats base", "metrics": {"base_eval_loss": 7.5}},
         "champion_version": "2",
         "samples_path": str(samples),
     }
+
+
+def _gate(passed: bool = True) -> dict[str, Any]:
+    return {"passed": passed, "reason": "candidate beats base", "metrics": {"base_eval_loss": 7.5}}
 
 
 def test_approval_request_shows_metrics_and_samples(cfg: LLMOpsConfig, tmp_path: Path) -> None:
     from llmops.serving.approval import approval_request
 
     drift = {"passed": True, "drift_share": 0.1, "reason": "no drift"}
-    request = approval_request(cfg, {"version": "3"}, _evaluation(tmp_path), drift, requested=True)
+    request = approval_request(cfg, {"version": "3"}, _evaluation(tmp_path), _gate(), drift, requested=True)
     assert request is not None
     assert request["subject"] == f"Promote {cfg.mlflow.model_name} version 3 to Triton?"
     body = request["body"]
@@ -171,11 +174,11 @@ def test_no_approval_without_requirement_or_with_failed_gate(cfg: LLMOpsConfig, 
     from llmops.serving.approval import approval_request, needs_approval
 
     ev = _evaluation(tmp_path)
-    assert approval_request(cfg, {"version": "3"}, ev, {}, requested=False) is None
-    assert approval_request(cfg, {"version": "3"}, ev, {}, requested=True, promote=False) is None
-    assert approval_request(cfg, {"version": "3"}, _evaluation(tmp_path, passed=False), {}, requested=True) is None
+    assert approval_request(cfg, {"version": "3"}, ev, _gate(), {}, requested=False) is None
+    assert approval_request(cfg, {"version": "3"}, ev, _gate(), {}, requested=True, promote=False) is None
+    assert approval_request(cfg, {"version": "3"}, ev, _gate(passed=False), {}, requested=True) is None
     cfg.promotion.require_approval = True
-    assert needs_approval(cfg, ev, requested=False), "a run cannot waive an approval the config requires"
+    assert needs_approval(cfg, _gate(), requested=False), "a run cannot waive an approval the config requires"
 
 
 @pytest.mark.parametrize(

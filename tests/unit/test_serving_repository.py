@@ -26,7 +26,6 @@ from llmops.serving.repository import (
     render_config_pbtxt,
     served_version,
     validate_model_name,
-    validate_version,
     verify_version,
     write_config,
     write_model_version,
@@ -92,41 +91,6 @@ def test_invalid_model_names(name: object) -> None:
     with pytest.raises(ValueError) as info:
         validate_model_name(name)
     assert repr(name) in str(info.value)
-
-
-@pytest.mark.parametrize(("value", "expected"), [(1, 1), ("1", 1), ("42", 42), (999_999_999, 999_999_999)])
-def test_valid_versions(value: object, expected: int) -> None:
-    assert validate_version(value) == expected
-
-
-@pytest.mark.parametrize(
-    "value",
-    [
-        0,
-        -1,
-        "0",
-        "01",
-        "-1",
-        "+1",
-        "1.0",
-        1.0,
-        "1 ",
-        "",
-        "../1",
-        "1/..",
-        "%2e%2e",
-        "%31",
-        "/1",
-        "1\\",
-        True,
-        None,
-        1_000_000_000,
-    ],
-)
-def test_invalid_versions(value: object) -> None:
-    with pytest.raises(ValueError) as info:
-        validate_version(value)
-    assert repr(value) in str(info.value)
 
 
 def test_traversal_hint_in_message() -> None:

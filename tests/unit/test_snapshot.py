@@ -12,11 +12,11 @@ import pyarrow.parquet as pq
 import pytest
 
 from llmops.config import LLMOpsConfig, load_config
-from llmops.data.curate import data_config_fingerprint
-from llmops.data.demo import generate_demo_dataset
+from llmops.data.snapshot import data_config_fingerprint
+from llmops.demo import generate_demo_dataset
 
 sys.path.insert(0, str(Path(__file__).parent))
-from test_curate import SMALL_DEMO, run_stage
+from test_data_steps import SMALL_DEMO, run_stage, verdicts  # noqa: F401 - verdicts: autouse, keeps MLflow out
 
 
 def _cfg(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, **data: Any) -> LLMOpsConfig:

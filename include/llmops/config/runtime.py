@@ -1,27 +1,139 @@
-"""Helpers shared by the DAG shims: run keys and trigger-time overrides. No Airflow import."""
+"""Run keys and the trigger form: one table of params that both draws the form and maps it onto the config.
+
+No Airflow import: the adapter (``llmops_airflow``) turns :data:`PIPELINE_FORM` into Airflow ``Param``s, and
+:func:`params_to_overrides` reads the same table, so the form and the mapping cannot drift apart.
+"""
 
 from __future__ import annotations
 
 import re
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
 from typing import Any
 
-from llmops.config import LLMOpsConfig, load_config
+from llmops.config import CONFIG_DIR, PROJECT_ROOT, LLMOpsConfig, load_config
 
 _UNSAFE = re.compile(r"[^A-Za-z0-9_.-]+")
 
-# DAG param name -> config path. A param left empty (None) keeps the configured value.
-PARAM_TO_CONFIG: dict[str, tuple[str, str]] = {
-    "max_steps": ("training", "max_steps"),
-    "learning_rate": ("training", "learning_rate"),
-    "micro_batch_size": ("training", "micro_batch_size"),
-    "deepspeed_config": ("training", "deepspeed_config"),
-    "recipe": ("training", "recipe"),
-    "lora": ("training", "lora"),
-    "world_size": ("training", "world_size"),
-    "raw_path": ("data", "raw_path"),
-    "eval_path": ("data", "eval_path"),
-    "base_model": ("base_model", "name_or_path"),
-}
+RECIPES_DIR = PROJECT_ROOT / "include" / "recipes"
+DEEPSPEED_DIR = CONFIG_DIR / "deepspeed"
+
+
+def _lora(value: Any) -> bool | None:
+    """The three-way LoRA choice: as the recipe says (``None``), on, or off. Booleans are accepted as well."""
+    if value in (None, "", "recipe"):
+        return None
+    if value in (True, "on"):
+        return True
+    if value in (False, "off"):
+        return False
+    raise ValueError(f"lora must be 'recipe', 'on' or 'off', not {value!r}")
+
+
+@dataclass(frozen=True)
+class FormParam:
+    """One trigger-form field.
+
+    Attributes:
+        name: the param name (also the ``dag_run.conf`` key).
+        title, section, description: what the form shows.
+        schema: JSON-schema keywords of the field (``type``, ``minimum``, ``enum``...).
+        default: the form's default; ``None`` means "keep the configured value".
+        config: the config path the value overrides (``None``: the steps read the param themselves).
+        convert: turns the form value into the config value (``None`` result: keep the configured value).
+        values_display: labels of enum values.
+    """
+
+    name: str
+    title: str
+    section: str
+    description: str
+    schema: Mapping[str, Any]
+    default: Any = None
+    config: tuple[str, str] | None = None
+    convert: Callable[[Any], Any] | None = None
+    values_display: Mapping[str, str] = field(default_factory=dict)
+
+
+def recipe_names() -> list[str]:
+    """Recipes shipped under ``include/recipes`` (``family/name``)."""
+    return sorted(str(p.relative_to(RECIPES_DIR).with_suffix("")) for p in RECIPES_DIR.glob("*/*.yaml"))
+
+
+def deepspeed_names() -> list[str]:
+    """DeepSpeed configs shipped under ``include/configs/deepspeed`` (names without ``.json``)."""
+    return sorted(p.stem for p in DEEPSPEED_DIR.glob("*.json"))
+
+
+def pipeline_form() -> list[FormParam]:
+    """The trigger form of ``llm_finetune_pipeline``, in display order."""
+    return [
+        FormParam(
+            "recipe", "Training recipe", "Training",
+            "Hyperparameters of a model family and stage (include/recipes).",
+            {"type": ["null", "string"], "enum": [None, *recipe_names()]},
+            config=("training", "recipe"),
+            values_display={n: n for n in recipe_names()},
+        ),
+        FormParam(
+            "lora", "LoRA adapters", "Training",
+            "Train LoRA adapter weights only (merged for serving), full weights, or as the recipe says.",
+            {"type": "string", "enum": ["recipe", "on", "off"]},
+            default="recipe", config=("training", "lora"), convert=_lora,
+            values_display={"recipe": "as the recipe says", "on": "on", "off": "off (full fine-tuning)"},
+        ),
+        FormParam(
+            "max_steps", "Training steps", "Training", "Optimizer steps.",
+            {"type": ["null", "integer"], "minimum": 1}, config=("training", "max_steps"),
+        ),
+        FormParam(
+            "learning_rate", "Learning rate", "Training", "Peak learning rate.",
+            {"type": ["null", "number"], "exclusiveMinimum": 0}, config=("training", "learning_rate"),
+        ),
+        FormParam(
+            "micro_batch_size", "Micro batch", "Training", "Examples per rank and step.",
+            {"type": ["null", "integer"], "minimum": 1}, config=("training", "micro_batch_size"),
+        ),
+        FormParam(
+            "deepspeed_config", "DeepSpeed config", "Training",
+            "ZeRO stage and offload (include/configs/deepspeed).",
+            {"type": ["null", "string"], "enum": [None, *deepspeed_names()]},
+            config=("training", "deepspeed_config"),
+            values_display={n: n.replace("_", " + ").replace("zero", "ZeRO-") for n in deepspeed_names()},
+        ),
+        FormParam(
+            "raw_path", "Raw training data", "Data", "A JSONL, Parquet or CSV file of prompt/response rows.",
+            {"type": ["null", "string"]}, config=("data", "raw_path"),
+        ),
+        FormParam(
+            "eval_path", "Held-out eval set", "Data", "A JSONL file of prompt/response rows.",
+            {"type": ["null", "string"]}, config=("data", "eval_path"),
+        ),
+        FormParam(
+            "promote", "Promote when the gate passes", "Release",
+            "Serve the candidate on Triton and make it champion when the gate (and the approver) say yes.",
+            {"type": "boolean"}, default=True,
+        ),
+        FormParam(
+            "require_approval", "Require human approval", "Release",
+            "Wait for a human to approve the promotion (gate metrics and sample generations are shown); "
+            "no answer within 24 hours counts as Reject.",
+            {"type": "boolean"}, default=False,
+        ),
+    ]  # fmt: skip
+
+
+def effective_default(cfg: LLMOpsConfig, param: FormParam) -> Any:
+    """What the run uses when the field is left empty: the configured value."""
+    if param.config is None:
+        return param.default
+    section, key = param.config
+    value = getattr(getattr(cfg, section), key)
+    if key == "lora":
+        return "on" if value.enabled else "off"
+    if hasattr(value, "is_relative_to") and value.is_relative_to(PROJECT_ROOT):
+        return str(value.relative_to(PROJECT_ROOT))
+    return value
 
 
 def run_key(run_id: str) -> str:
@@ -32,17 +144,23 @@ def run_key(run_id: str) -> str:
     return key[:200]
 
 
-def params_to_overrides(params: dict[str, Any] | None) -> dict[str, Any]:
-    """Turn the DAG's trigger form into a nested config override (unknown and empty params are ignored)."""
+def params_to_overrides(params: Mapping[str, Any] | None) -> dict[str, Any]:
+    """Turn the trigger form into a nested config override (params not in the form and empty ones are ignored)."""
+    form = {p.name: p for p in pipeline_form()}
     tree: dict[str, Any] = {}
     for name, value in (params or {}).items():
-        if name not in PARAM_TO_CONFIG or value is None or value == "":
+        param = form.get(name)
+        if param is None or param.config is None or value is None or value == "":
             continue
-        section, key = PARAM_TO_CONFIG[name]
+        if param.convert is not None:
+            value = param.convert(value)
+            if value is None:
+                continue
+        section, key = param.config
         tree.setdefault(section, {})[key] = value
     return tree
 
 
-def config_for_run(params: dict[str, Any] | None) -> LLMOpsConfig:
+def config_for_run(params: Mapping[str, Any] | None) -> LLMOpsConfig:
     """Load the configuration with the run's params applied on top."""
     return load_config(overrides=params_to_overrides(params))

@@ -12,8 +12,7 @@ from __future__ import annotations
 import csv
 import hashlib
 import json
-import os
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -28,8 +27,6 @@ DEFAULT_CATEGORY = "general"
 
 _UTF8_BOM = b"\xef\xbb\xbf"
 _PARQUET_BATCH_ROWS = 4096
-# Arrow types for columns whose type cannot be inferred from an all-null or empty column.
-_ARROW_TYPES: dict[str, str] = {"line_number": "int64", "latency_ms": "float64"}
 
 
 @dataclass
@@ -456,86 +453,3 @@ def _read_csv(path: Path, max_line_bytes: int, result: IngestResult, normalizer:
 
 def _has_surrogates(text: str) -> bool:
     return any("\udc80" <= ch <= "\udcff" for ch in text)
-
-
-def _infer_arrow_array(name: str, values: list[Any]) -> Any:
-    import pyarrow as pa
-
-    if name in _ARROW_TYPES:
-        return pa.array(values, type=pa.type_for_alias(_ARROW_TYPES[name]))
-    try:
-        array = pa.array(values)
-    except (pa.ArrowInvalid, pa.ArrowTypeError):
-        # Mixed types in one column: keep every value, as text.
-        array = pa.array(
-            [None if v is None else v if isinstance(v, str) else json.dumps(v, default=str) for v in values]
-        )
-    if pa.types.is_null(array.type):
-        array = array.cast(pa.string())
-    return array
-
-
-def records_to_parquet(
-    records: Sequence[Mapping[str, Any]],
-    path: Path,
-    columns: Sequence[str] | None = None,
-) -> Path:
-    """Write records to a Parquet file atomically (temporary file in the same directory, then ``os.replace``).
-
-    Args:
-        records: the rows.
-        path: destination; parent directories are created.
-        columns: column order; defaults to the keys of the records in first-seen order. Keys not listed are dropped,
-            listed keys missing from a record are written as null. An empty list of records with ``columns`` writes
-            an empty table with those columns (string-typed unless known otherwise).
-
-    Returns:
-        ``path``.
-    """
-    import pyarrow as pa
-    import pyarrow.parquet as pq
-
-    path = Path(path)
-    if columns is None:
-        seen: dict[str, None] = {}
-        for record in records:
-            seen.update(dict.fromkeys(record))
-        columns = list(seen)
-    arrays = [_infer_arrow_array(name, [record.get(name) for record in records]) for name in columns]
-    table = pa.table(dict(zip(columns, arrays, strict=True))) if columns else pa.table({})
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    try:
-        pq.write_table(table, tmp)
-        os.replace(tmp, path)
-    finally:
-        tmp.unlink(missing_ok=True)
-    return path
-
-
-def write_quarantine(records: Sequence[Mapping[str, Any]], path: Path) -> Path:
-    """Write quarantine records (:data:`~llmops.data.schema.QUARANTINE_COLUMNS`) to Parquet atomically.
-
-    Args:
-        records: quarantine records; an empty list writes an empty table with the quarantine columns.
-        path: destination.
-
-    Returns:
-        ``path``.
-    """
-    return records_to_parquet(records, path, columns=QUARANTINE_COLUMNS)
-
-
-def read_parquet_rows(path: Path) -> list[dict[str, Any]]:
-    """Read a Parquet file written by :func:`records_to_parquet` back into a list of dicts.
-
-    Args:
-        path: the file.
-
-    Returns:
-        One dict per row, in file order.
-    """
-    import pyarrow.parquet as pq
-
-    rows: list[dict[str, Any]] = pq.read_table(path).to_pylist()
-    return rows

@@ -31,6 +31,8 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from llmops.checksums import luhn_valid
+
 ENTITY_TYPES: tuple[str, ...] = ("EMAIL", "PHONE", "CREDIT_CARD", "IBAN", "IP_ADDRESS", "SECRET", "US_SSN")
 # Earlier wins when two detections overlap.
 _PRIORITY = {"SECRET": 0, "EMAIL": 1, "IBAN": 2, "CREDIT_CARD": 3, "US_SSN": 4, "IP_ADDRESS": 5, "PHONE": 6}
@@ -60,24 +62,6 @@ class PiiMatch:
 # ---------------------------------------------------------------------------------------------------------------
 # Validators
 # ---------------------------------------------------------------------------------------------------------------
-def luhn_valid(digits: str) -> bool:
-    """Luhn checksum of a string of digits.
-
-    Args:
-        digits: the number, digits only.
-
-    Returns:
-        True when the checksum is valid.
-    """
-    total = 0
-    for position, char in enumerate(reversed(digits)):
-        value = ord(char) - 48
-        if position % 2 == 1:
-            value = value * 2 - 9 if value > 4 else value * 2
-        total += value
-    return total % 10 == 0
-
-
 def _card_prefix_ok(digits: str) -> bool:
     n = len(digits)
     two, three, four, six = int(digits[:2]), int(digits[:3]), int(digits[:4]), int(digits[:6])

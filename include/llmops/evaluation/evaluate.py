@@ -1,4 +1,4 @@
-"""The ``evaluate_model`` step: fine-tuned vs base vs champion on the held-out set, then the gate."""
+"""Evaluation engine: fine-tuned vs base vs champion on the held-out set (the gate decides in ``gate.py``)."""
 
 from __future__ import annotations
 
@@ -9,7 +9,6 @@ from pathlib import Path
 from typing import Any
 
 from llmops.config import LLMOpsConfig
-from llmops.evaluation.gate import gate_from_metrics
 from llmops.evaluation.metrics import EvalResult, evaluate_causal_lm
 from llmops.fsutil import atomic_write_json, atomic_write_text
 from llmops.registry import registry, tracking
@@ -48,11 +47,14 @@ def _evaluate(cfg: LLMOpsConfig, model_dir: str | Path, prompts: list[str], refs
     )
 
 
-def evaluate_model(cfg: LLMOpsConfig, run_key: str, finetune: dict[str, Any]) -> dict[str, Any]:
-    """Evaluate the fine-tuned model against the base model and the current champion; apply the gate.
+def evaluate_candidate(cfg: LLMOpsConfig, run_key: str, finetune: dict[str, Any]) -> dict[str, Any]:
+    """Evaluate the fine-tuned model against the base model and the current champion (same eval set).
+
+    The result is cached per run, so a retry does not evaluate again.
 
     Returns:
-        ``{"metrics": {...}, "gate": {"passed", "reason", "metrics"}, "champion_version", "samples_path"}``.
+        ``{"metrics": {...}, "champion_version", "samples_path", "eval_rows"}``; metrics of the base model and the
+        champion are prefixed ``base_`` and ``champion_``.
     """
     out_dir = cfg.paths.runs_dir / run_key
     cached = out_dir / EVAL_FILE
@@ -74,7 +76,6 @@ def evaluate_model(cfg: LLMOpsConfig, run_key: str, finetune: dict[str, Any]) ->
     metrics = {**candidate.metrics(), **base.metrics("base_")}
     if champion is not None:
         metrics.update(champion.metrics("champion_"))
-    gate = gate_from_metrics(metrics, cfg.gate)
     samples = [{**s, "base_prediction": b["prediction"]} for s, b in zip(candidate.samples, base.samples, strict=True)]
     if champion is not None:
         for sample, champ in zip(samples, champion.samples, strict=True):
@@ -86,36 +87,30 @@ def evaluate_model(cfg: LLMOpsConfig, run_key: str, finetune: dict[str, Any]) ->
         c.log_metric(run_id, k, float(v))
     c.log_metric(run_id, "eval_rows", float(len(prompts)))
     c.log_dict(run_id, {"samples": samples}, f"evaluation/{SAMPLES_JSON}")
-    c.log_text(run_id, samples_markdown(samples, metrics, gate.reason), f"evaluation/{SAMPLES_MD}")
-    c.set_tag(run_id, "llmops.gate.passed", str(gate.passed))
-    c.set_tag(run_id, "llmops.gate.reason", gate.reason)
-    c.set_tag(run_id, "llmops.gate.metric", cfg.gate.metric)
+    c.log_text(run_id, samples_markdown(samples, metrics), f"evaluation/{SAMPLES_MD}")
     if champion_version is not None:
         c.set_tag(run_id, "llmops.gate.champion_version", champion_version)
-    log.info("gate %s: %s", "passed" if gate.passed else "rejected", gate.reason)
 
     samples_path = out_dir / SAMPLES_JSON
     result = {
         "metrics": metrics,
-        "gate": gate.as_dict(),
         "champion_version": champion_version,
         "samples_path": str(samples_path),
         "eval_rows": len(prompts),
     }
     out_dir.mkdir(parents=True, exist_ok=True)
     atomic_write_json(samples_path, {"samples": samples})
-    atomic_write_text(out_dir / SAMPLES_MD, samples_markdown(samples, metrics, gate.reason))
+    atomic_write_text(out_dir / SAMPLES_MD, samples_markdown(samples, metrics))
     atomic_write_json(cached, result)
     return result
 
 
-def samples_markdown(samples: list[dict[str, Any]], metrics: dict[str, float], reason: str) -> str:
+def samples_markdown(samples: list[dict[str, Any]], metrics: dict[str, float], reason: str | None = None) -> str:
     """The sampled generations as a Markdown page for reading: prompt, reference, and each model's answer."""
-    lines = [
-        "# Sample generations (greedy, held-out set)",
-        "",
-        f"Gate: {reason}",
-        "",
+    lines = ["# Sample generations (greedy, held-out set)", ""]
+    if reason:
+        lines += [f"Gate: {reason}", ""]
+    lines += [
         "| metric | value |",
         "|---|---|",
     ]

@@ -1,27 +1,22 @@
-"""The promotion gate: beat the base model, be no worse than the current champion."""
+"""The promotion gate: beat the base model, be no worse than the current champion.
+
+Pure decisions over evaluation metrics; the ``gate_model`` step records the verdict.
+"""
 
 from __future__ import annotations
 
 import logging
 import math
-from dataclasses import asdict, dataclass, field
-from typing import Any
 
-from llmops.config import GATE_METRICS, GateConfig, LLMOpsConfig
+from llmops.config import GATE_METRICS, GateConfig
+from llmops.verdict import Verdict
 
 log = logging.getLogger(__name__)
 
 
-@dataclass(frozen=True)
-class GateResult:
-    """Outcome of a quality gate: ``passed``, the figures it looked at, and why."""
-
-    passed: bool
-    reason: str
-    metrics: dict[str, float] = field(default_factory=dict)
-
-    def as_dict(self) -> dict[str, Any]:
-        return asdict(self)
+def _verdict(passed: bool, reason: str, metrics: dict[str, float]) -> Verdict:
+    # A candidate the gate refuses is still registered; only its promotion is skipped.
+    return Verdict("promotion_gate", passed, reason, metrics, on_fail="skip")
 
 
 def promotion_gate(
@@ -29,7 +24,7 @@ def promotion_gate(
     base: float,
     champion: float | None,
     cfg: GateConfig,
-) -> GateResult:
+) -> Verdict:
     """Decide whether the candidate may be promoted, on ``cfg.metric`` measured on the same eval set.
 
     Args:
@@ -50,37 +45,37 @@ def promotion_gate(
     if champion is not None:
         metrics[f"champion_{name}"] = champion
     if not math.isfinite(candidate):
-        return GateResult(False, f"candidate {name} is not finite ({candidate})", metrics)
+        return _verdict(False, f"candidate {name} is not finite ({candidate})", metrics)
     improvement = candidate - base if higher else base - candidate
     metrics["improvement_over_base"] = improvement
     if not improvement > cfg.min_improvement_over_base:
-        return GateResult(
+        return _verdict(
             False,
             f"candidate {name} {candidate:.4f} does not beat the base model's {base:.4f} "
             f"by more than {cfg.min_improvement_over_base} ({better} is better)",
             metrics,
         )
     if champion is None:
-        return GateResult(True, f"candidate {name} {candidate:.4f} beats base {base:.4f}; no champion yet", metrics)
+        return _verdict(True, f"candidate {name} {candidate:.4f} beats base {base:.4f}; no champion yet", metrics)
     margin = cfg.max_regression_vs_champion
     limit = champion * (1.0 - margin) if higher else champion * (1.0 + margin)
     metrics["champion_limit"] = limit
     worse = candidate < limit if higher else candidate > limit
     if worse:
-        return GateResult(
+        return _verdict(
             False,
             f"candidate {name} {candidate:.4f} is worse than the champion's {champion:.4f} "
             f"beyond the allowed {margin:.1%} ({better} is better)",
             metrics,
         )
-    return GateResult(
+    return _verdict(
         True,
         f"candidate {name} {candidate:.4f} beats base {base:.4f} and is within {margin:.1%} of champion {champion:.4f}",
         metrics,
     )
 
 
-def gate_from_metrics(metrics: dict[str, float], cfg: GateConfig) -> GateResult:
+def gate_from_metrics(metrics: dict[str, float], cfg: GateConfig) -> Verdict:
     """Apply the gate to evaluation metrics named ``<metric>``, ``base_<metric>`` and ``champion_<metric>``.
 
     Raises:
@@ -91,24 +86,3 @@ def gate_from_metrics(metrics: dict[str, float], cfg: GateConfig) -> GateResult:
     return promotion_gate(
         float(metrics[name]), float(metrics[f"base_{name}"]), None if champion is None else float(champion), cfg
     )
-
-
-def gate_model(cfg: LLMOpsConfig, finetune: dict[str, Any], evaluation: dict[str, Any]) -> dict[str, Any]:
-    """The gate as a pipeline step: decide on the evaluation's metrics, say why in the log and in MLflow tags.
-
-    A rejected candidate is still registered (without the ``champion`` alias); only promotion depends on this.
-
-    Returns:
-        ``{"passed", "metrics", "reason"}``.
-    """
-    from llmops.registry import tracking
-
-    result = gate_from_metrics(evaluation["metrics"], cfg.gate)
-    log.info("gate %s: %s", "passed" if result.passed else "rejected", result.reason)
-    run_id = finetune.get("mlflow_run_id")
-    if run_id:
-        c = tracking.client(cfg)
-        c.set_tag(run_id, "llmops.gate.passed", str(result.passed))
-        c.set_tag(run_id, "llmops.gate.reason", result.reason)
-        c.set_tag(run_id, "llmops.gate.metric", cfg.gate.metric)
-    return result.as_dict()

@@ -28,6 +28,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeGuard
 
 from llmops.config import DriftConfig
+from llmops.data.prodlog import iter_log_objects
 from llmops.data.schema import PROD_LOG_COLUMNS, is_failed_request
 from llmops.fsutil import atomic_write_text
 
@@ -115,25 +116,16 @@ def load_prod_logs(source: Path, max_rows: int) -> pd.DataFrame:
     records: list[dict[str, Any]] = []
     bad_lines = failed = 0
     for path in files:
-        with path.open("r", encoding="utf-8", errors="replace") as handle:
-            for line in handle:
-                if not line.strip():
-                    continue
-                try:
-                    record = json.loads(line)
-                except json.JSONDecodeError:
-                    bad_lines += 1
-                    continue
-                if (
-                    not isinstance(record, dict)
-                    or not isinstance(record.get("prompt"), str)
-                    or not isinstance(record.get("response"), str)
-                ):
-                    bad_lines += 1
-                    continue
-                if is_failed_request(record):  # a failed request has no answer to compare
-                    failed += 1
-                    continue
+        for record in iter_log_objects(path):
+            if (
+                record is None
+                or not isinstance(record.get("prompt"), str)
+                or not isinstance(record.get("response"), str)
+            ):
+                bad_lines += 1
+            elif is_failed_request(record):  # a failed request has no answer to compare
+                failed += 1
+            else:
                 records.append(record)
     if bad_lines:
         log.warning("skipped %d malformed production log line(s) under %s", bad_lines, source)

@@ -22,6 +22,7 @@ from pathlib import Path
 from typing import Any
 
 from llmops.config import LLMOpsConfig
+from llmops.data.prodlog import iter_log_objects
 from llmops.data.schema import CLIENT_ERROR, is_failed_request
 
 log = logging.getLogger(__name__)
@@ -116,7 +117,7 @@ def _curation_key(key: str) -> str:
 
 def interval_quarantine_path(cfg: LLMOpsConfig, key: str) -> Path:
     """The records of an interval that the production-log contract quarantined."""
-    from llmops.data.curate import prod_log_quarantine_path
+    from llmops.data.prodlog import prod_log_quarantine_path
 
     return prod_log_quarantine_path(cfg, _curation_key(key))
 
@@ -159,20 +160,12 @@ def read_interval_records(source: Path, start: datetime, end: datetime) -> tuple
     records: list[dict[str, Any]] = []
     unattributed = 0
     for path in files:
-        with path.open("r", encoding="utf-8", errors="replace") as handle:
-            for line in handle:
-                if not line.strip():
-                    continue
-                try:
-                    obj = json.loads(line)
-                except json.JSONDecodeError:
-                    unattributed += 1
-                    continue
-                ts = _parse_ts(obj.get("timestamp")) if isinstance(obj, dict) else None
-                if ts is None:
-                    unattributed += 1
-                elif start <= ts < end:
-                    records.append(obj)
+        for obj in iter_log_objects(path):
+            ts = _parse_ts(obj.get("timestamp")) if obj is not None else None
+            if obj is None or ts is None:
+                unattributed += 1
+            elif start <= ts < end:
+                records.append(obj)
     return records, unattributed
 
 
@@ -220,11 +213,11 @@ def curate_interval(cfg: LLMOpsConfig, start: datetime, end: datetime, source: P
         The :class:`IntervalResult`. A skipped interval has no partition (an earlier one is removed).
 
     Raises:
-        llmops.data.curate.DataContractError: the interval's logs break the production-log contract.
+        llmops.data.gates.DataContractError: the interval's logs break the production-log contract.
     """
     import pyarrow.parquet as pq
 
-    from llmops.data.curate import curate_production_logs
+    from llmops.data.prodlog import curate_production_logs
 
     key = interval_key(start)
     folder = interval_dir(cfg, key)

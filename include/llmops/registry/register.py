@@ -1,15 +1,17 @@
-"""The ``register_model`` step: one registered version per pipeline run, alias ``challenger``."""
+"""Registration engine: one registered version per pipeline run, alias ``challenger``."""
 
 from __future__ import annotations
 
 import hashlib
 import json
 import subprocess
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
 from llmops import __version__
 from llmops.config import PROJECT_ROOT, LLMOpsConfig
+from llmops.fsutil import file_sha256
 from llmops.registry.registry import log_and_register
 
 
@@ -31,28 +33,27 @@ def snapshot_hash(data: dict[str, Any]) -> str:
     path = Path(str(data.get("train_path") or ""))
     if not data.get("train_path") or not path.is_file():
         return ""
-    digest = hashlib.sha256()
-    with open(path, "rb") as fh:
-        for block in iter(lambda: fh.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
+    return file_sha256(path)
 
 
-def register_model(
+def register_candidate(
     cfg: LLMOpsConfig,
     run_key: str,
-    finetune: dict[str, Any],
-    evaluation: dict[str, Any],
-    data: dict[str, Any] | None = None,
+    finetune: Mapping[str, Any],
+    metrics: Mapping[str, float],
+    gate: Mapping[str, Any],
+    data: Mapping[str, Any] | None = None,
 ) -> dict[str, Any]:
     """Register the fine-tuned model (check, then create) and tag it with what it was made from and scored.
+
+    Args:
+        metrics: the evaluation's metrics (tagged ``llmops.metric.<name>``).
+        gate: the promotion gate's verdict (``passed``, ``reason``): a rejected candidate is registered too.
 
     Returns:
         ``{"name", "version", "model_uri", "created", "gate_passed"}``.
     """
-    data = data or {}
-    gate = evaluation["gate"]
-    metrics = evaluation["metrics"]
+    data = dict(data or {})
     ds_hash = hashlib.sha256(
         json.dumps(json.loads(Path(cfg.training.deepspeed_config).read_text()), sort_keys=True).encode()
     ).hexdigest()[:16]

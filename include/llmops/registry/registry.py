@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import contextlib
-import hashlib
 import json
 import logging
 import os
@@ -13,6 +12,7 @@ from typing import Any
 
 from llmops.config import LLMOpsConfig
 from llmops.registry.tracking import RUN_KEY_TAG, client
+from llmops.versions import validate_version
 
 log = logging.getLogger(__name__)
 
@@ -121,24 +121,44 @@ def _point_challenger(cfg: LLMOpsConfig, version: str) -> None:
         client(cfg).set_registered_model_alias(cfg.mlflow.model_name, CHALLENGER, version)
 
 
+def is_not_found(exc: BaseException) -> bool:
+    """Whether an MLflow error says "no such model, version or alias" (and not "the registry cannot be reached")."""
+    from mlflow.exceptions import MlflowException
+
+    if not isinstance(exc, MlflowException):
+        return False
+    code = str(getattr(exc, "error_code", ""))
+    if code.endswith("RESOURCE_DOES_NOT_EXIST"):
+        return True
+    # A missing alias on an existing model is reported as an invalid parameter.
+    return code.endswith("INVALID_PARAMETER_VALUE") and "not found" in str(exc).lower()
+
+
 def alias_version(cfg: LLMOpsConfig, alias: str) -> str | None:
-    """The version an alias points at, or None."""
+    """The version an alias points at, or ``None`` when the model or the alias does not exist.
+
+    Raises:
+        Exception: the registry cannot be reached or answers with another error. An unreachable registry is never
+            "no champion": a gate that compared against nothing would pass.
+    """
     c = client(cfg)
     try:
         return str(c.get_model_version_by_alias(cfg.mlflow.model_name, alias).version)
-    except Exception:
-        return None
+    except Exception as exc:
+        if is_not_found(exc):
+            return None
+        raise
 
 
 def get_version(cfg: LLMOpsConfig, version: str | int) -> Any | None:
     """The registered version (``None`` when it does not exist); ``version`` is validated first."""
-    from llmops.serving.repository import validate_version
-
     number = validate_version(version)
     try:
         return client(cfg).get_model_version(cfg.mlflow.model_name, str(number))
-    except Exception:
-        return None
+    except Exception as exc:
+        if is_not_found(exc):
+            return None
+        raise
 
 
 def model_dir_of_version(cfg: LLMOpsConfig, version: str | int, dest: Path) -> Path:
@@ -152,8 +172,6 @@ def model_dir_of_version(cfg: LLMOpsConfig, version: str | int, dest: Path) -> P
         FileNotFoundError: the artifacts hold no safetensors weights.
     """
     import mlflow
-
-    from llmops.serving.repository import validate_version
 
     number = validate_version(version)
     client(cfg)
@@ -253,8 +271,3 @@ def append_event(log_path: Path, record: dict[str, Any]) -> None:
         fh.write(line)
         fh.flush()
         os.fsync(fh.fileno())
-
-
-def file_sha256(path: Path) -> str:
-    """Hex digest of a file (used for the DeepSpeed config hash tag)."""
-    return hashlib.sha256(path.read_bytes()).hexdigest()

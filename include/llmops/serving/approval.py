@@ -9,6 +9,7 @@ never put in front of a human. The answer comes back from Airflow's human-in-the
 from __future__ import annotations
 
 import json
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
@@ -52,10 +53,13 @@ def load_samples(samples_path: str | None, limit: int) -> list[dict[str, Any]]:
 
 
 def approval_body(
-    cfg: LLMOpsConfig, registration: dict[str, Any], evaluation: dict[str, Any], drift: dict[str, Any]
+    cfg: LLMOpsConfig,
+    registration: Mapping[str, Any],
+    evaluation: Mapping[str, Any],
+    gate: Mapping[str, Any],
+    drift: Mapping[str, Any],
 ) -> str:
     """The Markdown shown to the approver: gate decision and metrics, drift, sample generations."""
-    gate = evaluation.get("gate", {})
     metrics = evaluation.get("metrics", {})
     lines = [
         f"**Candidate**: `{cfg.mlflow.model_name}` version {_md(registration.get('version'))} "
@@ -90,17 +94,18 @@ def approval_body(
     return "\n".join(lines)
 
 
-def needs_approval(cfg: LLMOpsConfig, evaluation: dict[str, Any], requested: object, promote: object = True) -> bool:
+def needs_approval(cfg: LLMOpsConfig, gate: Mapping[str, Any], requested: object, promote: object = True) -> bool:
     """Whether a human must answer before this run promotes: approval is required, promotion is on for the run,
     and the gate passed (a candidate the gate refused is never put in front of a human)."""
-    return approval_required(cfg, requested) and bool(promote) and bool(evaluation.get("gate", {}).get("passed"))
+    return approval_required(cfg, requested) and bool(promote) and bool(gate.get("passed"))
 
 
 def approval_request(
     cfg: LLMOpsConfig,
-    registration: dict[str, Any],
-    evaluation: dict[str, Any],
-    drift: dict[str, Any],
+    registration: Mapping[str, Any],
+    evaluation: Mapping[str, Any],
+    gate: Mapping[str, Any],
+    drift: Mapping[str, Any],
     requested: object,
     promote: object = True,
 ) -> dict[str, str] | None:
@@ -109,15 +114,15 @@ def approval_request(
     Returns:
         ``{"subject", "body"}`` or ``None``.
     """
-    if not needs_approval(cfg, evaluation, requested, promote):
+    if not needs_approval(cfg, gate, requested, promote):
         return None
     return {
         "subject": f"Promote {cfg.mlflow.model_name} version {registration.get('version')} to Triton?",
-        "body": approval_body(cfg, registration, evaluation, drift),
+        "body": approval_body(cfg, registration, evaluation, gate, drift),
     }
 
 
-def approval_decision(required: bool, response: dict[str, Any] | None) -> tuple[bool, str]:
+def approval_decision(required: bool, response: Mapping[str, Any] | None) -> tuple[bool, str]:
     """Interpret the approval task's result.
 
     Args:

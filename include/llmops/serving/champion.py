@@ -1,4 +1,6 @@
-"""The ``promote_to_triton`` step: serve the new version on Triton, then move the ``champion`` alias.
+"""Promotion mechanics: serve a registered version on Triton, then move the ``champion`` alias.
+
+Whether to promote is decided before, in :func:`llmops.serving.release.promotion_decision`.
 
 The Triton switch and the alias move happen under one repository lock, so a promotion and a rollback (two DAGs)
 never interleave between "Triton serves N" and "champion is N". MLflow aliases are last-writer-wins; the lock and
@@ -12,6 +14,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from llmops.config import LLMOpsConfig
+from llmops.errors import Permanent
 from llmops.registry import registry
 
 if TYPE_CHECKING:
@@ -21,11 +24,7 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 
-class PromotionRefused(RuntimeError):
-    """The candidate must not be promoted (gate, drift or the approver said no); nothing was changed."""
-
-
-class PromotionFailed(RuntimeError):
+class PromotionFailed(Permanent):
     """The promotion was attempted and failed; the previously served version keeps serving, ``champion`` did not
     move. Retrying will not help (the version does not load or answer): the task fails without retries."""
 
@@ -69,15 +68,13 @@ def revert_serving(cfg: LLMOpsConfig, client: TritonClient, result: PromotionRes
     return note
 
 
-def promote_to_triton(
+def serve_as_champion(
     cfg: LLMOpsConfig,
     run_key: str,
-    registration: dict[str, Any],
-    finetune: dict[str, Any],
-    evaluation: dict[str, Any],
-    drift: dict[str, Any],
+    version: str | int,
+    model_dir: str | Path,
+    reason: str,
     at: str,
-    approval: tuple[bool, str] | None = None,
 ) -> dict[str, Any]:
     """Write, load, ready-check and smoke-test the registered version on Triton; then make it ``champion``.
 
@@ -86,30 +83,21 @@ def promote_to_triton(
     call created is removed, and the error says why.
 
     Args:
+        version: the registered version; ``model_dir``: its weights directory.
+        reason: why it is promoted (the promotion decision's reason), recorded with the event.
         at: the time of the event, taken from the run's logical date (not the wall clock).
-        approval: ``(proceed, reason)`` from :func:`llmops.serving.approval.approval_decision`; ``None`` when the
-            run did not need one.
 
     Raises:
-        PromotionRefused: the gate rejected the candidate, drift blocks promotion (configured), or the approver
-            rejected it.
         PromotionFailed: the new version failed to load, to become ready or its smoke test; or moving the alias
             failed (Triton was switched back).
         RuntimeError: Triton is unreachable (worth a retry).
     """
     from llmops.serving.client import client_for
     from llmops.serving.promote import PromotionError, promote_version_locked
-    from llmops.serving.repository import prune_versions_locked, repository_lock, served_version, validate_version
+    from llmops.serving.repository import prune_versions_locked, repository_lock, served_version
+    from llmops.versions import validate_version
 
-    gate = evaluation["gate"]
-    if not gate["passed"]:
-        raise PromotionRefused(f"not promoted: {gate['reason']}")
-    if drift.get("block_promotion"):
-        raise PromotionRefused(f"not promoted: drift gate: {drift.get('reason')}")
-    if approval is not None and not approval[0]:
-        raise PromotionRefused(f"not promoted: {approval[1]}")
-
-    version = str(validate_version(str(registration["version"])))
+    version = str(validate_version(str(version)))
     name = cfg.triton.model_name
     repo = cfg.paths.model_repository
     client = client_for(cfg.triton)
@@ -127,14 +115,13 @@ def promote_to_triton(
                 return {"served_version": version, "previous_version": previous, "changed": False}
             try:
                 result = promote_version_locked(
-                    repo, name, int(version), Path(finetune["model_dir"]), cfg.triton, cfg.paths.prod_log_dir, client
+                    repo, name, int(version), Path(model_dir), cfg.triton, cfg.paths.prod_log_dir, client
                 )
             except PromotionError as exc:
                 raise PromotionFailed(
                     f"promotion of version {version} failed, version {exc.result.served_version} keeps serving and "
                     f"champion stays on {previous}: {exc.result.reason}"
                 ) from exc
-            reason = str(gate["reason"]) + (f"; {approval[1]}" if approval is not None else "")
             event = registry.AliasEvent(
                 kind="promotion",
                 model=cfg.mlflow.model_name,

@@ -11,7 +11,8 @@ from dataclasses import dataclass
 from typing import Any
 
 from llmops.config import TritonConfig
-from llmops.serving.repository import validate_model_name, validate_version
+from llmops.serving.repository import validate_model_name
+from llmops.versions import validate_version
 
 
 class TritonClientError(RuntimeError):

@@ -26,13 +26,13 @@ from llmops.serving.repository import (
     render_config_pbtxt,
     repository_lock,
     validate_model_name,
-    validate_version,
     verify_version,
     version_path,
     write_config,
     write_config_text,
     write_model_version_locked,
 )
+from llmops.versions import validate_version
 
 if TYPE_CHECKING:
     from llmops.serving.client import TritonClient

@@ -17,7 +17,6 @@ Names and versions are validated before anything touches the filesystem: they en
 from __future__ import annotations
 
 import fcntl
-import hashlib
 import json
 import os
 import re
@@ -30,12 +29,11 @@ from pathlib import Path
 from typing import Any
 
 from llmops.config import TritonConfig
-from llmops.fsutil import atomic_write_text, fsync_dir
+from llmops.fsutil import atomic_write_text, file_sha256, files_manifest, fsync_dir
+from llmops.versions import is_version, traversal_hint, validate_version
 
 MODEL_NAME_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9_-]{0,63}$"
-VERSION_PATTERN = r"^[1-9][0-9]{0,8}$"
 _MODEL_NAME_RE = re.compile(MODEL_NAME_PATTERN)
-_VERSION_RE = re.compile(VERSION_PATTERN)
 
 CONFIG_FILE = "config.pbtxt"
 MANIFEST_FILE = "MANIFEST.json"
@@ -60,17 +58,6 @@ class RepositoryError(RuntimeError):
 # Validation ----------------------------------------------------------------------------------------------------
 
 
-def _traversal_hint(value: str) -> str:
-    lowered = value.lower()
-    if ".." in value or "%2e" in lowered:
-        return " (looks like path traversal)"
-    if "/" in value or "\\" in value or "%2f" in lowered or "%5c" in lowered:
-        return " (path separators, raw or URL-encoded, are not allowed)"
-    if "%" in value:
-        return " (URL-encoded characters are not allowed)"
-    return ""
-
-
 def validate_model_name(name: object) -> str:
     """Check a Triton model name.
 
@@ -88,38 +75,10 @@ def validate_model_name(name: object) -> str:
         raise ValueError(f"invalid model name {name!r}: expected a string matching {MODEL_NAME_PATTERN}")
     if not _MODEL_NAME_RE.fullmatch(name):
         raise ValueError(
-            f"invalid model name {name!r}{_traversal_hint(name)}: expected 1-64 characters from "
+            f"invalid model name {name!r}{traversal_hint(name)}: expected 1-64 characters from "
             f"[A-Za-z0-9_-] starting with a letter or digit ({MODEL_NAME_PATTERN})"
         )
     return name
-
-
-def validate_version(version: object) -> int:
-    """Check a model version.
-
-    Args:
-        version: a positive ``int`` or its decimal string form (``"3"``).
-
-    Returns:
-        The version as an ``int``.
-
-    Raises:
-        ValueError: not a positive integer matching ``^[1-9][0-9]{0,8}$`` (no sign, no leading zero, no paths).
-    """
-    if isinstance(version, bool):
-        raise ValueError(f"invalid model version {version!r}: expected a positive integer, not a bool")
-    if isinstance(version, int):
-        text = str(version)
-    elif isinstance(version, str):
-        text = version
-    else:
-        raise ValueError(f"invalid model version {version!r}: expected a positive integer")
-    if not _VERSION_RE.fullmatch(text):
-        raise ValueError(
-            f"invalid model version {version!r}{_traversal_hint(text)}: expected a positive integer "
-            f"without sign or leading zeros ({VERSION_PATTERN})"
-        )
-    return int(text)
 
 
 def model_path(repo: Path, name: str) -> Path:
@@ -320,14 +279,6 @@ def clean_staging(repo: Path, name: str) -> list[Path]:
 # Manifests -----------------------------------------------------------------------------------------------------
 
 
-def _sha256(path: Path) -> str:
-    digest = hashlib.sha256()
-    with open(path, "rb") as fh:
-        for block in iter(lambda: fh.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
-
-
 def _select_model_files(model_dir: Path) -> list[Path]:
     """The files of a Hugging Face model directory that a version needs; refuses pickle weights."""
     model_dir = Path(model_dir)
@@ -359,10 +310,6 @@ def _source_files(model_dir: Path) -> dict[str, Path]:
     return sources
 
 
-def _manifest_files(sources: dict[str, Path]) -> dict[str, dict[str, Any]]:
-    return {rel: {"sha256": _sha256(src), "bytes": src.stat().st_size} for rel, src in sorted(sources.items())}
-
-
 def read_manifest(version_dir: Path) -> dict[str, Any] | None:
     """The manifest of a version directory, or ``None`` when it is missing or unreadable (incomplete version)."""
     try:
@@ -386,7 +333,7 @@ def verify_version(version_dir: Path) -> list[str]:
         path = Path(version_dir) / rel
         if not path.is_file():
             problems.append(f"missing file {rel}")
-        elif _sha256(path) != meta.get("sha256"):
+        elif file_sha256(path) != meta.get("sha256"):
             problems.append(f"checksum mismatch for {rel}")
     return problems
 
@@ -408,14 +355,9 @@ def list_versions(repo: Path, name: str, include_incomplete: bool = False) -> li
     versions = []
     for child in directory.iterdir():
         complete = include_incomplete or read_manifest(child) is not None
-        if child.is_dir() and _VERSION_RE.fullmatch(child.name) and complete:
+        if child.is_dir() and is_version(child.name) and complete:
             versions.append(int(child.name))
     return sorted(versions)
-
-
-def version_exists(repo: Path, name: str, version: int) -> bool:
-    """Whether ``version`` is present and complete (has a manifest)."""
-    return read_manifest(version_path(repo, name, version)) is not None
 
 
 def _copy_file(src: Path, dst: Path) -> None:
@@ -454,7 +396,7 @@ def write_model_version_locked(
             "version": version,
             "source_model_dir": str(Path(model_dir).resolve()),
             "created_at": datetime.now(UTC).isoformat(),
-            "files": _manifest_files({rel: staging / rel for rel in sources}),
+            "files": files_manifest({rel: staging / rel for rel in sources}),
         }
         fsync_dir(staging / WEIGHTS_DIR)
         # Written last: a version directory with a manifest is complete.
@@ -480,7 +422,7 @@ def _check_existing(final: Path, sources: dict[str, Path]) -> Path:
             f"{final} exists but has no {MANIFEST_FILE}: it was not written by llmops (or is damaged); "
             "remove it or choose another version"
         )
-    wanted = _manifest_files(sources)
+    wanted = files_manifest(sources)
     if manifest["files"] != wanted:
         raise RepositoryError(
             f"version {final.name} of {final.parent.name} already exists with different content; "

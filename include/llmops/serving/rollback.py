@@ -24,9 +24,10 @@ from pathlib import Path
 from typing import Any
 
 from llmops.config import LLMOpsConfig
+from llmops.errors import Permanent
 from llmops.registry import registry
 from llmops.serving.champion import promotion_log_path, revert_serving
-from llmops.serving.repository import validate_version
+from llmops.versions import validate_version
 
 log = logging.getLogger(__name__)
 
@@ -35,7 +36,7 @@ PROMOTED_FROM_TAG = "llmops.promotion.from_version"
 PROMOTED_AT_TAG = "llmops.promotion.at"
 
 
-class RollbackError(RuntimeError):
+class RollbackError(Permanent):
     """The rollback cannot be done or failed; ``champion`` did not move. Retrying will not help."""
 
 

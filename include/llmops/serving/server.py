@@ -17,7 +17,6 @@ import contextlib
 import os
 import shutil
 import signal
-import socket
 import subprocess
 import sys
 import time
@@ -27,6 +26,8 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
+
+from llmops.ports import free_ports
 
 STUB_NAME = "triton_python_backend_stub"
 BACKEND_FILES = ("libtriton_python.so", "triton_python_backend_utils.py")
@@ -54,21 +55,6 @@ class TritonPorts:
         """Three currently free TCP ports (for tests and side-by-side servers)."""
         http, grpc, metrics = free_ports(3, host)
         return cls(http, grpc, metrics)
-
-
-def free_ports(count: int, host: str = "127.0.0.1") -> list[int]:
-    """Ask the kernel for ``count`` distinct free ports (released again before returning)."""
-    sockets = []
-    try:
-        for _ in range(count):
-            sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-            sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-            sock.bind((host, 0))
-            sockets.append(sock)
-        return [s.getsockname()[1] for s in sockets]
-    finally:
-        for sock in sockets:
-            sock.close()
 
 
 @dataclass(frozen=True)

@@ -105,11 +105,3 @@ def build_tiny_base_model(spec: TinyModelSpec, corpus: Iterable[str], out_dir: P
         if staging.exists():
             shutil.rmtree(staging, ignore_errors=True)
     return out_dir
-
-
-def count_parameters(model_dir: Path) -> int:
-    """Number of parameters recorded when the base model was built (0 if unknown)."""
-    marker = model_dir / SPEC_FILE
-    if not marker.is_file():
-        return 0
-    return int(json.loads(marker.read_text()).get("parameters", 0))

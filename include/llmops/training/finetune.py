@@ -1,8 +1,7 @@
-"""The ``finetune_model`` step: ensure a base model, open the MLflow run, launch DeepSpeed, verify the output."""
+"""Fine-tuning engine: ensure a base model, open the MLflow run, launch DeepSpeed, verify the output."""
 
 from __future__ import annotations
 
-import hashlib
 import json
 import logging
 import platform
@@ -11,6 +10,7 @@ from pathlib import Path
 from typing import Any
 
 from llmops.config import LLMOpsConfig, read_recipe
+from llmops.fsutil import dir_manifest
 from llmops.registry import tracking
 from llmops.training.base_model import build_tiny_base_model
 from llmops.training.launch import TrainingError, build_job, run_training, verify_adapter_dir, verify_model_dir
@@ -101,19 +101,7 @@ def _flat_params(prefix: str, tree: dict[str, Any]) -> dict[str, str]:
     return out
 
 
-def _manifest(model_dir: Path) -> dict[str, Any]:
-    files = {}
-    for f in sorted(model_dir.iterdir()):
-        if f.is_file():
-            digest = hashlib.sha256()
-            with f.open("rb") as fh:
-                for chunk in iter(lambda: fh.read(1 << 20), b""):
-                    digest.update(chunk)
-            files[f.name] = {"bytes": f.stat().st_size, "sha256": digest.hexdigest()}
-    return files
-
-
-def finetune_model(
+def run_finetune(
     cfg: LLMOpsConfig,
     run_key: str,
     train_path: str,
@@ -198,7 +186,7 @@ def finetune_model(
     c.log_metric(run_id, "trainable_parameters", float(summary.get("trainable_parameters", check["parameters"])))
     c.log_metric(run_id, "train_seconds", float(summary["train_seconds"]))
     c.log_dict(run_id, summary, "training_summary.json")
-    c.log_dict(run_id, {"verification": check, "files": _manifest(job.final_model_dir)}, "final_model/manifest.json")
+    c.log_dict(run_id, {"verification": check, "files": dir_manifest(job.final_model_dir)}, "final_model/manifest.json")
     if adapter is not None:
         c.log_artifacts(run_id, str(job.adapter_dir), "adapter")
     c.set_tag(run_id, "llmops.training.status", "completed")

@@ -15,7 +15,6 @@ import queue
 import re
 import shutil
 import signal
-import socket
 import subprocess
 import sys
 import threading
@@ -26,6 +25,7 @@ from pathlib import Path
 from typing import Any
 
 from llmops.config import LLMOpsConfig
+from llmops.ports import free_ports
 from llmops.training.job import (
     EXIT_BAD_INPUT,
     EXIT_DIVERGED,
@@ -84,21 +84,10 @@ def build_job(cfg: LLMOpsConfig, train_path: str, output_dir: Path, mlflow_run_i
     )
 
 
-def _free_port(preferred: int) -> int:
-    for port in (preferred, 0):
-        with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
-            try:
-                s.bind(("127.0.0.1", port))
-            except OSError:
-                continue
-            return int(s.getsockname()[1])
-    raise RuntimeError("no free port for the training rendezvous")
-
-
 def launch_command(cfg: LLMOpsConfig, job_path: Path) -> list[str]:
     """The command line that starts every rank of the training job."""
     t = cfg.training
-    port = _free_port(t.master_port)
+    port = free_ports(1, preferred=t.master_port)[0]
     bindir = Path(sys.executable).parent
     if t.launcher == "deepspeed":
         cmd = [str(bindir / "deepspeed")] if (bindir / "deepspeed").exists() else ["deepspeed"]

@@ -1,4 +1,4 @@
-"""Command line of the embedded stack: ``python -m llmops.cli {prepare,up,down,status,demo}``."""
+"""Command line of the embedded stack: ``python -m llmops.stack {prepare,up,down,status,demo}``."""
 
 from __future__ import annotations
 
@@ -26,7 +26,7 @@ TASKS = (
 
 def prepare(cfg: LLMOpsConfig) -> dict[str, str]:
     """Generate the demo data and demo production logs (idempotent, seeded)."""
-    from llmops.data.demo import generate_demo_dataset, generate_prod_logs
+    from llmops.demo import generate_demo_dataset, generate_prod_logs
 
     raw = cfg.paths.raw_dir
     out: dict[str, str] = {}
@@ -92,7 +92,7 @@ class AirflowApi:
 
 def run_demo(cfg: LLMOpsConfig, conf: dict[str, Any], timeout_s: float) -> int:
     """Trigger the pipeline through the running Airflow, wait for it and print the summary."""
-    from llmops.stack import airflow_secrets
+    from llmops.stack.manager import airflow_secrets
 
     s = airflow_secrets(cfg)
     api = AirflowApi(f"http://127.0.0.1:{cfg.airflow.api_port}", s["admin_user"], s["admin_password"])
@@ -152,13 +152,14 @@ def print_summary(cfg: LLMOpsConfig, run_id: str, state: str, states: dict[str, 
         for key in ("eval_loss", "perplexity", "exact_match", "rouge_l"):
             if key in m:
                 print(f"  {key:<32} {m.get('base_' + key, float('nan')):>9.4f}  {m[key]:>10.4f}")
-        gate = r.get("gate_model") or ev.get("gate", {})
+        gate = r.get("gate_model") or {}
         print(f"  gate: {'PASSED' if gate.get('passed') else 'REJECTED'} - {gate.get('reason')}")
     ft, reg = r.get("finetune_model") or {}, r.get("register_model") or {}
     if ft:
         from llmops.registry.tracking import run_link
 
         print(f"\nMLflow run         {ft.get('mlflow_run_id')}  {run_link(cfg, ft['mlflow_run_id'])}")
+        print_verdicts(cfg, ft["mlflow_run_id"])
     if reg:
         print(f"model version      {reg.get('name')} v{reg.get('version')}")
     dr = r.get("check_drift") or {}
@@ -181,6 +182,19 @@ def print_summary(cfg: LLMOpsConfig, run_id: str, state: str, states: dict[str, 
     print("=" * 78)
 
 
+def print_verdicts(cfg: LLMOpsConfig, mlflow_run_id: str) -> None:
+    """Every decision the run took, as recorded on its MLflow run (``llmops.verdict.<gate>`` tags)."""
+    from llmops.registry import tracking
+    from llmops.verdict import TAG_PREFIX
+
+    tags = tracking.client(cfg).get_run(mlflow_run_id).data.tags
+    gates = sorted(k.removeprefix(TAG_PREFIX) for k in tags if k.startswith(TAG_PREFIX) and k.count(".") == 2)
+    print(f"decisions          {len(gates)} verdicts on the run (tags {TAG_PREFIX}<gate>):")
+    for gate in gates:
+        reason = tags.get(f"{TAG_PREFIX}{gate}.reason", "")
+        print(f"  {gate:<22} {tags[TAG_PREFIX + gate]:<7} {reason[:160]}")
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="llmops", description=__doc__)
     sub = parser.add_subparsers(dest="cmd", required=True)
@@ -196,7 +210,7 @@ def main(argv: list[str] | None = None) -> int:
     logging.basicConfig(level=logging.WARNING)
     cfg = load_config()
 
-    from llmops import stack
+    from llmops.stack import manager as stack
 
     if args.cmd == "prepare":
         for k, v in prepare(cfg).items():

@@ -16,6 +16,8 @@ import string
 from dataclasses import dataclass, field
 from typing import Any
 
+from llmops.checksums import luhn_check_digit
+
 # ---------------------------------------------------------------------------------------------------------------
 # Near-duplicate corpus
 # ---------------------------------------------------------------------------------------------------------------
@@ -234,24 +236,16 @@ def _digits(rng: random.Random, n: int) -> str:
     return "".join(rng.choice(string.digits) for _ in range(n))
 
 
-def _luhn_complete(body: str) -> str:
-    total = 0
-    for position, char in enumerate(reversed(body)):
-        value = int(char)
-        if position % 2 == 0:
-            value = value * 2 - 9 if value > 4 else value * 2
-        total += value
-    return body + str((10 - total % 10) % 10)
-
-
 def _card(rng: random.Random, valid: bool = True) -> str:
     kind = rng.choice(("visa", "mc", "amex", "discover"))
     if kind == "amex":
-        number = _luhn_complete(rng.choice(("34", "37")) + _digits(rng, 12))
+        body = rng.choice(("34", "37")) + _digits(rng, 12)
+        number = body + luhn_check_digit(body)
         groups = [number[:4], number[4:10], number[10:]]
     else:
         prefix = {"visa": "4", "mc": str(rng.randint(51, 55)), "discover": "6011"}[kind]
-        number = _luhn_complete(prefix + _digits(rng, 15 - len(prefix)))
+        body = prefix + _digits(rng, 15 - len(prefix))
+        number = body + luhn_check_digit(body)
         groups = [number[i : i + 4] for i in range(0, 16, 4)]
     if not valid:  # break the checksum
         last = groups[-1]

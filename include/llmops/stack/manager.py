@@ -21,7 +21,7 @@ from pathlib import Path
 
 from llmops.config import PROJECT_ROOT, LLMOpsConfig
 from llmops.fsutil import atomic_write_text
-from llmops.serving.server import free_ports
+from llmops.ports import free_ports
 
 AIRFLOW_COMPONENTS = ("api-server", "scheduler", "dag-processor", "triggerer")
 
@@ -136,7 +136,7 @@ def airflow_env(cfg: LLMOpsConfig, topology: Topology = EMBEDDED) -> dict[str, s
             "AIRFLOW__CORE__PARALLELISM": str(cfg.airflow.parallelism),
             "AIRFLOW__CORE__DAGS_ARE_PAUSED_AT_CREATION": "True",
             "AIRFLOW__CORE__FERNET_KEY": s["fernet_key"],
-            "AIRFLOW__CORE__HOSTNAME_CALLABLE": "llmops.stack.worker_hostname",
+            "AIRFLOW__CORE__HOSTNAME_CALLABLE": "llmops.stack.manager.worker_hostname",
             "AIRFLOW__CORE__SIMPLE_AUTH_MANAGER_USERS": f"{s['admin_user']}:admin",
             "AIRFLOW__CORE__SIMPLE_AUTH_MANAGER_PASSWORDS_FILE": str(home / "simple_auth_manager_passwords.json"),
             "AIRFLOW__CORE__EXECUTION_API_SERVER_URL": f"http://127.0.0.1:{port}/execution/",
@@ -175,13 +175,14 @@ def migrate_airflow_db(cfg: LLMOpsConfig, topology: Topology = EMBEDDED) -> None
     """Create or upgrade the Airflow metadata database (skipped when the embedded database is current)."""
     env = airflow_env(cfg, topology)
     marker = cfg.paths.airflow_home / ".migrated"
-    import airflow
+    from importlib.metadata import version
 
+    installed = version("apache-airflow")  # the package's metadata: this package never imports Airflow itself
     embedded = topology.sql_alchemy_conn is None
     if (
         embedded
         and marker.is_file()
-        and marker.read_text() == airflow.__version__
+        and marker.read_text() == installed
         and (cfg.paths.airflow_home / "airflow.db").is_file()
     ):
         return
@@ -189,7 +190,7 @@ def migrate_airflow_db(cfg: LLMOpsConfig, topology: Topology = EMBEDDED) -> None
     if out.returncode != 0:
         raise RuntimeError(f"airflow db migrate failed:\n{out.stderr[-3000:]}")
     if embedded:
-        marker.write_text(airflow.__version__)
+        marker.write_text(installed)
 
 
 def services(cfg: LLMOpsConfig, topology: Topology = EMBEDDED) -> list[Service]:

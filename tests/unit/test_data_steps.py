@@ -1,5 +1,6 @@
-"""The data-stage task functions end to end on planted-defect demo data (real GX, PII, MinHash), and their failure
-modes: broken contracts, duplicate ceiling, reconciliation."""
+"""The data-stage steps end to end on planted-defect demo data (real GX, PII, MinHash), and their failure
+modes: broken contracts, duplicate ceiling, reconciliation. Verdicts are captured here instead of going to MLflow
+(``test_data_verdicts.py`` checks the MLflow side)."""
 
 from __future__ import annotations
 
@@ -12,21 +13,13 @@ import pyarrow.parquet as pq
 import pytest
 
 from llmops.config import LLMOpsConfig, load_config
-from llmops.data import curate
-from llmops.data.curate import (
-    DataContractError,
-    ReconciliationError,
-    dedup_dataset,
-    plan_shards,
-    reconcile,
-    scrub_shard,
-    sign_shard,
-    snapshot_dataset,
-    validate_raw_data,
-)
-from llmops.data.demo import generate_demo_dataset
-from llmops.data.ingest import read_parquet_rows
+from llmops.data import sinks, steps
+from llmops.data.gates import DataContractError, ReconciliationError, reconcile
 from llmops.data.schema import QUARANTINE_COLUMNS, TRAIN_COLUMNS
+from llmops.data.sinks import read_parquet_rows
+from llmops.demo import generate_demo_dataset
+from llmops.run import Run
+from llmops.verdict import Verdict
 
 MakeConfig = Callable[..., LLMOpsConfig]
 SMALL_DEMO = {
@@ -71,16 +64,30 @@ def _rows(n: int, start: int = 0, **extra: Any) -> list[dict[str, Any]]:
     ]
 
 
+@pytest.fixture(autouse=True)
+def verdicts(monkeypatch: pytest.MonkeyPatch) -> list[Verdict]:
+    """The verdicts the steps record, in order (kept in memory instead of MLflow)."""
+    seen: list[Verdict] = []
+
+    def record(run: Run, verdict: Verdict, model_version: str | int | None = None) -> Verdict:
+        seen.append(verdict)
+        return verdict
+
+    monkeypatch.setattr(steps, "record", record)
+    return seen
+
+
 def run_stage(cfg: LLMOpsConfig, key: str) -> tuple[dict[str, Any], dict[str, Any], dict[str, Any]]:
-    """The data part of the DAG, task by task, the way Airflow runs it (mapped tasks per shard)."""
-    validated = validate_raw_data(cfg, key)
-    shards = plan_shards(cfg, key, validated["validated_path"])
-    signed = [sign_shard(cfg, scrub_shard(cfg, shard)) for shard in shards]
-    deduped = dedup_dataset(cfg, key, signed)
-    return validated, deduped, snapshot_dataset(cfg, key, validated, deduped)
+    """The data part of the DAG, step by step, the way Airflow runs it (mapped tasks per shard)."""
+    run = Run.for_test(cfg, key)
+    validated = steps.validate_raw_data(run)
+    shards = steps.plan_shards(run, validated)
+    signed = [steps.sign_shard(run, steps.scrub_shard(run, shard)) for shard in shards]
+    deduped = steps.dedup_dataset(run, signed)
+    return dict(validated), dict(deduped), dict(steps.snapshot_dataset(run, validated, deduped))
 
 
-def test_demo_data_flows_through_every_data_task(make_cfg: MakeConfig) -> None:
+def test_demo_data_flows_through_every_data_task(make_cfg: MakeConfig, verdicts: list[Verdict]) -> None:
     cfg = make_cfg()
     files = generate_demo_dataset(cfg.demo, cfg.paths.raw_dir)
     manifest = json.loads(files["manifest"].read_text())
@@ -131,6 +138,22 @@ def test_demo_data_flows_through_every_data_task(make_cfg: MakeConfig) -> None:
     )
     assert not (cfg.paths.curated_dir / "run_1" / "shards").exists()  # derived shards are cleaned up
 
+    # every decision of the stage is a verdict that passed, and says so with figures
+    assert [(v.gate, v.passed) for v in verdicts] == [
+        ("data_contract", True),
+        ("duplicate_ceiling", True),
+        ("count_reconciliation", True),
+    ]
+    contract, ceiling, counts = (v.reason for v in verdicts)
+    assert contract.startswith(f"quarantined {validated['rows_quarantined']} of {validated['rows_in']} rows (")
+    assert f"≤ max_quarantine_ratio {cfg.data.max_quarantine_ratio:.1%}; suite raw_training_data: " in contract
+    assert ceiling.startswith(f"{deduped['duplicates_removed']} of {deduped['rows_in']} rows are duplicates (")
+    assert counts == (
+        f"data stage: {snapshot['rows_in']} rows in = kept {snapshot['rows_out']} + quarantined "
+        f"{snapshot['rows_quarantined']} + duplicates {snapshot['duplicates_removed']} + contaminated "
+        f"{snapshot['contaminated']}"
+    )
+
 
 def test_training_rows_copied_from_the_eval_set_are_decontaminated(make_cfg: MakeConfig) -> None:
     cfg = make_cfg()
@@ -175,7 +198,7 @@ def test_dedup_is_deterministic(make_cfg: MakeConfig) -> None:
     assert pq.read_table(first["decisions_path"]).equals(pq.read_table(second["decisions_path"]))
 
 
-def test_broken_contract_raises_after_writing_the_quarantine(make_cfg: MakeConfig) -> None:
+def test_broken_contract_raises_after_writing_the_quarantine(make_cfg: MakeConfig, verdicts: list[Verdict]) -> None:
     cfg = make_cfg()
     _write_jsonl(cfg.raw_train_path, _rows(60, category="billing") + _rows(30, start=60, category="weather"))
     stale = cfg.paths.curated_dir / "bad" / "validated.parquet"
@@ -183,7 +206,12 @@ def test_broken_contract_raises_after_writing_the_quarantine(make_cfg: MakeConfi
     stale.write_bytes(b"from an earlier attempt")
 
     with pytest.raises(DataContractError, match="max_quarantine_ratio"):
-        validate_raw_data(cfg, "bad")
+        steps.validate_raw_data(Run.for_test(cfg, "bad"))
+    [verdict] = verdicts  # recorded before the run fails, with the same reason
+    assert verdict.gate == "data_contract" and not verdict.passed and verdict.on_fail == "fail"
+    bound = cfg.data.max_quarantine_ratio
+    assert verdict.reason.startswith(f"30 of 90 rows quarantined (33.3%), above max_quarantine_ratio {bound:.1%}")
+    assert verdict.reason.endswith(f"(quarantined rows: {cfg.paths.quarantine_dir / 'bad' / 'quarantine.parquet'})")
     quarantine = read_parquet_rows(cfg.paths.quarantine_dir / "bad" / "quarantine.parquet")
     assert len(quarantine) == 30
     assert {q["reason"] for q in quarantine} == {"expect_column_values_to_be_in_set(category)"}
@@ -207,7 +235,7 @@ def test_contract_breaks_on_bad_batches(make_cfg: MakeConfig, lines: bytes, frag
     cfg.raw_train_path.parent.mkdir(parents=True)
     cfg.raw_train_path.write_bytes(lines)
     with pytest.raises(DataContractError, match=fragment):
-        validate_raw_data(cfg, "broken")
+        steps.validate_raw_data(Run.for_test(cfg, "broken"))
     assert (cfg.paths.quarantine_dir / "broken" / "quarantine.parquet").is_file()
 
 
@@ -217,21 +245,21 @@ def test_ingest_rejects_count_towards_the_quarantine_ratio(make_cfg: MakeConfig)
     with cfg.raw_train_path.open("a") as fh:
         fh.write("not json\n" * 20)
     with pytest.raises(DataContractError, match=r"20 of 80 records quarantined"):
-        validate_raw_data(cfg, "ratio")
+        steps.validate_raw_data(Run.for_test(cfg, "ratio"))
     assert len(read_parquet_rows(cfg.paths.quarantine_dir / "ratio" / "quarantine.parquet")) == 20
 
 
 def test_lost_rows_fail_reconciliation(make_cfg: MakeConfig, monkeypatch: pytest.MonkeyPatch) -> None:
     cfg = make_cfg()
     _write_jsonl(cfg.raw_train_path, _rows(60, category="billing"))
-    real = curate._ParquetSink.write
+    real = sinks.ParquetSink.write
 
     def lossy(self: Any, table: Any) -> None:  # a bug that silently drops a validated row
         real(self, table.slice(1) if self.path.name == "validated.parquet" else table)
 
-    monkeypatch.setattr(curate._ParquetSink, "write", lossy)
+    monkeypatch.setattr(sinks.ParquetSink, "write", lossy)
     with pytest.raises(ReconciliationError, match=r"validate_raw_data: 60 rows in but valid 59 \+ quarantined 0"):
-        validate_raw_data(cfg, "lossy")
+        steps.validate_raw_data(Run.for_test(cfg, "lossy"))
     assert not (cfg.paths.curated_dir / "lossy" / "validated.parquet").exists()
 
 
@@ -241,64 +269,40 @@ def test_stage_reconciliation_names_every_category() -> None:
         reconcile("data stage", 10, kept=5, quarantined=2, duplicates=1, contaminated=1)
 
 
-def test_snapshot_refuses_counts_that_do_not_add_up(make_cfg: MakeConfig) -> None:
+def test_snapshot_refuses_counts_that_do_not_add_up(make_cfg: MakeConfig, verdicts: list[Verdict]) -> None:
     cfg = make_cfg()
     _write_jsonl(cfg.raw_train_path, _rows(60, category="billing"))
     validated, deduped, _ = run_stage(cfg, "counts")
+    before = sorted(p.name for p in (cfg.paths.curated_dir / "snapshots").iterdir())
     with pytest.raises(ReconciliationError, match="data stage"):
-        snapshot_dataset(cfg, "counts", {**validated, "rows_in": validated["rows_in"] + 1}, deduped)
+        steps.snapshot_dataset(Run.for_test(cfg, "counts"), {**validated, "rows_in": validated["rows_in"] + 1}, deduped)
+    assert verdicts[-1].gate == "count_reconciliation" and not verdicts[-1].passed
+    assert (
+        verdicts[-1].reason == "data stage: 61 rows in but kept 60 + quarantined 0 + duplicates 0 + contaminated 0 = 60"
+    )
+    assert sorted(p.name for p in (cfg.paths.curated_dir / "snapshots").iterdir()) == before  # nothing written
 
 
-def test_too_many_duplicates_break_the_contract(make_cfg: MakeConfig) -> None:
+def test_too_many_duplicates_break_the_contract(make_cfg: MakeConfig, verdicts: list[Verdict]) -> None:
     cfg = make_cfg(data={"max_duplicate_ratio": 0.25})
     rows = _rows(50, category="billing")
     near = [{**r, "id": f"n{r['id']}", "prompt": "Hello! " + r["prompt"]} for r in rows[:20]]
     _write_jsonl(cfg.raw_train_path, rows + near)
-    validated = validate_raw_data(cfg, "dups")  # no exact duplicates: the contract holds
-    shards = plan_shards(cfg, "dups", validated["validated_path"])
-    signed = [sign_shard(cfg, scrub_shard(cfg, s)) for s in shards]
+    run = Run.for_test(cfg, "dups")
+    validated = steps.validate_raw_data(run)  # no exact duplicates: the contract holds
+    shards = steps.plan_shards(run, validated)
+    signed = [steps.sign_shard(run, steps.scrub_shard(run, s)) for s in shards]
     with pytest.raises(DataContractError, match="max_duplicate_ratio"):
-        dedup_dataset(cfg, "dups", signed)
+        steps.dedup_dataset(run, signed)
     assert len(read_parquet_rows(cfg.paths.curated_dir / "dups" / "removed_duplicates.parquet")) == 20
+    assert [(v.gate, v.passed) for v in verdicts] == [("data_contract", True), ("duplicate_ceiling", False)]
+    removed = cfg.paths.curated_dir / "dups" / "removed_duplicates.parquet"
+    assert verdicts[-1].reason == (
+        f"20 of 70 rows are duplicates (28.6%), above max_duplicate_ratio 25.0% (removed rows: {removed})"
+    )
 
 
 @pytest.mark.parametrize("key", ["", "..", "a/b"])
 def test_run_key_must_be_one_path_component(make_cfg: MakeConfig, key: str) -> None:
     with pytest.raises(ValueError, match="run_key"):
-        dedup_dataset(make_cfg(), key, [])
-
-
-def test_production_logs_are_validated_quarantined_and_scrubbed(make_cfg: MakeConfig) -> None:
-    from llmops.data.curate import curate_production_logs
-    from llmops.data.demo import generate_prod_logs
-
-    cfg = make_cfg()
-    log_dir = cfg.paths.prod_log_dir / "demo"
-    generate_prod_logs(60, 0.2, 3, log_dir / "requests-a.jsonl")
-    with (log_dir / "requests-a.jsonl").open("a") as fh:
-        fh.write("{broken\n")
-        bad = {
-            "request_id": "x1",
-            "timestamp": "not a time",
-            "model_name": "support_assistant",
-            "model_version": "1",
-            "prompt": "Reach me at jane@example.com please",
-            "response": "ok",
-            "latency_ms": -5,
-        }
-        fh.write(json.dumps(bad) + "\n")
-        fh.write(json.dumps({**bad, "request_id": "x2", "timestamp": "2026-01-02T00:00:00Z", "latency_ms": 9}) + "\n")
-    result = curate_production_logs(cfg, None, "day1", build_docs=False)
-    json.dumps(result)
-    assert result["rows_in"] == 63 and result["rows_valid"] == 61 and result["rows_quarantined"] == 2
-    quarantine = {q["line_number"]: q for q in read_parquet_rows(Path(result["quarantine_path"]))}
-    assert quarantine[61]["reason"].startswith("invalid JSON")
-    assert "expect_column_values_to_be_between(latency_ms)" in quarantine[62]["reason"]
-    assert "expect_column_values_to_match_regex(timestamp)" in quarantine[62]["reason"]
-    assert quarantine[62]["source_file"].endswith("requests-a.jsonl")
-    logs = read_parquet_rows(Path(result["logs_path"]))
-    assert any(r["prompt"] == "Reach me at <EMAIL> please" for r in logs)
-    assert result["pii_counts"]["EMAIL"] == 1
-
-    with pytest.raises(DataContractError, match="no production logs"):
-        curate_production_logs(cfg, [], "empty", build_docs=False)
+        steps.dedup_dataset(Run.for_test(make_cfg(), key), [])

@@ -1,0 +1,7 @@
+"""``python -m llmops.demo``: see :mod:`llmops.demo.cli`."""
+
+from __future__ import annotations
+
+from llmops.demo.cli import main
+
+raise SystemExit(main())

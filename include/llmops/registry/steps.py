@@ -1,0 +1,40 @@
+"""The registration step. Task functions only (task id = function name); the engine is ``register``."""
+
+from __future__ import annotations
+
+from typing import Any, TypedDict
+
+from llmops.run import Run
+from llmops.verdict import Verdict, VerdictDict, record
+
+
+class Registration(TypedDict):
+    name: str
+    version: str
+    model_uri: str
+    created: bool
+    gate_passed: bool
+
+
+def register_model(
+    run: Run,
+    finetune: dict[str, Any],
+    evaluation: dict[str, Any],
+    gate: VerdictDict,
+    validated: dict[str, Any],
+    curated: dict[str, Any],
+) -> Registration:
+    """Log the model (pyfunc flavor) and register one version per run (check, then create), alias `challenger`,
+    tagged with its data snapshot, metrics and the gate's verdict."""
+    from llmops.registry.register import register_candidate
+
+    data = {**curated, "gx_passed": validated.get("passed")}
+    out = register_candidate(run.config, run.key, finetune, evaluation["metrics"], gate, data)
+    record(run, Verdict.from_dict(gate), out["version"])  # the gate's verdict on the version it judged
+    return Registration(
+        name=out["name"],
+        version=str(out["version"]),
+        model_uri=out["model_uri"],
+        created=bool(out["created"]),
+        gate_passed=bool(out["gate_passed"]),
+    )

@@ -1,0 +1,138 @@
+"""The release and rollback steps: ask a human when required, decide the promotion once, carry it out.
+
+Task functions only (task id = function name); the engines are ``approval``, ``release``, ``champion`` and
+``rollback`` beside this module.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any, TypedDict
+
+from llmops.errors import Permanent, Refused
+from llmops.run import Run
+from llmops.verdict import Verdict, VerdictDict, record
+
+log = logging.getLogger(__name__)
+
+
+class ApprovalRequest(TypedDict):
+    subject: str
+    body: str
+
+
+class Promotion(TypedDict, total=False):
+    served_version: str
+    previous_version: str | None
+    changed: bool
+    smoke_response: str
+    smoke_latency_ms: float
+    triton_model: str
+
+
+class RollbackPlan(TypedDict):
+    requested: str
+    target_version: int
+    champion: str | None
+
+
+def check_approval_required(
+    run: Run, registration: dict[str, Any], evaluation: dict[str, Any], gate: VerdictDict, drift: dict[str, Any]
+) -> ApprovalRequest | None:
+    """Prepare what the approver sees (gate, metrics, drift, sample generations) when a human must approve.
+
+    Nobody is asked when approval is not required (`require_approval` param or `promotion.require_approval`),
+    promotion is off, or the gate refused the candidate: `approve_promotion` is then skipped.
+    """
+    from llmops.serving.approval import approval_request
+
+    request = approval_request(
+        run.config, registration, evaluation, gate, drift, run.param("require_approval"), run.param("promote", True)
+    )
+    log.info("approval %s", "requested" if request else "not needed (not required, promotion off, or gate failed)")
+    return None if request is None else ApprovalRequest(subject=request["subject"], body=request["body"])
+
+
+def decide_promotion(run: Run, registration: dict[str, Any], gate: VerdictDict, drift: dict[str, Any]) -> VerdictDict:
+    """Decide once whether the candidate is promoted: the gate, drift blocking, the approver's answer and the
+    `promote` param. Follows `candidate_accepted` or `candidate_refused`; the reason is in the log and in MLflow."""
+    from llmops.serving.approval import approval_decision, needs_approval
+    from llmops.serving.release import approval_verdict, promotion_decision
+
+    version = registration.get("version")
+    approval = None
+    if needs_approval(run.config, gate, run.param("require_approval"), run.param("promote", True)):
+        approval = record(
+            run, approval_verdict(*approval_decision(True, run.upstream_value("approve_promotion"))), version
+        )
+    verdict = promotion_decision(gate, drift, approval, bool(run.param("promote", True)))
+    return record(run, verdict, version).to_dict()
+
+
+def candidate_accepted(run: Run, decision: VerdictDict) -> VerdictDict:
+    """The candidate passed every check: `promote_to_triton` serves it next. Says why."""
+    log.info("candidate accepted: %s", decision["reason"])
+    return decision
+
+
+def candidate_refused(run: Run, decision: VerdictDict) -> VerdictDict:
+    """The candidate stays registered without the `champion` alias. Says exactly why (also in MLflow)."""
+    log.warning("candidate refused: %s", decision["reason"])
+    return decision
+
+
+def promote_to_triton(
+    run: Run, registration: dict[str, Any], finetune: dict[str, Any], decision: VerdictDict
+) -> Promotion:
+    """Serve the accepted candidate on Triton (atomic version folder, load, ready, smoke test), then move alias
+    `champion`. A version that fails to load or answer fails the task without retries; the previous one serves on."""
+    from llmops.serving.champion import PromotionFailed, serve_as_champion
+
+    accepted = Verdict.from_dict(decision)
+    if not accepted.passed:  # a stale or cleared branch: never act on a refused decision
+        raise Refused(accepted.reason)
+    version = registration["version"]
+    try:
+        result = serve_as_champion(run.config, run.key, version, finetune["model_dir"], accepted.reason, run.at)
+    except PromotionFailed as exc:
+        record(run, Verdict("promotion", False, str(exc), on_fail="fail"), version)
+        raise
+    served = (
+        "already served as champion"
+        if not result["changed"]
+        else f"serves as champion (was {result['previous_version']})"
+    )
+    record(run, Verdict("promotion", True, f"version {version} {served}", on_fail="fail"), version)
+    return Promotion(**result)  # type: ignore[typeddict-item]
+
+
+def resolve_rollback_target(run: Run) -> RollbackPlan:
+    """Turn the `target_version` param into a registered version (`previous`: the version the champion replaced).
+    An invalid or unregistered target fails the run at once, without retries, and changes nothing."""
+    from llmops.serving.rollback import RollbackError, resolve_target
+
+    target = run.param("target_version", "previous")
+    try:
+        plan = resolve_target(run.config, target)
+    except (ValueError, RollbackError) as exc:
+        record(run, Verdict("rollback_target", False, f"rollback target {target!r}: {exc}"))
+        raise Permanent(str(exc)) from exc
+    reason = f"rollback target {target!r} is version {plan['target_version']} (champion: {plan['champion']})"
+    record(run, Verdict("rollback_target", True, reason), plan["target_version"])
+    return RollbackPlan(requested=plan["requested"], target_version=plan["target_version"], champion=plan["champion"])
+
+
+def rollback_model(run: Run, plan: RollbackPlan) -> dict[str, Any]:
+    """Under the repository lock: check `champion` has not moved since the plan, serve the target (written again
+    from MLflow if needed), smoke-test it, then move `champion` and record the `rollback` event."""
+    from llmops.serving.rollback import RollbackError, rollback
+
+    version = plan["target_version"]
+    reason = str(run.param("reason", "manual rollback"))
+    try:
+        out = rollback(run.config, version, run.key, run.at, reason, expected_champion=plan["champion"])
+    except (ValueError, RollbackError) as exc:
+        record(run, Verdict("rollback", False, f"rollback to version {version} failed: {exc}"), version)
+        raise Permanent(str(exc)) from exc
+    record(run, Verdict("rollback", True, f"version {version} serves as champion: {reason}"), version)
+    return out

@@ -1,0 +1,54 @@
+"""The fine-tuning step. Task functions only (task id = function name); engines: ``finetune``, ``launch``,
+``train``."""
+
+from __future__ import annotations
+
+import math
+from typing import Any, TypedDict
+
+from llmops.errors import Permanent
+from llmops.run import Run
+from llmops.verdict import Verdict, record
+
+
+class Finetune(TypedDict):
+    mlflow_run_id: str
+    model_dir: str
+    adapter_dir: str | None
+    base_model: str
+    summary: dict[str, Any]
+
+
+def finetune_model(run: Run, validated: dict[str, Any], curated: dict[str, Any]) -> Finetune:
+    """DeepSpeed fine-tuning per the training recipe (ZeRO stage and LoRA from the recipe), launched as its own
+    process group; a retry resumes from the last complete checkpoint. Per-step loss, learning rate, grad norm and
+    tokens/s go to MLflow. Divergence, out of memory and unusable input fail without retries."""
+    from llmops.training.finetune import run_finetune
+    from llmops.training.launch import TrainingError
+
+    lineage = {**validated, **curated}
+    try:
+        out = run_finetune(run.config, run.key, curated["train_path"], lineage)  # logs progress itself
+    except TrainingError as exc:
+        verdict = Verdict("training_guard_rails", False, f"training {exc.kind}: {exc}", on_fail="fail")
+        record(run, verdict)
+        if not exc.retryable:
+            raise Permanent(verdict.reason) from exc
+        raise
+    summary = out["summary"]
+    loss = float(summary.get("final_train_loss", float("nan")))
+    metrics = {"final_train_loss": loss, "steps": float(summary.get("steps", 0))}
+    passed = math.isfinite(loss)
+    reason = (
+        f"training finished: {int(metrics['steps'])} steps, final loss {loss:.4f}"
+        if passed
+        else f"training finished with a non-finite loss ({loss})"
+    )
+    record(run, Verdict("training_guard_rails", passed, reason, metrics, on_fail="fail")).enforce()
+    return Finetune(
+        mlflow_run_id=out["mlflow_run_id"],
+        model_dir=out["model_dir"],
+        adapter_dir=out.get("adapter_dir"),
+        base_model=out["base_model"],
+        summary=summary,
+    )

@@ -1,0 +1,59 @@
+"""Production logs: the lenient line reader monitoring shares, and curation through the production-log contract."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from llmops.config import LLMOpsConfig, load_config
+from llmops.data.gates import DataContractError
+from llmops.data.prodlog import curate_production_logs, iter_log_objects
+from llmops.data.sinks import read_parquet_rows
+
+
+@pytest.fixture
+def cfg(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> LLMOpsConfig:
+    monkeypatch.setenv("LLMOPS_HOME", str(tmp_path / "home"))
+    return load_config(environ={})
+
+
+def test_log_lines_are_objects_or_none_and_blank_lines_are_skipped(tmp_path: Path) -> None:
+    path = tmp_path / "requests.jsonl"
+    path.write_bytes(b'{"a": 1}\n\n   \n[1, 2]\nnull\n{broken\n\xff{"b": 2}\n{"c": "\xe9"}\n{"half": ')
+    assert list(iter_log_objects(path)) == [{"a": 1}, None, None, None, None, {"c": "\ufffd"}, None]
+
+
+def test_production_logs_are_validated_quarantined_and_scrubbed(cfg: LLMOpsConfig) -> None:
+    from llmops.demo import generate_prod_logs
+
+    log_dir = cfg.paths.prod_log_dir / "demo"
+    generate_prod_logs(60, 0.2, 3, log_dir / "requests-a.jsonl")
+    with (log_dir / "requests-a.jsonl").open("a") as fh:
+        fh.write("{broken\n")
+        bad = {
+            "request_id": "x1",
+            "timestamp": "not a time",
+            "model_name": "support_assistant",
+            "model_version": "1",
+            "prompt": "Reach me at jane@example.com please",
+            "response": "ok",
+            "latency_ms": -5,
+        }
+        fh.write(json.dumps(bad) + "\n")
+        fh.write(json.dumps({**bad, "request_id": "x2", "timestamp": "2026-01-02T00:00:00Z", "latency_ms": 9}) + "\n")
+    result = curate_production_logs(cfg, None, "day1", build_docs=False)
+    json.dumps(result)
+    assert result["rows_in"] == 63 and result["rows_valid"] == 61 and result["rows_quarantined"] == 2
+    quarantine = {q["line_number"]: q for q in read_parquet_rows(Path(result["quarantine_path"]))}
+    assert quarantine[61]["reason"].startswith("invalid JSON")
+    assert "expect_column_values_to_be_between(latency_ms)" in quarantine[62]["reason"]
+    assert "expect_column_values_to_match_regex(timestamp)" in quarantine[62]["reason"]
+    assert quarantine[62]["source_file"].endswith("requests-a.jsonl")
+    logs = read_parquet_rows(Path(result["logs_path"]))
+    assert any(r["prompt"] == "Reach me at <EMAIL> please" for r in logs)
+    assert result["pii_counts"]["EMAIL"] == 1
+
+    with pytest.raises(DataContractError, match="no production logs"):
+        curate_production_logs(cfg, [], "empty", build_docs=False)
