@@ -60,7 +60,7 @@ def default_args(retry_delay: timedelta = timedelta(seconds=30)) -> dict[str, An
 def pipeline_params() -> dict[str, Param]:
     """The trigger form of ``llm_finetune_pipeline``, with each field's effective default in its description."""
     from llmops.config import ConfigError, load_config
-    from llmops.config.runtime import effective_default, pipeline_form
+    from llmops.config.runtime import default_note, pipeline_form
 
     try:
         cfg = load_config()
@@ -69,9 +69,8 @@ def pipeline_params() -> dict[str, Param]:
     params: dict[str, Param] = {}
     for p in pipeline_form():
         description = p.description
-        if p.config is not None and cfg is not None:
-            default = effective_default(cfg, p)
-            description += f" Empty: {default} ({'.'.join(p.config)})."
+        if cfg is not None and p.config is not None:
+            description += " " + default_note(cfg, p)
         extra: dict[str, Any] = {"values_display": dict(p.values_display)} if p.values_display else {}
         params[p.name] = Param(
             p.default, title=p.title, section=p.section, description=description, **dict(p.schema), **extra
@@ -223,6 +222,8 @@ def quiet_libraries() -> None:
     for name in ("mlflow", "great_expectations", "evidently", "alembic", "urllib3", "httpx", "datasets", "filelock"):
         logging.getLogger(name).setLevel(logging.WARNING)
     warnings.filterwarnings("ignore", module=r"sklearn(\..*)?")
+    # the served model takes a DataFrame of prompts; its signature is set explicitly
+    warnings.filterwarnings("ignore", message=r".*Add type hints to the `predict` method")
     warnings.filterwarnings("ignore", category=FutureWarning)
     warnings.filterwarnings("ignore", category=DeprecationWarning)
 

@@ -140,11 +140,16 @@ def test_the_form_and_the_config_mapping_come_from_one_table(dagbag) -> None:
         param = dag.params.get_param(p.name)
         assert param.schema.get("title") and param.schema.get("section"), p.name
         if p.config is not None:
-            assert "Empty:" in (param.description or ""), f"{p.name}: the effective default is not shown"
+            shown = param.description or ""
+            assert "Empty:" in shown or "here (" in shown, f"{p.name}: the effective default is not shown"
             section, key = p.config
             assert hasattr(getattr(cfg, section), key), f"{p.name} maps to unknown config key {section}.{key}"
     assert params_to_overrides({"world_size": 1000, "base_model": "/etc"}) == {}, "only form params reach the config"
     assert dag.params.get_param("lora").schema["enum"] == ["recipe", "on", "off"]
+    assert params_to_overrides({"recipe": "configured", "deepspeed_config": "configured", "lora": "recipe"}) == {}
+    assert params_to_overrides({"deepspeed_config": "zero3", "lora": "off"}) == {
+        "training": {"deepspeed_config": "zero3", "lora": False}
+    }
 
 
 def test_dags_show_names_and_descriptions(dagbag) -> None:

@@ -19,6 +19,15 @@ RECIPES_DIR = PROJECT_ROOT / "include" / "recipes"
 DEEPSPEED_DIR = CONFIG_DIR / "deepspeed"
 
 
+CONFIGURED = "configured"
+"""The choice "keep the configured value" of a select field."""
+
+
+def _configured(value: Any) -> Any:
+    """A select field's value, or ``None`` (keep the configured value) for :data:`CONFIGURED`."""
+    return None if value == CONFIGURED else value
+
+
 def _lora(value: Any) -> bool | None:
     """The three-way LoRA choice: as the recipe says (``None``), on, or off. Booleans are accepted as well."""
     if value in (None, "", "recipe"):
@@ -71,9 +80,9 @@ def pipeline_form() -> list[FormParam]:
         FormParam(
             "recipe", "Training recipe", "Training",
             "Hyperparameters of a model family and stage (include/recipes).",
-            {"type": ["null", "string"], "enum": [None, *recipe_names()]},
-            config=("training", "recipe"),
-            values_display={n: n for n in recipe_names()},
+            {"type": "string", "enum": [CONFIGURED, *recipe_names()]},
+            default=CONFIGURED, config=("training", "recipe"), convert=_configured,
+            values_display={CONFIGURED: "as configured", **{n: n for n in recipe_names()}},
         ),
         FormParam(
             "lora", "LoRA adapters", "Training",
@@ -97,9 +106,12 @@ def pipeline_form() -> list[FormParam]:
         FormParam(
             "deepspeed_config", "DeepSpeed config", "Training",
             "ZeRO stage and offload (include/configs/deepspeed).",
-            {"type": ["null", "string"], "enum": [None, *deepspeed_names()]},
-            config=("training", "deepspeed_config"),
-            values_display={n: n.replace("_", " + ").replace("zero", "ZeRO-") for n in deepspeed_names()},
+            {"type": "string", "enum": [CONFIGURED, *deepspeed_names()]},
+            default=CONFIGURED, config=("training", "deepspeed_config"), convert=_configured,
+            values_display={
+                CONFIGURED: "as configured",
+                **{n: n.replace("_", " + ").replace("zero", "ZeRO-") for n in deepspeed_names()},
+            },
         ),
         FormParam(
             "raw_path", "Raw training data", "Data", "A JSONL, Parquet or CSV file of prompt/response rows.",
@@ -123,12 +135,28 @@ def pipeline_form() -> list[FormParam]:
     ]  # fmt: skip
 
 
+def default_note(cfg: LLMOpsConfig, param: FormParam) -> str:
+    """What the form says about a field's effective default, e.g. ``Empty: 300 (training.max_steps).``"""
+    if param.config is None:
+        return ""
+    where = ".".join(param.config)
+    value = effective_default(cfg, param)
+    if param.default is None:
+        return f"Empty: {value} ({where})."
+    label = param.values_display.get(str(param.default), str(param.default))
+    return f"'{label}' is {value} here ({where})."
+
+
 def effective_default(cfg: LLMOpsConfig, param: FormParam) -> Any:
     """What the run uses when the field is left empty: the configured value."""
     if param.config is None:
         return param.default
     section, key = param.config
     value = getattr(getattr(cfg, section), key)
+    if (section, key) == ("data", "raw_path"):
+        value = cfg.raw_train_path  # unset: the demo data
+    elif (section, key) == ("data", "eval_path"):
+        value = cfg.raw_eval_path
     if key == "lora":
         return "on" if value.enabled else "off"
     if hasattr(value, "is_relative_to") and value.is_relative_to(PROJECT_ROOT):

@@ -68,7 +68,8 @@ def data_contract(cfg: LLMOpsConfig, validated: Mapping[str, Any]) -> Verdict:
 
     Returns:
         Passed: ``"quarantined 19 of 2559 rows (0.7%) ≤ max_quarantine_ratio 5.0%; suite raw_training_data: 14 of
-        16 expectations met"``. Failed: the validator's reason and where the quarantined rows are.
+        16 expectations met by every raw row (rows breaking the others are quarantined)"``. Failed: the
+        validator's reason and where the quarantined rows are.
     """
     metrics = validated.get("metrics") or {}
     rows_in, quarantined = int(validated["rows_in"]), int(validated["rows_quarantined"])
@@ -87,7 +88,8 @@ def data_contract(cfg: LLMOpsConfig, validated: Mapping[str, Any]) -> Verdict:
         reason = (
             f"quarantined {quarantined} of {rows_in} rows ({ratio:.1%}) ≤ max_quarantine_ratio {bound:.1%}; "
             f"suite {metrics.get('suite_name')}: {figures['successful_expectations']} of "
-            f"{figures['evaluated_expectations']} expectations met"
+            f"{figures['evaluated_expectations']} expectations met by every raw row (rows breaking the others are "
+            "quarantined)"
         )
     else:
         reason = f"{validated['reason']} (quarantined rows: {validated['quarantine_path']})"

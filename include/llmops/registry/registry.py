@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import io
 import json
 import logging
 import os
@@ -100,7 +101,11 @@ def log_and_register(
             pip_requirements=["torch==2.13.0", "transformers==5.23.0", "safetensors", "pandas<3"],
         )
     version_tags = {RUN_KEY_TAG: run_key, **{k: str(v) for k, v in tags.items()}}
-    mv = mlflow.register_model(info.model_uri, name, tags=version_tags)
+    # MLflow prints "already exists, creating a new version" to stderr, which task logs show as an error.
+    with contextlib.redirect_stderr(io.StringIO()) as said:
+        mv = mlflow.register_model(info.model_uri, name, tags=version_tags)
+    for line in said.getvalue().splitlines():
+        log.info("mlflow: %s", line)
     # Check-then-create is not atomic: if another writer registered this run meanwhile, the oldest version wins
     # and ours is deleted, so a run never owns two versions.
     first = find_version_for_run(cfg, run_key)

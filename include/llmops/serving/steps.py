@@ -100,7 +100,7 @@ def promote_to_triton(
     served = (
         "already served as champion"
         if not result["changed"]
-        else f"serves as champion (was {result['previous_version']})"
+        else f"serves as champion (was {result['previous_version'] or 'no champion before'})"
     )
     record(run, Verdict("promotion", True, f"version {version} {served}", on_fail="fail"), version)
     return Promotion(**result)  # type: ignore[typeddict-item]
