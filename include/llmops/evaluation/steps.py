@@ -6,9 +6,10 @@ Task functions only (task id = function name); the engines are ``evaluate`` (met
 from __future__ import annotations
 
 import logging
-from typing import Any, TypedDict
+from typing import TypedDict
 
 from llmops.run import Run
+from llmops.training.steps import Finetune
 from llmops.verdict import VerdictDict, record
 
 log = logging.getLogger(__name__)
@@ -21,12 +22,12 @@ class Evaluation(TypedDict):
     eval_rows: int
 
 
-def evaluate_model(run: Run, finetune: dict[str, Any]) -> Evaluation:
+def evaluate_model(run: Run, finetune: Finetune) -> Evaluation:
     """Held-out loss, perplexity, exact match and ROUGE-L of the fine-tuned model, the base model and the current
     champion on the same eval set; sample generations saved for reading and for the approver."""
     from llmops.evaluation.evaluate import evaluate_candidate
 
-    result = evaluate_candidate(run.config, run.key, finetune)
+    result = evaluate_candidate(run.config, run.key, dict(finetune))
     return Evaluation(
         metrics=dict(result["metrics"]),
         champion_version=result.get("champion_version"),
@@ -35,7 +36,7 @@ def evaluate_model(run: Run, finetune: dict[str, Any]) -> Evaluation:
     )
 
 
-def gate_model(run: Run, finetune: dict[str, Any], evaluation: Evaluation) -> VerdictDict:
+def gate_model(run: Run, finetune: Finetune, evaluation: Evaluation) -> VerdictDict:
     """The promotion gate: beat the base model and be no worse than the champion (margins in `gate:`).
 
     A rejected candidate is still registered, without the `champion` alias; the reason names the figures compared.

@@ -10,8 +10,10 @@ import logging
 from collections.abc import Mapping, Sequence
 from typing import Any
 
+from llmops.data.payloads import Curated
 from llmops.errors import Permanent, Refused
 from llmops.run import Run
+from llmops.training.steps import Finetune
 from llmops.verdict import OnFail, Verdict, record
 
 log = logging.getLogger(__name__)
@@ -29,7 +31,7 @@ def _send_alerts(run: Run, key: str, alerts: Sequence[Mapping[str, Any]], contex
 # --- llm_finetune_pipeline ------------------------------------------------------------------------------------------
 
 
-def check_drift(run: Run, curated: dict[str, Any], finetune: dict[str, Any]) -> dict[str, Any]:
+def check_drift(run: Run, curated: Curated, finetune: Finetune) -> dict[str, Any]:
     """Evidently report of the curated training data vs the latest production logs (HTML in MLflow).
 
     Blocks the promotion only when `drift.block_promotion` is set; otherwise drift is recorded and the run goes on.

@@ -4,7 +4,10 @@ from __future__ import annotations
 
 from typing import Any, TypedDict
 
+from llmops.data.payloads import Curated, Validated
+from llmops.evaluation.steps import Evaluation
 from llmops.run import Run
+from llmops.training.steps import Finetune
 from llmops.verdict import Verdict, VerdictDict, record
 
 
@@ -18,17 +21,17 @@ class Registration(TypedDict):
 
 def register_model(
     run: Run,
-    finetune: dict[str, Any],
-    evaluation: dict[str, Any],
+    finetune: Finetune,
+    evaluation: Evaluation,
     gate: VerdictDict,
-    validated: dict[str, Any],
-    curated: dict[str, Any],
+    validated: Validated,
+    curated: Curated,
 ) -> Registration:
     """Log the model (pyfunc flavor) and register one version per run (check, then create), alias `challenger`,
     tagged with its data snapshot, metrics and the gate's verdict."""
     from llmops.registry.register import register_candidate
 
-    data = {**curated, "gx_passed": validated.get("passed")}
+    data: dict[str, Any] = {**curated, "gx_passed": validated["passed"]}
     out = register_candidate(run.config, run.key, finetune, evaluation["metrics"], gate, data)
     record(run, Verdict.from_dict(gate), out["version"])  # the gate's verdict on the version it judged
     return Registration(

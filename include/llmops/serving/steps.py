@@ -10,7 +10,10 @@ import logging
 from typing import Any, TypedDict
 
 from llmops.errors import Permanent, Refused
+from llmops.evaluation.steps import Evaluation
+from llmops.registry.steps import Registration
 from llmops.run import Run
+from llmops.training.steps import Finetune
 from llmops.verdict import Verdict, VerdictDict, record
 
 log = logging.getLogger(__name__)
@@ -37,7 +40,7 @@ class RollbackPlan(TypedDict):
 
 
 def check_approval_required(
-    run: Run, registration: dict[str, Any], evaluation: dict[str, Any], gate: VerdictDict, drift: dict[str, Any]
+    run: Run, registration: Registration, evaluation: Evaluation, gate: VerdictDict, drift: dict[str, Any]
 ) -> ApprovalRequest | None:
     """Prepare what the approver sees (gate, metrics, drift, sample generations) when a human must approve.
 
@@ -53,7 +56,7 @@ def check_approval_required(
     return None if request is None else ApprovalRequest(subject=request["subject"], body=request["body"])
 
 
-def decide_promotion(run: Run, registration: dict[str, Any], gate: VerdictDict, drift: dict[str, Any]) -> VerdictDict:
+def decide_promotion(run: Run, registration: Registration, gate: VerdictDict, drift: dict[str, Any]) -> VerdictDict:
     """Decide once whether the candidate is promoted: the gate, drift blocking, the approver's answer and the
     `promote` param. Follows `candidate_accepted` or `candidate_refused`; the reason is in the log and in MLflow."""
     from llmops.serving.approval import approval_decision, needs_approval
@@ -81,9 +84,7 @@ def candidate_refused(run: Run, decision: VerdictDict) -> VerdictDict:
     return decision
 
 
-def promote_to_triton(
-    run: Run, registration: dict[str, Any], finetune: dict[str, Any], decision: VerdictDict
-) -> Promotion:
+def promote_to_triton(run: Run, registration: Registration, finetune: Finetune, decision: VerdictDict) -> Promotion:
     """Serve the accepted candidate on Triton (atomic version folder, load, ready, smoke test), then move alias
     `champion`. A version that fails to load or answer fails the task without retries; the previous one serves on."""
     from llmops.serving.champion import PromotionFailed, serve_as_champion

@@ -92,9 +92,9 @@ class AirflowApi:
 
 def run_demo(cfg: LLMOpsConfig, conf: dict[str, Any], timeout_s: float) -> int:
     """Trigger the pipeline through the running Airflow, wait for it and print the summary."""
-    from llmops.stack.manager import airflow_secrets
+    from llmops.stack import manager
 
-    s = airflow_secrets(cfg)
+    s = manager.airflow_secrets(cfg)
     api = AirflowApi(f"http://127.0.0.1:{cfg.airflow.api_port}", s["admin_user"], s["admin_password"])
     api.wait_for_dag(DAG_ID, 300)
     api.send("PATCH", f"/dags/{DAG_ID}", {"is_paused": False})

@@ -6,6 +6,7 @@ from __future__ import annotations
 import math
 from typing import Any, TypedDict
 
+from llmops.data.payloads import Curated, Validated
 from llmops.errors import Permanent
 from llmops.run import Run
 from llmops.verdict import Verdict, record
@@ -19,14 +20,14 @@ class Finetune(TypedDict):
     summary: dict[str, Any]
 
 
-def finetune_model(run: Run, validated: dict[str, Any], curated: dict[str, Any]) -> Finetune:
+def finetune_model(run: Run, validated: Validated, curated: Curated) -> Finetune:
     """DeepSpeed fine-tuning per the training recipe (ZeRO stage and LoRA from the recipe), launched as its own
     process group; a retry resumes from the last complete checkpoint. Per-step loss, learning rate, grad norm and
     tokens/s go to MLflow. Divergence, out of memory and unusable input fail without retries."""
     from llmops.training.finetune import run_finetune
     from llmops.training.launch import TrainingError
 
-    lineage = {**validated, **curated}
+    lineage: dict[str, Any] = {**validated, **curated}
     try:
         out = run_finetune(run.config, run.key, curated["train_path"], lineage)  # logs progress itself
     except TrainingError as exc:
