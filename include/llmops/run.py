@@ -6,23 +6,15 @@ Every step has the signature ``fn(run: Run, *inputs)``. The Airflow adapter (``l
 
 from __future__ import annotations
 
-import logging
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from types import MappingProxyType
-from typing import TYPE_CHECKING, Any, Protocol
+from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from llmops.config import LLMOpsConfig
-
-log = logging.getLogger(__name__)
-
-
-class Notifier(Protocol):
-    """An alert channel (the task log, a webhook, e-mail)."""
-
-    def send(self, subject: str, body: str, payload: Mapping[str, Any]) -> None: ...
+    from llmops.monitoring.alerts import Notifier
 
 
 @dataclass(frozen=True)
@@ -86,25 +78,14 @@ class Run:
         return None if self.upstream is None else self.upstream(task_id)
 
     def notify(self, subject: str, body: str, payload: Mapping[str, Any]) -> list[str]:
-        """Send through every channel; a failing channel does not stop the others. Returns the errors."""
-        errors: list[str] = []
-        channels = list(self.notifiers) or [_LogChannel()]
-        for channel in channels:
-            try:
-                channel.send(subject, body, payload)
-            except Exception as exc:  # one broken channel must not silence the others
-                errors.append(f"{type(channel).__name__}: {exc}")
-        if errors:
-            log.error("some alert channels failed: %s", errors)
-        return errors
+        """Send through every channel (the task log when none is set); a failing channel does not stop the others.
+        Returns the errors."""
+        from llmops.monitoring.alerts import LogNotifier, notify
+
+        return notify(list(self.notifiers) or [LogNotifier()], subject, body, payload)
 
     @classmethod
     def for_test(cls, config: LLMOpsConfig, key: str = "test-run", **kwargs: Any) -> Run:
         """A run for tests and scripts: ``Run.for_test(cfg, "k", params={...})``."""
         params = kwargs.pop("params", None) or {}
         return cls(config=config, key=key, run_id=kwargs.pop("run_id", key), params=MappingProxyType(params), **kwargs)
-
-
-class _LogChannel:
-    def send(self, subject: str, body: str, payload: Mapping[str, Any]) -> None:
-        log.warning("%s\n%s", subject, body)

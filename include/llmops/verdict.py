@@ -20,6 +20,7 @@ from typing import TYPE_CHECKING, Any, Literal, TypedDict
 from llmops.errors import Permanent, Refused
 
 if TYPE_CHECKING:
+    from llmops.config import LLMOpsConfig
     from llmops.run import Run
 
 log = logging.getLogger(__name__)
@@ -175,9 +176,17 @@ def record(run: Run, verdict: Verdict, model_version: str | int | None = None) -
     ]
     c.log_batch(run_id, metrics=metrics, tags=[RunTag(k, v) for k, v in {**run_tags, **tags}.items()])
     if model_version is not None:
-        for k, v in tags.items():
-            c.set_model_version_tag(cfg.mlflow.model_name, str(model_version), k, v)
+        tag_version(cfg, verdict, model_version)
     return verdict
+
+
+def tag_version(cfg: LLMOpsConfig, verdict: Verdict, model_version: str | int) -> None:
+    """Put a verdict already recorded on its run onto the model version it is about (tags only)."""
+    from llmops.registry import tracking
+
+    c = tracking.client(cfg)
+    for k, v in tags_of(verdict).items():
+        c.set_model_version_tag(cfg.mlflow.model_name, str(model_version), k, v)
 
 
 def _metric_name(name: str) -> str:

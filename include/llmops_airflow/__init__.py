@@ -43,7 +43,6 @@ PIPELINE_DAG = "llm_finetune_pipeline"
 MONITORING_DAG = "llm_production_monitoring"
 RETRAIN_DAG = "llm_nightly_retrain"
 
-APPROVAL_OPTIONS = ["Approve", "Reject"]  # Reject is also the answer on timeout
 APPROVAL_TIMEOUT = timedelta(hours=24)
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -309,12 +308,14 @@ def approval_task(**kwargs: Any) -> Any:
     """The human-in-the-loop task ``approve_promotion``: shows what ``check_approval_required`` prepared."""
     from airflow.providers.standard.operators.hitl import HITLOperator
 
+    from llmops.serving.approval import OPTIONS, REJECT
+
     return HITLOperator(
         task_id="approve_promotion",
         subject="{{ ti.xcom_pull(task_ids='check_approval_required')['subject'] }}",
         body="{{ ti.xcom_pull(task_ids='check_approval_required')['body'] }}",
-        options=APPROVAL_OPTIONS,
-        defaults=["Reject"],
+        options=OPTIONS,
+        defaults=[REJECT],  # also the answer on timeout
         response_timeout=APPROVAL_TIMEOUT,
         params={"comment": Param("", type="string", description="Why (recorded with the promotion event).")},
         doc_md="Approve or Reject the promotion (Airflow's *Required Actions*). No answer within 24 hours: Reject.",
@@ -338,7 +339,6 @@ def trigger_finetune_task(**kwargs: Any) -> Any:
 
 
 __all__ = [
-    "APPROVAL_OPTIONS",
     "CHAMPION_MODEL",
     "CURATED_DATASET",
     "FEEDBACK_CANDIDATES",

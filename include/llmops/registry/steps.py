@@ -8,7 +8,7 @@ from llmops.data.payloads import Curated, Validated
 from llmops.evaluation.steps import Evaluation
 from llmops.run import Run
 from llmops.training.steps import Finetune
-from llmops.verdict import Verdict, VerdictDict, record
+from llmops.verdict import Verdict, VerdictDict, tag_version
 
 
 class Registration(TypedDict):
@@ -33,7 +33,7 @@ def register_model(
 
     data: dict[str, Any] = {**curated, "gx_passed": validated["passed"]}
     out = register_candidate(run.config, run.key, finetune, evaluation["metrics"], gate, data)
-    record(run, Verdict.from_dict(gate), out["version"])  # the gate's verdict on the version it judged
+    tag_version(run.config, Verdict.from_dict(gate), out["version"])  # gate_model recorded it; now the version
     return Registration(
         name=out["name"],
         version=str(out["version"]),
