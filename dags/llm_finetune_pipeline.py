@@ -86,7 +86,9 @@ def llm_finetune_pipeline() -> None:
         asked >> approval_task() >> decision
         step(serving.candidate_refused)(decision["verdict"])
         accepted = step(serving.candidate_accepted)(decision["verdict"])
-        promoted = step(serving.promote_to_triton, outlets=[CHAMPION_MODEL])(registered, tuned, decision["verdict"])
+        promoted = step(serving.promote_to_triton, outlets=[CHAMPION_MODEL], execution_timeout=timedelta(hours=1))(
+            registered, tuned, decision["verdict"], scored
+        )
         accepted >> promoted
 
 

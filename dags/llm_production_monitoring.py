@@ -5,7 +5,8 @@ Every hour, what the served model saw in its data interval comes back through th
 the champion was trained on, and is judged; user feedback becomes training candidates; a new champion is watched
 and rolled back automatically when its live figures are worse than those of the version it replaced.
 
-`curate_interval` → `check_interval_drift` → `notify_alerts`, then `curate_feedback` → `watch_champion`
+`curate_interval` → `check_interval_drift` → `notify_alerts`, then `curate_feedback` → `watch_champion`; on its own,
+`reconcile_serving` (Triton serves exactly `champion`, the config pins it, no promotion or rollback left half done).
 
 **Inputs**: the production logs whose timestamp lies in the run's data interval (the serving log directory, or
 `monitoring.source`); user feedback (`$LLMOPS_HOME/feedback/*.jsonl` or `monitoring.feedback_source`).
@@ -31,6 +32,9 @@ from airflow.sdk import CronDataIntervalTimetable, dag
 from llmops_airflow import CHAMPION_MODEL, FEEDBACK_CANDIDATES, START_DATE, default_args, step
 
 from llmops.monitoring import steps as monitoring
+from llmops.serving import steps as serving
+
+LOCKED = timedelta(minutes=45)  # tasks that take the model repository's lock (its own deadline is shorter)
 
 
 @dag(
@@ -51,8 +55,12 @@ def llm_production_monitoring() -> None:
     step(monitoring.notify_alerts)(drift)
     # Both run after a skipped (tiny) interval too: feedback on earlier requests still counts, and so does the watch.
     feedback = step(monitoring.curate_feedback, outlets=[FEEDBACK_CANDIDATES], trigger_rule="none_failed")()
-    watched = step(monitoring.watch_champion, outlets=[CHAMPION_MODEL], trigger_rule="none_failed")()
+    watched = step(
+        monitoring.watch_champion, outlets=[CHAMPION_MODEL], trigger_rule="none_failed", execution_timeout=LOCKED
+    )()
     drift >> feedback >> watched
+    # Independent of the rest: a kill, a Triton restart or a stuck load is repaired even when monitoring fails.
+    step(serving.reconcile_serving, execution_timeout=LOCKED)()
 
 
 llm_production_monitoring()

@@ -22,6 +22,8 @@ One run at a time; the repository lock also excludes a concurrent promotion.
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 from airflow.sdk import dag
 from llmops_airflow import CHAMPION_MODEL, START_DATE, default_args, rollback_params, step
 
@@ -42,7 +44,8 @@ from llmops.serving import steps as serving
     default_args=default_args(),
 )
 def llm_rollback() -> None:
-    step(serving.rollback_model, outlets=[CHAMPION_MODEL])(step(serving.resolve_rollback_target)())
+    rollback = step(serving.rollback_model, outlets=[CHAMPION_MODEL], execution_timeout=timedelta(hours=1))
+    rollback(step(serving.resolve_rollback_target)())
 
 
 llm_rollback()

@@ -6,3 +6,4 @@ ARG TORCH_INDEX_URL=https://download.pytorch.org/whl/cpu
 RUN pip install --no-cache-dir "torch==2.13.0" --index-url "${TORCH_INDEX_URL}" \
  && pip install --no-cache-dir "numpy==1.26.4" "transformers==5.23.0" safetensors
 ENV HF_HUB_OFFLINE=1 TRANSFORMERS_OFFLINE=1
+COPY docker/triton-start.sh /usr/local/bin/triton-start.sh

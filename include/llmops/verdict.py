@@ -38,6 +38,8 @@ GATES: dict[str, str] = {
     "data_contract": "the raw data passes the Great Expectations suite and the bad-row share stays under its bound",
     "duplicate_ceiling": "the share of rows removed as duplicates or eval overlap stays under its bound",
     "count_reconciliation": "rows in = kept + quarantined + duplicates + contaminated",
+    "new_training_input": "no other run registered a version trained on the same data snapshot, base model and "
+    "training settings (param force trains anyway)",
     "training_guard_rails": "training finished with finite loss, within time and memory",
     "promotion_gate": "the candidate beats the base model and is no worse than the champion",
     "drift": "production traffic has not drifted from the training data beyond the bound",
@@ -51,6 +53,8 @@ GATES: dict[str, str] = {
     "rollback_watch": "the new champion is no worse than the version it replaced on live figures",
     "rollback_target": "the requested rollback target is a registered version that can be served",
     "rollback": "the rollback target serves and is champion",
+    "champion_unchanged": "champion is still the version the gate compared the candidate with (compare-and-set)",
+    "serving_consistency": "Triton serves exactly the champion, the config pins it and no operation is left half done",
 }
 
 

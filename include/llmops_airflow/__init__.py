@@ -247,6 +247,13 @@ def summary_line(task_id: str, result: Any) -> str:
 def _call(fn: Callable[..., Any], inputs: tuple[Any, ...], kwargs: Mapping[str, Any]) -> tuple[Any, Any]:
     """Run ``fn`` for the current task; translate the domain errors. Returns ``(result, context)``."""
     quiet_libraries()
+    missing = [i for i, value in enumerate(inputs) if value is None]
+    if missing:
+        # Steps never return None: a None input is the output of a skipped upstream task, which a task whose
+        # trigger rule tolerates skips (none_failed) still receives.
+        reason = f"nothing to do: an upstream step was skipped (inputs {missing} of {fn.__name__} are missing)"
+        log.info("%s skipped: %s", fn.__name__, reason)
+        raise AirflowSkipException(reason)
     ctx = get_current_context()
     run = build_run(ctx)
     try:

@@ -210,3 +210,19 @@ def test_rollback_param_rejects(dagbag, bad: str) -> None:
     dag = dagbag.dags["llm_rollback"]
     with pytest.raises(ParamValidationError):
         dag.params.get_param("target_version").resolve(value=bad)
+
+
+def test_every_task_that_takes_the_repository_lock_has_a_deadline(dagbag) -> None:
+    lockers = {
+        "llm_finetune_pipeline": "promote_to_triton",
+        "llm_rollback": "rollback_model",
+        "llm_production_monitoring": "watch_champion",
+    }
+    for dag_id, task_id in lockers.items():
+        assert dagbag.dags[dag_id].get_task(task_id).execution_timeout is not None, (dag_id, task_id)
+    reconcile = dagbag.dags["llm_production_monitoring"].get_task("reconcile_serving")
+    assert reconcile.execution_timeout is not None
+    # Independent of the interval's tasks: a failing interval never stops the repair.
+    assert reconcile.upstream_task_ids == set() and reconcile.downstream_task_ids == set()
+    # Promotion compares the champion with the one the gate saw: it reads the evaluation.
+    assert "evaluate_model" in dagbag.dags["llm_finetune_pipeline"].get_task("promote_to_triton").upstream_task_ids

@@ -30,6 +30,11 @@ def refuse_work(run: Run, produced: dict[str, Any]) -> dict[str, Any]:
     raise Refused(f"nothing to do for {produced['rows']} rows")
 
 
+def after_refusal(run: Run, refused: dict[str, Any]) -> str:
+    """Runs after a skipped step (trigger rule none_failed)."""
+    return f"used {refused['rows']} rows"
+
+
 def break_contract(run: Run, produced: dict[str, Any]) -> None:
     """A broken contract."""
     SEEN["attempts"] = SEEN.get("attempts", 0) + 1
@@ -58,7 +63,7 @@ from datetime import UTC, datetime
 
 from airflow.sdk import dag
 from llmops_airflow import default_args, step
-from test_adapter import break_contract, judge, produce_value, refuse_work, take_no, take_yes
+from test_adapter import after_refusal, break_contract, judge, produce_value, refuse_work, take_no, take_yes
 
 
 @dag(
@@ -71,7 +76,7 @@ from test_adapter import break_contract, judge, produce_value, refuse_work, take
 )
 def llmops_adapter_probe() -> None:
     produced = step(produce_value)()
-    step(refuse_work)(produced)
+    step(after_refusal, trigger_rule="none_failed")(step(refuse_work)(produced))
     step(break_contract)(produced)
     decided = step(judge, branch=("take_yes", "take_no"))(produced)
     step(take_yes)(decided["verdict"])
@@ -107,6 +112,7 @@ def test_states_follow_the_domain_errors_and_the_verdict(run_dag: Any, capfd: py
     assert states == {
         "produce_value": "success",
         "refuse_work": "skipped",
+        "after_refusal": "skipped",  # its input is missing: skipped, not failed on a None
         "break_contract": "failed",
         "judge": "success",
         "take_yes": "skipped",

@@ -102,6 +102,7 @@ def test_monitoring_interval_detects_drift_and_alerts(
         "notify_alerts": "success",
         "curate_feedback": "success",
         "watch_champion": "skipped",  # the champion was never promoted: nothing to watch
+        "reconcile_serving": "failed",  # there is a champion, and no Triton here to serve it
     }
     key = "20260301T100000Z"
     part = partition_path(cfg, key)
@@ -111,7 +112,10 @@ def test_monitoring_interval_detects_drift_and_alerts(
     summary = json.loads((cfg.paths.reports_dir / "monitoring" / key / "monitoring_summary.json").read_text())
     assert summary["alerts"][0]["name"] == "drift_share"
     assert Path(summary["reports"]["interval_html"]).is_file()
-    assert len(received) == 1 and received[0]["interval"] == key and "drift share" in received[0]["text"]
+    drift_alerts = [r for r in received if "interval" in r]
+    assert len(drift_alerts) == 1 and drift_alerts[0]["interval"] == key and "drift share" in drift_alerts[0]["text"]
+    # reconcile_serving alerted too: there is a champion and no Triton to serve it.
+    assert any("Triton is not reachable" in r["text"] for r in received if "interval" not in r)
 
     # Re-running the interval replaces its partition and reports: same rows, one MLflow run.
     assert _run(START)["check_interval_drift"] == "success"

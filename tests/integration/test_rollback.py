@@ -174,7 +174,13 @@ def test_refused_candidates_change_nothing(env: Env) -> None:
 
     for decision in (refused, rejected, blocked):
         with pytest.raises(Refused, match="not promoted"):
-            steps.promote_to_triton(Run.for_test(cfg, "run_x"), {"version": "2"}, env.finetune, decision.to_dict())
+            steps.promote_to_triton(
+                Run.for_test(cfg, "run_x"),
+                {"version": "2"},  # type: ignore[typeddict-item]
+                env.finetune,  # type: ignore[arg-type]
+                decision.to_dict(),
+                {"metrics": {}, "champion_version": _champion(cfg), "samples_path": "", "eval_rows": 0},
+            )
     assert (_champion(cfg), env.client.ready_versions(cfg.triton.model_name), len(_events(cfg))) == before
 
 
@@ -331,7 +337,12 @@ def test_rollback_away_from_a_champion_that_fails_to_load(env: Env) -> None:
     assert (out["from_version"], out["target_version"], out["served_before"]) == ("4", 2, 4)
     assert env.client.ready_versions(name) == [2] and _champion(cfg) == "2"
 
+    # The rollback's reconcile first wrote the damaged champion's folder again from the registry.
+    from llmops.serving.repository import verify_version
+
+    assert verify_version(repo / name / "4") == []
     # A damaged version is written again from MLflow when it is the target.
+    (repo / name / "4" / "model" / "model.safetensors").write_bytes(b"\x00" * 128)
     back = rollback(cfg, "4", "rb_8", AT, "v4 repaired from the registry")
     assert back["rematerialized"] is True
     assert env.client.ready_versions(name) == [4] and _champion(cfg) == "4"

@@ -97,6 +97,10 @@ def topology_stack(
         "LLMOPS__TRITON__HTTP_PORT": str(http_port),
         "LLMOPS__TRITON__GRPC_PORT": str(grpc_port),
         "LLMOPS__TRITON__METRICS_PORT": str(metrics_port),
+        # Test-only kill hook: the first try of promote_to_triton dies (SIGKILL) right after `champion` moved, so
+        # the worker's supervisor, Airflow's retry and the retry's reconcile are exercised on the real scheduler.
+        "LLMOPS_KILL_AT": "alias:after",
+        "LLMOPS_KILL_ONCE_FILE": str(home / "killed-once"),
     }
     with pytest.MonkeyPatch.context() as mp:
         for k, v in env.items():
@@ -147,6 +151,19 @@ def test_pipeline_on_celery_postgres_mlflow_server(topology_stack: tuple[LLMOpsC
         if task_id != "finetune_model":
             assert ti["queue"] == "default", task_id
             assert ti["hostname"] == "worker-default", task_id
+
+    # promote_to_triton was killed after the alias moved; its retry completed the promotion (event, tags, journal)
+    from llmops.monitoring.rollback_watch import _last_promotion
+    from llmops.registry import tracking
+    from llmops.serving.journal import read_journal
+
+    assert (cfg.paths.home / "killed-once").exists()
+    assert tis["promote_to_triton"]["try_number"] == 2, tis["promote_to_triton"]
+    assert _last_promotion(cfg, "1") is not None
+    tags = tracking.client(cfg).get_model_version(cfg.mlflow.model_name, "1").tags
+    assert tags.get("llmops.promotion.run_key"), tags
+    journal = read_journal(cfg.paths.model_repository, cfg.triton.model_name)
+    assert journal is not None and not journal.open and journal.to_version == "1", journal
 
     # the model is in the MLflow server's registry (Postgres backend) with its artifacts proxied by the server
     assert cfg.tracking_uri.startswith("http://")

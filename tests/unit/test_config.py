@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+import hashlib
+import re
 from pathlib import Path
 
 import pytest
@@ -45,18 +47,45 @@ def test_bad_files(tmp_path: Path) -> None:
         load_config(listy)
 
 
+def _digest(run_id: str) -> str:
+    return hashlib.sha256(run_id.encode()).hexdigest()[:12]
+
+
 @pytest.mark.parametrize(
-    ("run_id", "expected"),
+    ("run_id", "readable"),
     [
         ("manual__2026-11-21T10:00:00+00:00", "manual__2026-11-21T10_00_00_00_00"),
         ("scheduled__2026-01-01T02:00:00+00:00", "scheduled__2026-01-01T02_00_00_00_00"),
         ("../../etc/passwd", "etc_passwd"),
     ],
 )
-def test_run_key_is_path_safe(run_id: str, expected: str) -> None:
+def test_run_key_is_path_safe(run_id: str, readable: str) -> None:
     key = run_key(run_id)
-    assert key == expected
+    assert key == f"{readable}-{_digest(run_id)}"
     assert "/" not in key and ".." not in key
+    assert run_key(run_id) == key  # deterministic
+
+
+@pytest.mark.parametrize("run_id", ["manual__run_a", "retrain__2026-01-01T02-00-00_00-00", "a.b-c_d"])
+def test_a_safe_run_id_is_its_own_key(run_id: str) -> None:
+    assert run_key(run_id) == run_id
+
+
+@pytest.mark.parametrize(
+    "pair",
+    [
+        ("manual__2026-01-01T00:00:00+00:00", "manual__2026-01-01T00_00_00_00_00"),
+        ("a:b", "a+b"),
+        ("x" * 300, "x" * 301),
+        ("a:b", f"a_b-{_digest('a:b')}"),  # a safe id that looks like another id's key
+        ("run", "run."),
+    ],
+)
+def test_distinct_run_ids_get_distinct_keys(pair: tuple[str, str]) -> None:
+    first, second = (run_key(run_id) for run_id in pair)
+    assert first != second
+    for key in (first, second):
+        assert len(key) <= 200 and re.fullmatch(r"[A-Za-z0-9_.-]+", key)
 
 
 def test_run_key_rejects_empty() -> None:

@@ -69,3 +69,29 @@ def test_no_secret_has_a_default() -> None:
     assert set(values) == SECRETS
     assert all(v == "" for v in values.values()), "the example env file must not carry values"
     assert "admin:admin" not in text.lower()
+
+
+def test_triton_restarts_healthy_with_the_champion_loaded(tmp_path: Path) -> None:
+    import subprocess
+
+    services = _compose()["services"]
+    triton = services["triton"]
+    assert triton["restart"] == "unless-stopped"
+    assert "http://localhost:8000/v2/health/ready" in " ".join(triton["healthcheck"]["test"])
+    assert triton["depends_on"]["serving-reconcile"] == {"condition": "service_completed_successfully"}
+    reconcile = services["serving-reconcile"]
+    assert reconcile["entrypoint"][:3] == ["python", "-m", "llmops.serving.reconcile"]
+    assert "--repository-only" in reconcile["entrypoint"]
+    assert "triton-start.sh" in triton["entrypoint"][0]
+    assert "COPY docker/triton-start.sh" in (DOCKER / "triton.Dockerfile").read_text()
+
+    # The entrypoint adds --load-model only when the model has a config (there is a champion to load).
+    env = {"LLMOPS_TRITON_REPOSITORY": str(tmp_path), "LLMOPS_TRITON_MODEL": "support_assistant"}
+    env["PATH"] = "/usr/bin:/bin"
+    script = str(DOCKER / "triton-start.sh")
+    first = subprocess.run(["sh", script, "echo", "tritonserver"], env=env, capture_output=True, text=True, check=True)
+    assert first.stdout.split() == ["tritonserver"]
+    (tmp_path / "support_assistant").mkdir()
+    (tmp_path / "support_assistant" / "config.pbtxt").write_text("name: 'support_assistant'")
+    later = subprocess.run(["sh", script, "echo", "tritonserver"], env=env, capture_output=True, text=True, check=True)
+    assert later.stdout.split() == ["tritonserver", "--load-model=support_assistant"]

@@ -21,7 +21,14 @@ from llmops.evaluation.metrics import exact_match, lcs_length, rouge_l
         (1.01, 2.0, 1.0, True, "within"),  # no worse than the champion, within the 2% margin
         (1.05, 2.0, 1.0, False, "worse than the champion"),  # fails against champion: beats base, loses to it
         (0.8, 2.0, 1.0, True, "within"),
-        (float("nan"), 2.0, None, False, "not finite"),
+        (float("nan"), 2.0, None, False, "candidate eval_loss is not finite (nan)"),
+        (float("inf"), 2.0, 1.0, False, "candidate eval_loss is not finite (inf)"),
+        # a non-finite reference fails closed: NaN compares False, +inf base loss is "beaten" by anything
+        (1.0, float("nan"), None, False, "base model eval_loss is not finite (nan)"),
+        (1.0, float("inf"), None, False, "base model eval_loss is not finite (inf)"),
+        (1.0, 2.0, float("nan"), False, "champion eval_loss is not finite (nan)"),
+        (1.0, 2.0, float("inf"), False, "champion eval_loss is not finite (inf)"),
+        (1.0, 2.0, float("-inf"), False, "champion eval_loss is not finite (-inf)"),
     ],
 )
 def test_promotion_gate(candidate: float, base: float, champion: float | None, passed: bool, why: str) -> None:
@@ -51,6 +58,20 @@ def test_gate_on_a_higher_is_better_metric() -> None:
     assert not gate_from_metrics({**metrics, "rouge_l": 0.40}, cfg).passed  # more than 10% below the champion
     assert "does not beat the base" in gate_from_metrics({**metrics, "rouge_l": 0.1}, cfg).reason
     assert gate_from_metrics({"rouge_l": 0.3, "base_rouge_l": 0.2}, cfg).reason.endswith("no champion yet")
+
+
+def test_gate_fails_on_any_non_finite_candidate_metric() -> None:
+    metrics = {"eval_loss": 1.0, "base_eval_loss": 3.0, "rouge_l": float("nan"), "base_rouge_l": float("nan")}
+    result = gate_from_metrics(metrics, GateConfig())
+    assert not result.passed
+    assert result.reason == "candidate metrics are not finite (rouge_l=nan)"  # the base's NaN ROUGE is not named
+    assert gate_from_metrics({**metrics, "rouge_l": 0.5}, GateConfig()).passed
+
+
+def test_gate_on_a_nan_champion_of_a_higher_is_better_metric() -> None:
+    metrics = {"rouge_l": 0.1, "base_rouge_l": 0.05, "champion_rouge_l": float("nan")}
+    result = gate_from_metrics(metrics, GateConfig(metric="rouge_l"))
+    assert not result.passed and "champion rouge_l is not finite (nan)" in result.reason
 
 
 def test_gate_from_evaluation_metrics_uses_loss_by_default() -> None:

@@ -413,6 +413,12 @@ class TritonConfig(_Section):
     default_max_new_tokens: int = Field(default=48, ge=1)
     max_new_tokens_limit: int = Field(default=512, ge=1)
     ready_timeout_s: float = Field(default=180.0, gt=0)
+    # After a load the client gave up on, how long to wait for Triton to finish it before touching the model's
+    # folder (if it is still loading then, the folder is left alone and the next reconcile undoes the switch).
+    load_settle_timeout_s: float = Field(default=300.0, gt=0)
+    # How long a promotion, rollback or reconcile waits for the model repository's lock before failing with the
+    # holder's host, pid and start time.
+    lock_timeout_s: float = Field(default=900.0, gt=0)
     smoke_prompt: str = "How do I reset my password?"
     # Promotion and rollback smoke-test the new version with smoke_prompt plus these: every answer must be
     # non-empty, error-free and within smoke_max_latency_ms.

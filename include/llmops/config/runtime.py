@@ -6,6 +6,7 @@ No Airflow import: the adapter (``llmops_airflow``) turns :data:`PIPELINE_FORM` 
 
 from __future__ import annotations
 
+import hashlib
 import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
@@ -14,6 +15,9 @@ from typing import Any
 from llmops.config import CONFIG_DIR, PROJECT_ROOT, LLMOpsConfig, load_config
 
 _UNSAFE = re.compile(r"[^A-Za-z0-9_.-]+")
+_DIGEST_CHARS = 12
+_DIGEST_SUFFIX = re.compile(rf"-[0-9a-f]{{{_DIGEST_CHARS}}}$")
+RUN_KEY_MAX_CHARS = 200
 
 RECIPES_DIR = PROJECT_ROOT / "include" / "recipes"
 DEEPSPEED_DIR = CONFIG_DIR / "deepspeed"
@@ -114,6 +118,12 @@ def pipeline_form() -> list[FormParam]:
             },
         ),
         FormParam(
+            "force", "Train even if trained before", "Training",
+            "Train even when another run already registered a version trained on the same data snapshot, base "
+            "model and settings (otherwise finetune_model is skipped with the version it would repeat).",
+            {"type": "boolean"}, default=False,
+        ),
+        FormParam(
             "raw_path", "Raw training data", "Data", "A JSONL, Parquet or CSV file of prompt/response rows.",
             {"type": ["null", "string"]}, config=("data", "raw_path"),
         ),
@@ -165,11 +175,23 @@ def effective_default(cfg: LLMOpsConfig, param: FormParam) -> Any:
 
 
 def run_key(run_id: str) -> str:
-    """A filesystem- and tag-safe key for an Airflow run id (outputs are keyed by it)."""
-    key = _UNSAFE.sub("_", run_id).strip("._")
-    if not key:
+    """A filesystem- and tag-safe key for an Airflow run id (outputs are keyed by it).
+
+    A run id made only of letters, digits and ``_ . -``, at most 200 characters long and not ending like a digest
+    suffix is its own key. Any other run id keys as its sanitized form (unsafe runs replaced by ``_``, cut to fit)
+    plus ``-`` and the first 12 hex digits of the run id's SHA-256, so run ids that sanitize alike
+    (``manual__2026-01-01T00:00:00+00:00`` and ``manual__2026-01-01T00_00_00_00_00``) keep distinct keys.
+
+    Raises:
+        ValueError: nothing readable is left of the run id (``"///"``).
+    """
+    cleaned = _UNSAFE.sub("_", run_id).strip("._")
+    if not cleaned:
         raise ValueError(f"cannot derive a run key from run id {run_id!r}")
-    return key[:200]
+    if cleaned == run_id and len(run_id) <= RUN_KEY_MAX_CHARS and not _DIGEST_SUFFIX.search(run_id):
+        return run_id
+    digest = hashlib.sha256(run_id.encode("utf-8")).hexdigest()[:_DIGEST_CHARS]
+    return f"{cleaned[: RUN_KEY_MAX_CHARS - _DIGEST_CHARS - 1]}-{digest}"
 
 
 def params_to_overrides(params: Mapping[str, Any] | None) -> dict[str, Any]:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import logging
 import shutil
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -47,10 +48,14 @@ def _evaluate(cfg: LLMOpsConfig, model_dir: str | Path, prompts: list[str], refs
     )
 
 
-def evaluate_candidate(cfg: LLMOpsConfig, run_key: str, finetune: dict[str, Any]) -> dict[str, Any]:
+def evaluate_candidate(
+    cfg: LLMOpsConfig, run_key: str, finetune: dict[str, Any], at: datetime | None = None
+) -> dict[str, Any]:
     """Evaluate the fine-tuned model against the base model and the current champion (same eval set).
 
-    The result is cached per run, so a retry does not evaluate again.
+    The result is cached per run, so a retry does not evaluate again. Metrics are logged at step 0 with the
+    timestamp ``at`` (the run's logical date; see :func:`llmops.registry.tracking.metric_timestamp_ms` when
+    ``None``), so a re-run overwrites its history point instead of adding one.
 
     Returns:
         ``{"metrics": {...}, "champion_version", "samples_path", "eval_rows"}``; metrics of the base model and the
@@ -83,9 +88,7 @@ def evaluate_candidate(cfg: LLMOpsConfig, run_key: str, finetune: dict[str, Any]
 
     run_id = finetune["mlflow_run_id"]
     c = tracking.client(cfg)
-    for k, v in metrics.items():
-        c.log_metric(run_id, k, float(v))
-    c.log_metric(run_id, "eval_rows", float(len(prompts)))
+    tracking.log_metrics(cfg, run_id, {**metrics, "eval_rows": float(len(prompts))}, at=at, step=0)
     c.log_dict(run_id, {"samples": samples}, f"evaluation/{SAMPLES_JSON}")
     c.log_text(run_id, samples_markdown(samples, metrics), f"evaluation/{SAMPLES_MD}")
     if champion_version is not None:

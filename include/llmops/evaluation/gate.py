@@ -7,11 +7,36 @@ from __future__ import annotations
 
 import logging
 import math
+from collections.abc import Mapping
 
 from llmops.config import GATE_METRICS, GateConfig
 from llmops.verdict import Verdict
 
 log = logging.getLogger(__name__)
+
+
+REFERENCE_PREFIXES = ("base_", "champion_")
+"""Evaluation metrics with these prefixes belong to the reference models; the others are the candidate's."""
+
+
+def non_finite_candidate_metrics(metrics: Mapping[str, float]) -> dict[str, float]:
+    """The candidate's own evaluation metrics that are NaN or infinite (or not numbers at all, as NaN)."""
+    bad: dict[str, float] = {}
+    for name, value in metrics.items():
+        if name.startswith(REFERENCE_PREFIXES):
+            continue
+        try:
+            number = float(value)
+        except (TypeError, ValueError):
+            number = math.nan
+        if not math.isfinite(number):
+            bad[name] = number
+    return bad
+
+
+def describe(metrics: Mapping[str, float]) -> str:
+    """``eval_loss=nan, rouge_l=inf`` for reasons."""
+    return ", ".join(f"{name}={value}" for name, value in sorted(metrics.items()))
 
 
 def _verdict(passed: bool, reason: str, metrics: dict[str, float]) -> Verdict:
@@ -44,8 +69,13 @@ def promotion_gate(
     metrics = {f"candidate_{name}": candidate, f"base_{name}": base}
     if champion is not None:
         metrics[f"champion_{name}"] = champion
+    # Fail closed: a comparison with NaN is always False, so a NaN reference would wave any candidate through.
     if not math.isfinite(candidate):
         return _verdict(False, f"candidate {name} is not finite ({candidate})", metrics)
+    if not math.isfinite(base):
+        return _verdict(False, f"base model {name} is not finite ({base}): nothing to compare against", metrics)
+    if champion is not None and not math.isfinite(champion):
+        return _verdict(False, f"champion {name} is not finite ({champion}): nothing to compare against", metrics)
     improvement = candidate - base if higher else base - candidate
     metrics["improvement_over_base"] = improvement
     if not improvement > cfg.min_improvement_over_base:
@@ -78,11 +108,17 @@ def promotion_gate(
 def gate_from_metrics(metrics: dict[str, float], cfg: GateConfig) -> Verdict:
     """Apply the gate to evaluation metrics named ``<metric>``, ``base_<metric>`` and ``champion_<metric>``.
 
+    Any of the candidate's own metrics that is not finite fails the gate, whatever ``cfg.metric`` is.
+
     Raises:
         KeyError: the candidate's or the base model's value of the gate metric is missing.
     """
     name = cfg.metric
     champion = metrics.get(f"champion_{name}")
-    return promotion_gate(
+    verdict = promotion_gate(
         float(metrics[name]), float(metrics[f"base_{name}"]), None if champion is None else float(champion), cfg
     )
+    bad = non_finite_candidate_metrics(metrics)
+    if verdict.passed and bad:
+        return _verdict(False, f"candidate metrics are not finite ({describe(bad)})", dict(verdict.metrics))
+    return verdict

@@ -27,7 +27,7 @@ def evaluate_model(run: Run, finetune: Finetune) -> Evaluation:
     champion on the same eval set; sample generations saved for reading and for the approver."""
     from llmops.evaluation.evaluate import evaluate_candidate
 
-    result = evaluate_candidate(run.config, run.key, dict(finetune))
+    result = evaluate_candidate(run.config, run.key, dict(finetune), at=run.logical_date)
     return Evaluation(
         metrics=dict(result["metrics"]),
         champion_version=result.get("champion_version"),

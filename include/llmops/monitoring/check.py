@@ -37,9 +37,8 @@ def check_drift(cfg: LLMOpsConfig, run_key: str, train_path: str, mlflow_run_id:
         for path in (result.html_path, result.json_path):
             if path and Path(path).is_file():
                 c.log_artifact(mlflow_run_id, path, "drift")
-        for k, v in result.metrics.items():
-            c.log_metric(mlflow_run_id, f"drift.{k}", float(v))
-        c.log_metric(mlflow_run_id, "drift.share", float(result.drift_share))
+        metrics = {**{f"drift.{k}": v for k, v in result.metrics.items()}, "drift.share": result.drift_share}
+        tracking.log_metrics(cfg, mlflow_run_id, metrics)  # at the run's logical date: a re-run adds no point
         c.set_tag(mlflow_run_id, "llmops.drift.passed", str(result.passed))
         c.set_tag(mlflow_run_id, "llmops.drift.reason", result.reason[:5000])
     out = result.to_dict()

@@ -23,21 +23,43 @@ class CausalLMModel(PythonModel):
 
         path = context.artifacts["model_dir"]
         self.tokenizer = AutoTokenizer.from_pretrained(path, trust_remote_code=False, padding_side="left")
+        self.tokenizer.truncation_side = "left"  # keep the end of an over-long prompt (the "### Response:" cue)
         if self.tokenizer.pad_token_id is None:
             self.tokenizer.pad_token = self.tokenizer.eos_token
         self.model: Any = AutoModelForCausalLM.from_pretrained(path, trust_remote_code=False, use_safetensors=True)
         self.model.eval()
+        cfg = self.model.config
+        self.context_length = int(
+            getattr(cfg, "max_position_embeddings", None) or getattr(cfg, "n_positions", None) or 2048
+        )
         self.torch = torch
+
+    def bounds(self, max_new_tokens: int) -> tuple[int, int]:
+        """``(max_new_tokens, longest prompt in tokens)`` that fit the model's context, as the served model does:
+        the prompt keeps its last ``context - max_new_tokens`` tokens. ``max_new_tokens`` is cut to ``context - 1``
+        where the served model would refuse it, because MLflow passes the signature's default (48) to every call
+        and a small model's context may be shorter."""
+        if max_new_tokens < 1:
+            raise ValueError(f"max_new_tokens must be >= 1, got {max_new_tokens}")
+        new_tokens = min(max_new_tokens, self.context_length - 1)
+        return new_tokens, self.context_length - new_tokens
 
     # No type hints on purpose: MLflow reads them as an input schema (which needs list[...]) and warns; the
     # signature logged with the model describes the input instead.
     def predict(self, context, model_input, params=None):  # type: ignore[no-untyped-def]
         params = params or {}
-        max_new_tokens = int(params.get("max_new_tokens", 48))
+        max_new_tokens, max_prompt_tokens = self.bounds(int(params.get("max_new_tokens", 48)))
         temperature = float(params.get("temperature", 0.0))
         prompts = [str(p) for p in model_input["prompt"]]
         texts = [PROMPT_TEMPLATE.format(prompt=p.strip()) for p in prompts]
-        enc = self.tokenizer(texts, return_tensors="pt", padding=True, add_special_tokens=False)
+        enc = self.tokenizer(
+            texts,
+            return_tensors="pt",
+            padding=True,
+            truncation=True,
+            max_length=max_prompt_tokens,
+            add_special_tokens=False,
+        )
         with self.torch.no_grad():
             out = self.model.generate(
                 **enc,

@@ -11,8 +11,11 @@ from typing import Any
 
 from llmops import __version__
 from llmops.config import PROJECT_ROOT, LLMOpsConfig
+from llmops.errors import Permanent
+from llmops.evaluation.gate import describe, non_finite_candidate_metrics
 from llmops.fsutil import file_sha256
 from llmops.registry.registry import log_and_register
+from llmops.registry.tracking import TRAINING_FINGERPRINT_TAG
 
 
 def code_version() -> str:
@@ -52,7 +55,14 @@ def register_candidate(
 
     Returns:
         ``{"name", "version", "model_uri", "created", "gate_passed"}``.
+
+    Raises:
+        Permanent: one of the candidate's own metrics is NaN or infinite; nothing is registered and ``challenger``
+            does not move.
     """
+    bad = non_finite_candidate_metrics(metrics)
+    if bad:
+        raise Permanent(f"not registered: the candidate's evaluation is not finite ({describe(bad)})")
     data = dict(data or {})
     ds_hash = hashlib.sha256(
         json.dumps(json.loads(Path(cfg.training.deepspeed_config).read_text()), sort_keys=True).encode()
@@ -67,6 +77,7 @@ def register_candidate(
         "llmops.code_version": code_version(),
         "llmops.deepspeed_config_hash": ds_hash,
         "llmops.base_model": str(finetune.get("base_model", "")),
+        TRAINING_FINGERPRINT_TAG: str(finetune.get("training_fingerprint", "")),
         **{f"llmops.metric.{k}": f"{float(v):.6g}" for k, v in metrics.items()},
     }
     rv = log_and_register(cfg, finetune["mlflow_run_id"], Path(finetune["model_dir"]), run_key, tags)

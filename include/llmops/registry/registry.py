@@ -7,6 +7,8 @@ import io
 import json
 import logging
 import os
+import random
+import time
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
@@ -44,6 +46,19 @@ def find_version_for_run(cfg: LLMOpsConfig, run_key: str) -> Any | None:
         return None
     matches = [v for v in versions if (v.tags or {}).get(RUN_KEY_TAG) == run_key]
     return min(matches, key=lambda v: int(v.version)) if matches else None
+
+
+def versions_with_tag(cfg: LLMOpsConfig, key: str, value: str) -> list[Any]:
+    """The registered versions whose tag ``key`` equals ``value``, oldest first (none when the model does not
+    exist yet)."""
+    c = client(cfg)
+    try:
+        versions = c.search_model_versions(f"name = '{cfg.mlflow.model_name}'")
+    except Exception as exc:
+        if is_not_found(exc):
+            return []
+        raise
+    return sorted((v for v in versions if (v.tags or {}).get(key) == value), key=lambda v: int(v.version))
 
 
 def log_and_register(
@@ -91,19 +106,25 @@ def log_and_register(
         outputs=Schema([ColSpec("string")]),
         params=ParamSchema([ParamSpec("max_new_tokens", "long", 48), ParamSpec("temperature", "double", 0.0)]),
     )
-    with mlflow.start_run(run_id=run_id):
-        info = mlflow.pyfunc.log_model(
-            name=MODEL_ARTIFACT,
-            python_model=str(PYFUNC_FILE),
-            artifacts={"model_dir": str(model_dir)},
-            signature=signature,
-            input_example=pd.DataFrame({"prompt": [cfg.triton.smoke_prompt]}),
-            pip_requirements=["torch==2.13.0", "transformers==5.23.0", "safetensors", "pandas<3"],
-        )
+    # A retry after a crash between logging and registering registers the model this run logged already.
+    model_uri = logged_model_uri(cfg, run_id)
+    if model_uri is not None:
+        log.info("run %s already logged %s; registering it without logging the weights again", run_id, model_uri)
+    else:
+        with mlflow.start_run(run_id=run_id):
+            info = mlflow.pyfunc.log_model(
+                name=MODEL_ARTIFACT,
+                python_model=str(PYFUNC_FILE),
+                artifacts={"model_dir": str(model_dir)},
+                signature=signature,
+                input_example=pd.DataFrame({"prompt": [cfg.triton.smoke_prompt]}),
+                pip_requirements=["torch==2.13.0", "transformers==5.23.0", "safetensors", "pandas<3"],
+            )
+        model_uri = str(info.model_uri)
     version_tags = {RUN_KEY_TAG: run_key, **{k: str(v) for k, v in tags.items()}}
     # MLflow prints "already exists, creating a new version" to stderr, which task logs show as an error.
     with contextlib.redirect_stderr(io.StringIO()) as said:
-        mv = mlflow.register_model(info.model_uri, name, tags=version_tags)
+        mv = mlflow.register_model(model_uri, name, tags=version_tags)
     for line in said.getvalue().splitlines():
         log.info("mlflow: %s", line)
     # Check-then-create is not atomic: if another writer registered this run meanwhile, the oldest version wins
@@ -115,15 +136,124 @@ def log_and_register(
         _point_challenger(cfg, str(first.version))
         return RegisteredVersion(name, str(first.version), str(first.source), str(first.run_id), False)
     _point_challenger(cfg, str(mv.version))
-    return RegisteredVersion(name, str(mv.version), str(info.model_uri), run_id, True)
+    return RegisteredVersion(name, str(mv.version), model_uri, run_id, True)
+
+
+def logged_model_uri(cfg: LLMOpsConfig, run_id: str) -> str | None:
+    """The URI of the complete (``READY``) model named :data:`MODEL_ARTIFACT` that ``run_id`` logged, if any
+    (the oldest when there are several)."""
+    c = client(cfg)
+    experiment_id = str(c.get_run(run_id).info.experiment_id)
+    models = c.search_logged_models(
+        experiment_ids=[experiment_id],
+        filter_string=f"source_run_id = '{run_id}' AND name = '{MODEL_ARTIFACT}'",
+        order_by=[{"field_name": "creation_timestamp", "ascending": True}],
+    )
+    # Filtered here: the SQL store compares `status` with its stored number, so `status = 'READY'` never matches.
+    ready = [m for m in models if str(m.status) == "READY"]
+    return str(ready[0].model_uri) if ready else None
 
 
 def _point_challenger(cfg: LLMOpsConfig, version: str) -> None:
     """Move ``challenger`` to ``version`` unless it already points at a newer version (a re-run of an old run
     must not take the alias back)."""
-    current = alias_version(cfg, CHALLENGER)
-    if current is None or int(current) < int(version):
-        client(cfg).set_registered_model_alias(cfg.mlflow.model_name, CHALLENGER, version)
+    set_alias(cfg, CHALLENGER, version, only_forward=True)
+
+
+ALIAS_ATTEMPTS = 8
+"""How often one alias or tag write is tried when it conflicts with a concurrent writer."""
+ALIAS_ROUNDS = 16
+"""How many read-set-check rounds a forward-only alias move takes at most before it gives up (transient)."""
+ALIAS_CLAIM_TAG = "llmops.alias_claim.{alias}"
+"""Version tag recording that a forward-only move of ``alias`` wanted this version."""
+_CONFLICT_MARKERS = (
+    "uniqueviolation",
+    "duplicate key value",
+    "unique constraint failed",
+    "duplicate entry",
+    "deadlock detected",
+    "could not serialize access",
+    "database is locked",
+)
+
+
+class AliasConflict(RuntimeError):
+    """A forward-only alias move kept being overtaken by concurrent writers; retry later."""
+
+
+def is_write_conflict(exc: BaseException) -> bool:
+    """Whether an MLflow error is a lost race with another writer (a unique-key violation, a deadlock, a locked
+    SQLite database) that the same write can win when tried again."""
+    text = f"{type(exc).__name__}: {exc}".lower()
+    return any(marker in text for marker in _CONFLICT_MARKERS)
+
+
+def _write(action: Any, *args: Any) -> Any:
+    """Call an MLflow write, retried with a short jittered backoff while it conflicts with a concurrent writer."""
+    for attempt in range(ALIAS_ATTEMPTS):
+        try:
+            return action(*args)
+        except Exception as exc:
+            if attempt == ALIAS_ATTEMPTS - 1 or not is_write_conflict(exc):
+                raise
+            delay = min(1.0, 0.05 * 2**attempt) * random.uniform(0.5, 1.5)
+            what = getattr(action, "__name__", "write")
+            log.info("%s%s conflicted with another writer (%s); again in %.2fs", what, args, exc, delay)
+            time.sleep(delay)
+    raise AssertionError("unreachable")
+
+
+def _claimed_versions(cfg: LLMOpsConfig, alias: str) -> list[int]:
+    tag = ALIAS_CLAIM_TAG.format(alias=alias)
+    versions = client(cfg).search_model_versions(f"name = '{cfg.mlflow.model_name}'")
+    return [int(v.version) for v in versions if (v.tags or {}).get(tag)]
+
+
+def set_alias(cfg: LLMOpsConfig, alias: str, version: str, *, only_forward: bool = False) -> str:
+    """Point ``alias`` at ``version``, surviving concurrent writers.
+
+    Each write is retried while it conflicts with another writer's (Postgres reports two simultaneous alias
+    writes as a ``UniqueViolation`` on ``registered_model_alias_pk``).
+
+    With ``only_forward`` the alias never moves to a lower version: MLflow has no compare-and-set, so the move
+    tags ``version`` with ``llmops.alias_claim.<alias>`` first, then points the alias at the highest claimed
+    version unless it already points at that or higher, and checks again until a read confirms it. Whichever
+    writer sets last therefore sees every claim made before its write, and the alias ends on the highest claim
+    (or on a higher version another writer set). Only for aliases that only move forward (``challenger``).
+    Without ``only_forward`` the alias is set as asked and the claims above ``version`` are withdrawn.
+
+    Args:
+        cfg: configuration.
+        alias: the alias name.
+        version: the version to point at (a strict number).
+        only_forward: never move the alias to a lower version than it points at or than another forward move
+            claimed.
+
+    Returns:
+        The version the alias points at afterwards.
+
+    Raises:
+        ValueError: ``version`` is not a valid version number.
+        AliasConflict: concurrent writers kept overtaking a forward move (transient).
+    """
+    number = validate_version(version)
+    c = client(cfg)
+    name = cfg.mlflow.model_name
+    tag = ALIAS_CLAIM_TAG.format(alias=alias)
+    if not only_forward:
+        for claimed in _claimed_versions(cfg, alias):
+            if claimed > number:
+                _write(c.delete_model_version_tag, name, str(claimed), tag)
+        _write(c.set_registered_model_alias, name, alias, str(number))
+        return str(number)
+    _write(c.set_model_version_tag, name, str(number), tag, "true")
+    for _ in range(ALIAS_ROUNDS):
+        wanted = max([number, *_claimed_versions(cfg, alias)])
+        current = alias_version(cfg, alias)
+        if current is not None and int(current) >= wanted:
+            return current
+        _write(c.set_registered_model_alias, name, alias, str(wanted))
+    raise AliasConflict(f"alias {alias!r} of {name} kept moving while setting it to version {number} or later")
 
 
 def is_not_found(exc: BaseException) -> bool:
@@ -208,36 +338,44 @@ class AliasEvent:
     at: str  # from the data interval / logical date, not the wall clock
 
 
-def move_champion(cfg: LLMOpsConfig, event: AliasEvent, log_path: Path) -> None:
-    """Point ``champion`` at ``event.to_version`` and record the event in MLflow tags and an append-only log.
-
-    All or nothing, as far as MLflow allows: when a tag or the log line cannot be written after the alias moved,
-    the alias is put back where it was (or removed, when there was none) before the error propagates.
-
-    Raises:
-        Exception: whatever MLflow or the filesystem raised; ``champion`` then points where it did before.
-    """
-    c = client(cfg)
-    name = cfg.mlflow.model_name
+def event_tags(event: AliasEvent) -> dict[str, str]:
+    """The version tags that record ``event`` (``llmops.<kind>.from_version``, ``.run_key``, ``.reason``, ``.at``)."""
     prefix = f"llmops.{event.kind}"
-    tags = {
+    return {
         f"{prefix}.from_version": str(event.from_version or ""),
         f"{prefix}.run_key": event.run_key,
         f"{prefix}.reason": event.reason[:4000],
         f"{prefix}.at": event.at,
     }
+
+
+def move_champion(cfg: LLMOpsConfig, event: AliasEvent, log_path: Path) -> None:
+    """Point ``champion`` at ``event.to_version`` and record the event in MLflow tags and an append-only log.
+
+    All or nothing, as far as MLflow allows: when a tag or the log line cannot be written after the alias moved,
+    the alias is put back where it was (or removed, when there was none) before the error propagates. A hard kill
+    in between is repaired by :func:`record_event` (called by the reconcile step from the promotion journal).
+
+    Raises:
+        Exception: whatever MLflow or the filesystem raised; ``champion`` then points where it did before.
+    """
+    from llmops.faults import checkpoint
+
+    c = client(cfg)
+    name = cfg.mlflow.model_name
+    tags = event_tags(event)
     old_tags = dict(c.get_model_version(name, event.to_version).tags or {})
-    c.set_registered_model_alias(name, CHAMPION, event.to_version)
+    set_alias(cfg, CHAMPION, event.to_version)
+    checkpoint("alias:after")
     try:
-        for key, value in tags.items():
-            c.set_model_version_tag(name, event.to_version, key, value)
-        append_event(log_path, asdict(event))
+        record_event(cfg, event, log_path)
     except Exception:
         # Undo, so that neither the alias nor the tags claim an event that did not complete ("previous" of a
         # rollback is read from these tags).
+        checkpoint("undo:inside")
         try:
             if event.from_version:
-                c.set_registered_model_alias(name, CHAMPION, event.from_version)
+                set_alias(cfg, CHAMPION, event.from_version)
             else:
                 c.delete_registered_model_alias(name, CHAMPION)
             for key in tags:
@@ -251,10 +389,37 @@ def move_champion(cfg: LLMOpsConfig, event: AliasEvent, log_path: Path) -> None:
         raise
 
 
+def record_event(cfg: LLMOpsConfig, event: AliasEvent, log_path: Path) -> bool:
+    """Write ``event``'s version tags and append it to the promotion log, each only when missing.
+
+    Idempotent by (kind, to_version, run_key): a retry, or the reconcile step finishing an operation a kill
+    interrupted, never writes an event twice.
+
+    Returns:
+        True when anything was missing and is now written.
+    """
+    from llmops.faults import checkpoint
+
+    c = client(cfg)
+    name = cfg.mlflow.model_name
+    current = dict(c.get_model_version(name, event.to_version).tags or {})
+    repaired = False
+    for key, value in event_tags(event).items():
+        if current.get(key) != value:
+            c.set_model_version_tag(name, event.to_version, key, value)
+            repaired = True
+    checkpoint("event-append:before")
+    return append_event(log_path, asdict(event)) or repaired
+
+
+def _event_key(record: dict[str, Any]) -> tuple[str, str, str]:
+    return (str(record.get("kind")), str(record.get("to_version")), str(record.get("run_key")))
+
+
 def read_events(log_path: Path) -> list[dict[str, Any]]:
-    """The promotion log's events, oldest first (unreadable lines are skipped)."""
+    """The promotion log's events, oldest first (a last line cut short by a crash is not an event)."""
     try:
-        lines = Path(log_path).read_text(encoding="utf-8").splitlines()
+        lines = Path(log_path).read_text(encoding="utf-8", errors="replace").splitlines()
     except FileNotFoundError:
         return []
     events = []
@@ -268,11 +433,54 @@ def read_events(log_path: Path) -> list[dict[str, Any]]:
     return events
 
 
-def append_event(log_path: Path, record: dict[str, Any]) -> None:
-    """Append one JSON line and fsync it: the promotion log is append-only."""
+def _repair_tail(fh: Any, log_path: Path) -> None:
+    """Cut a partial last line (a write cut short by power loss or a full disk) off the log, keeping it in
+    ``<log>.partial`` with the reason, so the next event starts on a line of its own."""
+    fh.seek(0, os.SEEK_END)
+    size = fh.tell()
+    if size == 0:
+        return
+    fh.seek(size - 1)
+    if fh.read(1) == b"\n":
+        return
+    fh.seek(0)
+    data = fh.read()
+    keep = data.rfind(b"\n") + 1
+    fragment = data[keep:]
+    with open(log_path.with_name(log_path.name + ".partial"), "ab") as out:
+        note = {"reason": "partial last line of the promotion log (write cut short)", "offset": keep}
+        out.write(json.dumps({**note, "content": fragment.decode("utf-8", errors="replace")}).encode() + b"\n")
+        out.flush()
+        os.fsync(out.fileno())
+    fh.truncate(keep)
+    log.warning(
+        "promotion log %s ended in a partial line of %d bytes: moved to %s.partial",
+        log_path,
+        len(fragment),
+        log_path.name,
+    )
+
+
+def append_event(log_path: Path, record: dict[str, Any]) -> bool:
+    """Append one JSON line and fsync it, unless the same (kind, to_version, run_key) event is already there.
+
+    Returns:
+        True when the line was appended.
+    """
+    import fcntl
+
     log_path.parent.mkdir(parents=True, exist_ok=True)
-    line = json.dumps(record, sort_keys=True) + "\n"
-    with open(log_path, "a", encoding="utf-8") as fh:
-        fh.write(line)
-        fh.flush()
-        os.fsync(fh.fileno())
+    line = (json.dumps(record, sort_keys=True) + "\n").encode("utf-8")
+    with open(log_path, "a+b") as fh:
+        fcntl.flock(fh.fileno(), fcntl.LOCK_EX)  # readers and writers of other models share the file
+        try:
+            _repair_tail(fh, log_path)
+            if any(_event_key(e) == _event_key(record) for e in read_events(log_path)):
+                return False
+            fh.seek(0, os.SEEK_END)
+            fh.write(line)
+            fh.flush()
+            os.fsync(fh.fileno())
+        finally:
+            fcntl.flock(fh.fileno(), fcntl.LOCK_UN)
+    return True

@@ -2,11 +2,17 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from datetime import datetime
 from typing import Any
 
 from llmops.config import LLMOpsConfig
 
 RUN_KEY_TAG = "llmops.run_key"
+LOGICAL_DATE_TAG = "llmops.logical_date"
+"""Tag holding the Airflow run's logical date (ISO 8601) on the MLflow run; metrics are timestamped by it."""
+TRAINING_FINGERPRINT_TAG = "llmops.training_fingerprint"
+"""Run and version tag: the hash of the data snapshot, base model and settings a model was trained with."""
 
 
 def client(cfg: LLMOpsConfig) -> Any:
@@ -70,6 +76,36 @@ def get_or_create_run(
     exp_id = ensure_experiment(cfg, experiment)
     run = c.create_run(exp_id, run_name=run_name, tags={RUN_KEY_TAG: run_key, **(tags or {})})
     return str(run.info.run_id)
+
+
+def metric_timestamp_ms(cfg: LLMOpsConfig, run_id: str, at: datetime | None = None) -> int:
+    """The timestamp (ms since the epoch) of the metrics a pipeline run logs to ``run_id``: ``at`` when given,
+    else the run's :data:`LOGICAL_DATE_TAG`, else the MLflow run's start time. Never the wall clock, so a re-run
+    logs the same history point again instead of adding one."""
+    if at is not None:
+        return int(at.timestamp() * 1000)
+    run = client(cfg).get_run(run_id)
+    tagged = run.data.tags.get(LOGICAL_DATE_TAG)
+    if tagged:
+        return int(datetime.fromisoformat(tagged).timestamp() * 1000)
+    return int(run.info.start_time or 0)
+
+
+def log_metrics(
+    cfg: LLMOpsConfig, run_id: str, metrics: Mapping[str, float], *, at: datetime | None = None, step: int = 0
+) -> None:
+    """Log ``metrics`` to ``run_id`` at one timestamp (:func:`metric_timestamp_ms`) and ``step``.
+
+    MLflow keeps one history point per (key, timestamp, step, value), so logging the same values again, as a
+    retry or a re-run does, leaves the history as it was.
+    """
+    from mlflow.entities import Metric
+
+    if not metrics:
+        return
+    timestamp = metric_timestamp_ms(cfg, run_id, at)
+    batch = [Metric(str(k), float(v), timestamp, step) for k, v in metrics.items()]
+    client(cfg).log_batch(run_id, metrics=batch)
 
 
 def _quote(value: str) -> str:

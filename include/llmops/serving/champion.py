@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from llmops.config import LLMOpsConfig
-from llmops.errors import Permanent
+from llmops.errors import Permanent, Refused
 from llmops.registry import registry
 
 if TYPE_CHECKING:
@@ -68,6 +68,14 @@ def revert_serving(cfg: LLMOpsConfig, client: TritonClient, result: PromotionRes
     return note
 
 
+class StaleCandidate(Refused):
+    """``champion`` moved since the gate compared the candidate with it: promoting would override a newer decision
+    (an operator's rollback, a newer promotion). The task is skipped with the reason."""
+
+
+_UNSET: Any = object()
+
+
 def serve_as_champion(
     cfg: LLMOpsConfig,
     run_key: str,
@@ -75,26 +83,36 @@ def serve_as_champion(
     model_dir: str | Path,
     reason: str,
     at: str,
+    expected_champion: str | None = _UNSET,
 ) -> dict[str, Any]:
     """Write, load, ready-check and smoke-test the registered version on Triton; then make it ``champion``.
 
-    Check-then-act: when ``champion`` already points at this version and Triton serves it, nothing changes.
-    On failure the previously served version keeps serving, ``champion`` does not move, a version directory this
-    call created is removed, and the error says why.
+    Under the repository lock, in this order: reconcile (finish or undo an operation a kill interrupted, make
+    Triton, the pin and ``champion`` agree); compare-and-set (``champion`` must still be ``expected_champion``, the
+    version the gate compared against); journal ``started``; switch; journal ``switched``; move the alias and record
+    the event; journal ``aliased``; prune; journal ``committed``.
+
+    Check-then-act: when ``champion`` already points at this version, nothing is switched; its event and tags are
+    written if a kill left them missing. On failure the champion keeps serving, ``champion`` does not move, a version
+    folder this call created is removed, and the error says why.
 
     Args:
         version: the registered version; ``model_dir``: its weights directory.
         reason: why it is promoted (the promotion decision's reason), recorded with the event.
         at: the time of the event, taken from the run's logical date (not the wall clock).
+        expected_champion: the champion the gate compared against (``None``: there was none); unset: no check.
 
     Raises:
+        StaleCandidate: ``champion`` moved since the gate (nothing changed).
         PromotionFailed: the new version failed to load, to become ready or its smoke test; or moving the alias
             failed (Triton was switched back).
         RuntimeError: Triton is unreachable (worth a retry).
     """
     from llmops.serving.client import client_for
+    from llmops.serving.journal import Operation, advance, write_journal
     from llmops.serving.promote import PromotionError, promote_version_locked
-    from llmops.serving.repository import prune_versions_locked, repository_lock, served_version
+    from llmops.serving.reconcile import reconcile_locked
+    from llmops.serving.repository import prune_versions_locked, repository_lock, version_path
     from llmops.versions import validate_version
 
     version = str(validate_version(str(version)))
@@ -104,24 +122,47 @@ def serve_as_champion(
     try:
         if not client.server_live():  # not server_ready(): strict readiness fails while a model is broken
             raise RuntimeError(f"Triton is not ready at http://{cfg.triton.http_url}; start the stack with `make up`")
-        with repository_lock(repo, name):
-            previous = registry.alias_version(cfg, registry.CHAMPION)
-            if (
-                previous == version
-                and served_version(repo, name) == int(version)
-                and client.is_model_ready(name, version)
-            ):
+        purpose = f"promotion of version {version} by {run_key}"
+        with repository_lock(repo, name, timeout_s=cfg.triton.lock_timeout_s, purpose=purpose):
+            state = reconcile_locked(cfg, client)
+            previous = state.champion
+            if previous == version:
+                _ensure_recorded(cfg, run_key, version, reason, at)
                 log.info("version %s is already champion and served; nothing to do", version)
                 return {"served_version": version, "previous_version": previous, "changed": False}
+            if expected_champion is not _UNSET and previous != expected_champion:
+                raise StaleCandidate(
+                    f"not promoted: {registry.CHAMPION} is version {previous or '(none)'} now, but the gate compared "
+                    f"version {version} with {expected_champion or 'no champion'}; a newer decision (a rollback or "
+                    "another promotion) stands, evaluate the candidate again"
+                )
+            op = write_journal(
+                repo,
+                name,
+                Operation(
+                    kind="promotion",
+                    model=name,
+                    from_version=previous,
+                    to_version=version,
+                    run_key=run_key,
+                    reason=reason,
+                    at=at,
+                    existed_before=version_path(repo, name, version).exists(),
+                ),
+            )
+            restore = int(previous) if previous is not None else None
             try:
                 result = promote_version_locked(
-                    repo, name, int(version), Path(model_dir), cfg.triton, cfg.paths.prod_log_dir, client
+                    repo, name, int(version), Path(model_dir), cfg.triton, cfg.paths.prod_log_dir, client, restore
                 )
             except PromotionError as exc:
+                if "restore deferred" not in exc.result.reason:  # else the journal stays open for reconcile
+                    advance(repo, name, op, "committed", "failed")
                 raise PromotionFailed(
-                    f"promotion of version {version} failed, version {exc.result.served_version} keeps serving and "
+                    f"promotion of version {version} failed, version {previous} keeps serving and "
                     f"champion stays on {previous}: {exc.result.reason}"
                 ) from exc
+            op = advance(repo, name, op, "switched")
             event = registry.AliasEvent(
                 kind="promotion",
                 model=cfg.mlflow.model_name,
@@ -135,10 +176,12 @@ def serve_as_champion(
                 registry.move_champion(cfg, event, promotion_log_path(cfg))
             except Exception as exc:
                 note = revert_serving(cfg, client, result)
+                advance(repo, name, op, "committed", "failed")
                 raise PromotionFailed(
                     f"version {version} loaded but moving alias {registry.CHAMPION} failed ({exc}); {note}; "
                     f"champion stays on {previous}"
                 ) from exc
+            op = advance(repo, name, op, "aliased")
             try:  # older versions stay in the registry; a rollback writes them back when needed
                 pruned = prune_versions_locked(repo, name, cfg.triton.versions_to_keep)
             except Exception as exc:
@@ -146,6 +189,7 @@ def serve_as_champion(
             else:
                 if pruned:
                     log.info("pruned versions %s of %s from the model repository", pruned, name)
+            advance(repo, name, op, "committed", "completed")
     finally:
         client.close()
 
@@ -158,3 +202,20 @@ def serve_as_champion(
         "smoke_latency_ms": result.smoke_latency_ms,
         "triton_model": name,
     }
+
+
+def _ensure_recorded(cfg: LLMOpsConfig, run_key: str, version: str, reason: str, at: str) -> None:
+    """The champion's promotion has an event: write one for this run when the log has none for the version (a
+    champion moved by a kill-interrupted run of an older release, or outside the platform)."""
+    events = [
+        e
+        for e in registry.read_events(promotion_log_path(cfg))
+        if str(e.get("to_version")) == version and e.get("kind") in ("promotion", "rollback")
+    ]
+    if events:
+        return
+    current = registry.get_version(cfg, version)
+    from_version = ((current.tags or {}) if current is not None else {}).get("llmops.promotion.from_version") or None
+    event = registry.AliasEvent("promotion", cfg.mlflow.model_name, from_version, version, run_key, reason, at)
+    registry.record_event(cfg, event, promotion_log_path(cfg))
+    log.warning("champion %s had no promotion event; recorded one for run %s", version, run_key)

@@ -167,6 +167,34 @@ class TritonClient:
                 )
             time.sleep(0.25)
 
+    def loading_versions(self, name: str) -> list[str]:
+        """Versions of ``name`` that Triton is loading or unloading right now (``""`` when it names none)."""
+        validate_model_name(name)
+        return [
+            str(entry.get("version", ""))
+            for entry in self.repository_index()
+            if entry.get("name") == name and entry.get("state") in ("LOADING", "UNLOADING")
+        ]
+
+    def wait_not_loading(self, name: str, timeout_s: float) -> bool:
+        """Wait until Triton no longer loads or unloads ``name`` (a load the client gave up on goes on in the
+        server, and Triton's folder must not change while it runs).
+
+        Returns:
+            True when nothing is loading; False when something still was at the deadline or the server could not
+            be asked (the caller must then leave the model's folder alone).
+        """
+        deadline = time.monotonic() + timeout_s
+        while True:
+            try:
+                if not self.loading_versions(name):
+                    return True
+            except TritonClientError:
+                pass
+            if time.monotonic() >= deadline:
+                return False
+            time.sleep(0.25)
+
     def ready_versions(self, name: str) -> list[int]:
         """Versions of ``name`` that the repository index reports as READY."""
         validate_model_name(name)

@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from llmops.config import TritonConfig
+from llmops.faults import checkpoint
 from llmops.serving.repository import (
     clean_staging,
     parse_served_versions,
@@ -25,6 +26,7 @@ from llmops.serving.repository import (
     remove_version_locked,
     render_config_pbtxt,
     repository_lock,
+    served_version,
     validate_model_name,
     verify_version,
     version_path,
@@ -122,6 +124,9 @@ def currently_served(repo: Path, name: str, client: TritonClient) -> tuple[int |
     return (ready if ready is not None else pinned), config_text
 
 
+_KEEP_PIN: Any = object()
+
+
 def _switch_locked(
     repo: Path,
     name: str,
@@ -130,11 +135,18 @@ def _switch_locked(
     cfg: TritonConfig,
     log_dir: Path,
     client: TritonClient,
+    restore_version: int | None = _KEEP_PIN,
 ) -> PromotionResult:
-    """Shared body of promote/serve; ``model_dir`` None means the version must already exist."""
+    """Shared body of promote/serve; ``model_dir`` None means the version must already exist.
+
+    ``restore_version`` is what serves again when the switch fails: the champion (durable intent) for callers that
+    know it, else the version ``config.pbtxt`` pins. Never Triton's live view: after an interrupted promotion Triton
+    may be serving the untested candidate.
+    """
     action = "promotion" if model_dir is not None else "switch"
     clean_staging(repo, name)  # leftovers of a writer that died (we hold the lock: nobody is writing now)
-    previous_version, previous_config = currently_served(repo, name, client)
+    previous_config = read_config(repo, name)
+    previous_version = served_version(repo, name) if restore_version is _KEEP_PIN else restore_version
     created = False
     config_changed = False
     smoke_response: str | None = None
@@ -148,11 +160,25 @@ def _switch_locked(
                 raise SmokeTestFailure(f"version {version} cannot be served: {'; '.join(problems)}")
         write_config(repo, name, cfg, log_dir, served_version=version)
         config_changed = True
+        checkpoint("load:before")
         client.load_model(name)
+        checkpoint("load:after")
         client.wait_model_ready(name, str(version), cfg.ready_timeout_s)
         smoke_response, smoke_latency = smoke_test(client, name, version, cfg)
+        checkpoint("smoke:after")
     except Exception as exc:
         reason = f"{action} of {name} version {version} failed: {exc}"
+        if config_changed and not client.wait_not_loading(name, cfg.load_settle_timeout_s):
+            # A load the client gave up on still runs in Triton: its folder must not change now. The journal
+            # (kept open by the caller) lets the next lock holder undo it once the load has ended.
+            reason += (
+                f" | restore deferred: Triton was still loading {name} after {cfg.load_settle_timeout_s:.0f} s; "
+                "the next reconcile undoes the switch"
+            )
+            raise PromotionError(
+                PromotionResult(False, None, previous_version, smoke_response, smoke_latency, reason, created)
+            ) from exc
+        checkpoint("undo:inside")
         notes = _restore(
             repo, name, version, cfg, log_dir, client, previous_config, previous_version, created, config_changed
         )
@@ -201,6 +227,7 @@ def _restore(
             pinned = _single(parse_served_versions(previous_config)) if previous_config else None
             text = previous_config if previous_config and pinned == previous_version else None
             write_config_text(repo, name, text or render_config_pbtxt(name, cfg, log_dir, previous_version))
+            checkpoint("restore:inside")
             try:
                 client.load_model(name)
                 client.wait_model_ready(name, str(previous_version), cfg.ready_timeout_s)
@@ -231,11 +258,13 @@ def promote_version_locked(
     cfg: TritonConfig,
     log_dir: Path,
     client: TritonClient,
+    restore_version: int | None = _KEEP_PIN,
 ) -> PromotionResult:
-    """:func:`promote_version` for callers already holding :func:`~llmops.serving.repository.repository_lock`."""
+    """:func:`promote_version` for callers already holding :func:`~llmops.serving.repository.repository_lock`;
+    ``restore_version`` is what serves again on failure (default: the version the config pins)."""
     validate_model_name(name)
     version = validate_version(version)
-    return _switch_locked(Path(repo), name, version, Path(model_dir), cfg, Path(log_dir), client)
+    return _switch_locked(Path(repo), name, version, Path(model_dir), cfg, Path(log_dir), client, restore_version)
 
 
 def serve_version_locked(
@@ -245,11 +274,12 @@ def serve_version_locked(
     cfg: TritonConfig,
     log_dir: Path,
     client: TritonClient,
+    restore_version: int | None = _KEEP_PIN,
 ) -> PromotionResult:
     """:func:`serve_version` for callers already holding :func:`~llmops.serving.repository.repository_lock`."""
     validate_model_name(name)
     version = validate_version(version)
-    return _switch_locked(Path(repo), name, version, None, cfg, Path(log_dir), client)
+    return _switch_locked(Path(repo), name, version, None, cfg, Path(log_dir), client, restore_version)
 
 
 def promote_version(
@@ -282,7 +312,7 @@ def promote_version(
     """
     validate_model_name(name)
     version = validate_version(version)
-    with repository_lock(Path(repo), name):
+    with repository_lock(Path(repo), name, timeout_s=cfg.lock_timeout_s, purpose=f"promotion of version {version}"):
         return promote_version_locked(repo, name, version, model_dir, cfg, log_dir, client)
 
 
@@ -302,5 +332,5 @@ def serve_version(
     """
     validate_model_name(name)
     version = validate_version(version)
-    with repository_lock(Path(repo), name):
+    with repository_lock(Path(repo), name, timeout_s=cfg.lock_timeout_s, purpose=f"serving version {version}"):
         return serve_version_locked(repo, name, version, cfg, log_dir, client)

@@ -29,6 +29,7 @@ from pathlib import Path
 from typing import Any
 
 from llmops.config import TritonConfig
+from llmops.faults import checkpoint
 from llmops.fsutil import atomic_write_text, file_sha256, files_manifest, fsync_dir
 from llmops.versions import is_version, traversal_hint, validate_version
 
@@ -214,7 +215,9 @@ def write_config_text(repo: Path, name: str, text: str) -> Path:
     directory = model_path(repo, name)
     directory.mkdir(parents=True, exist_ok=True)
     path = directory / CONFIG_FILE
+    checkpoint("config-write:before")
     atomic_write_text(path, text)
+    checkpoint("config-write:after")
     return path
 
 
@@ -235,20 +238,73 @@ def remove_config(repo: Path, name: str) -> None:
 # Locking and staging ---------------------------------------------------------------------------------------------
 
 
-@contextmanager
-def repository_lock(repo: Path, name: str) -> Iterator[None]:
-    """Exclusive advisory lock on ``<repo>/<name>`` so two writers (promote, rollback) never interleave.
+class LockTimeout(RuntimeError):
+    """The repository lock was not free before the deadline; the message names its holder."""
 
+
+DEFAULT_LOCK_TIMEOUT_S = 600.0
+
+
+def lock_holder(repo: Path, name: str) -> dict[str, Any] | None:
+    """Who holds (or last held) the repository lock: ``host``, ``pid``, ``since``, ``purpose``."""
+    try:
+        data = json.loads((model_path(repo, name) / LOCK_FILE).read_text() or "null")
+    except (FileNotFoundError, json.JSONDecodeError):
+        return None
+    return data if isinstance(data, dict) else None
+
+
+@contextmanager
+def repository_lock(
+    repo: Path, name: str, *, timeout_s: float = DEFAULT_LOCK_TIMEOUT_S, purpose: str = ""
+) -> Iterator[None]:
+    """Exclusive lock on ``<repo>/<name>`` so two writers (promote, rollback, reconcile) never interleave.
+
+    An ``flock`` on ``<repo>/<name>/.repository.lock``: the kernel releases it the moment its holder dies (SIGKILL,
+    OOM), so a dead holder never blocks anyone. The holder writes its host, pid, start time and purpose into the
+    file; a waiter gives up after ``timeout_s`` and names them. Several hosts sharing the repository need a
+    filesystem whose ``flock`` is coherent across hosts (NFSv4, CephFS); see docs/promotion-and-rollback.md.
     The lock is not re-entrant: code holding it calls the ``*_locked`` helpers.
+
+    Raises:
+        LockTimeout: the lock stayed taken for ``timeout_s`` seconds.
     """
+    import socket
+    import time
+
     directory = model_path(repo, name)
     directory.mkdir(parents=True, exist_ok=True)
     fd = os.open(directory / LOCK_FILE, os.O_RDWR | os.O_CREAT, 0o644)
     try:
-        fcntl.flock(fd, fcntl.LOCK_EX)
-        yield
+        deadline = time.monotonic() + timeout_s
+        while True:
+            try:
+                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                break
+            except BlockingIOError:
+                if time.monotonic() >= deadline:
+                    holder = lock_holder(repo, name) or {}
+                    raise LockTimeout(
+                        f"the model repository lock of {name} is still held after {timeout_s:.0f} s by "
+                        f"host {holder.get('host', '?')} pid {holder.get('pid', '?')} since "
+                        f"{holder.get('since', '?')} ({holder.get('purpose') or 'no purpose given'})"
+                    ) from None
+                time.sleep(0.2)
+        holder_info = {
+            "host": socket.gethostname(),
+            "pid": os.getpid(),
+            "since": datetime.now(UTC).isoformat(timespec="seconds"),
+            "purpose": purpose,
+        }
+        os.ftruncate(fd, 0)
+        os.pwrite(fd, json.dumps(holder_info).encode(), 0)
+        checkpoint("lock:acquired")
+        try:
+            yield
+        finally:
+            os.ftruncate(fd, 0)
+            fcntl.flock(fd, fcntl.LOCK_UN)
     finally:
-        fcntl.flock(fd, fcntl.LOCK_UN)
         os.close(fd)
 
 
@@ -264,10 +320,11 @@ def clean_staging(repo: Path, name: str) -> list[Path]:
         return removed
     for child in directory.iterdir():
         # .config.pbtxt.<pid>-<hex>.tmp: a config write (llmops.fsutil) cut short before its rename.
-        half_config = child.name.startswith(f".{CONFIG_FILE}.") and (
+        # .<file>.<pid>-<hex>.tmp: an atomic write (llmops.fsutil) of the config or the journal cut short.
+        half_written = child.name.startswith(".") and (
             child.name.endswith(".tmp") or child.name.startswith(f".{CONFIG_FILE}.tmp-")
         )
-        if child.name.startswith((STAGING_PREFIX, TRASH_PREFIX)) or half_config:
+        if child.name.startswith((STAGING_PREFIX, TRASH_PREFIX)) or half_written:
             if child.is_dir() and not child.is_symlink():
                 shutil.rmtree(child, ignore_errors=True)
             else:
@@ -391,6 +448,7 @@ def write_model_version_locked(
         (staging / WEIGHTS_DIR).mkdir(parents=True)
         for rel, src in sources.items():
             _copy_file(src, staging / rel)
+            checkpoint("version-copy")
         manifest = {
             "model_name": name,
             "version": version,
@@ -402,6 +460,7 @@ def write_model_version_locked(
         # Written last: a version directory with a manifest is complete.
         atomic_write_text(staging / MANIFEST_FILE, json.dumps(manifest, indent=2, sort_keys=True) + "\n")
         fsync_dir(staging)
+        checkpoint("version-rename:before")
         try:
             os.replace(staging, final)
         except OSError as exc:
@@ -409,6 +468,7 @@ def write_model_version_locked(
                 return _check_existing(final, sources), False
             raise RepositoryError(f"could not move {staging} to {final}: {exc}") from exc
         fsync_dir(directory)
+        checkpoint("version-rename:after")
     finally:
         if staging.exists():
             shutil.rmtree(staging, ignore_errors=True)
@@ -473,6 +533,7 @@ def remove_version_locked(repo: Path, name: str, version: int, *, force: bool = 
     trash = final.parent / f"{TRASH_PREFIX}{version}-{secrets.token_hex(6)}"
     os.replace(final, trash)  # disappears atomically from Triton's view, then is deleted
     fsync_dir(final.parent)
+    checkpoint("version-remove")
     shutil.rmtree(trash, ignore_errors=True)
     return True
 

@@ -19,8 +19,6 @@ as that is possible for a broken version) and ``champion`` does not move.
 from __future__ import annotations
 
 import logging
-import tempfile
-from pathlib import Path
 from typing import Any
 
 from llmops.config import LLMOpsConfig
@@ -139,14 +137,10 @@ def rollback(
         RuntimeError: Triton is unreachable (worth a retry).
     """
     from llmops.serving.client import client_for
-    from llmops.serving.promote import (
-        PromotionError,
-        currently_served,
-        promote_version_locked,
-        serve_version_locked,
-        smoke_test,
-    )
-    from llmops.serving.repository import remove_version_locked, repository_lock, verify_version, version_path
+    from llmops.serving.journal import Operation, advance, write_journal
+    from llmops.serving.promote import PromotionError, serve_version_locked, smoke_test
+    from llmops.serving.reconcile import reconcile_locked, rematerialize_locked
+    from llmops.serving.repository import repository_lock, verify_version, version_path
 
     plan = resolve_target(cfg, target)
     version = int(plan["target_version"])
@@ -155,15 +149,16 @@ def rollback(
     try:
         if not client.server_live():  # not server_ready(): strict readiness fails while a model is broken
             raise RuntimeError(f"Triton is not ready at http://{tcfg.http_url}; start the stack with `make up`")
-        with repository_lock(repo, name):
-            champion = registry.alias_version(cfg, registry.CHAMPION)
+        with repository_lock(repo, name, timeout_s=tcfg.lock_timeout_s, purpose=f"rollback to {version} by {run_key}"):
+            # A broken champion is what a rollback repairs: problems loading it are not fatal here.
+            state = reconcile_locked(cfg, client)
+            champion = state.champion
             if expected_champion is not _UNSET and champion != expected_champion:
                 raise RollbackError(
                     f"{registry.CHAMPION} moved from {expected_champion} to {champion} since this rollback was "
                     "planned; trigger it again"
                 )
-            served, _ = currently_served(repo, name, client)
-            if champion == str(version) and served == version:
+            if champion == str(version) and state.served == version:
                 try:
                     smoke_test(client, name, version, tcfg)
                 except Exception as exc:  # an unhealthy champion is exactly what a rollback repairs
@@ -173,34 +168,42 @@ def rollback(
                     return {
                         "target_version": version,
                         "from_version": champion,
-                        "served_before": served,
+                        "served_before": state.served,
                         "changed": False,
                         "rematerialized": False,
                         "smoke_response": None,
                     }
 
+            op = write_journal(
+                repo,
+                name,
+                Operation(
+                    kind="rollback",
+                    model=name,
+                    from_version=champion,
+                    to_version=str(version),
+                    run_key=run_key,
+                    reason=reason,
+                    at=at,
+                    existed_before=version_path(repo, name, version).exists(),
+                ),
+            )
+            restore = int(champion) if champion is not None else None
             problems = verify_version(version_path(repo, name, version))
             rematerialized = bool(problems)
             try:
-                if not problems:
-                    result = serve_version_locked(repo, name, version, tcfg, cfg.paths.prod_log_dir, client)
-                else:
+                if problems:
                     log.info("version %s is not intact in the repository (%s): fetching it", version, problems)
-                    if version_path(repo, name, version).exists():
-                        remove_version_locked(repo, name, version, force=True)
-                    scratch = cfg.paths.home / "tmp"
-                    scratch.mkdir(parents=True, exist_ok=True)
-                    with tempfile.TemporaryDirectory(prefix="rollback-", dir=scratch) as tmp:
-                        source = registry.model_dir_of_version(cfg, version, Path(tmp))
-                        result = promote_version_locked(
-                            repo, name, version, source, tcfg, cfg.paths.prod_log_dir, client
-                        )
+                    rematerialize_locked(cfg, version)
+                result = serve_version_locked(repo, name, version, tcfg, cfg.paths.prod_log_dir, client, restore)
             except PromotionError as exc:
+                if "restore deferred" not in exc.result.reason:
+                    advance(repo, name, op, "committed", "failed")
                 raise RollbackError(
                     f"rollback to version {version} failed; {registry.CHAMPION} stays on {champion}: "
                     f"{exc.result.reason}"
                 ) from exc
-
+            op = advance(repo, name, op, "switched")
             event = registry.AliasEvent(
                 kind="rollback",
                 model=cfg.mlflow.model_name,
@@ -214,10 +217,13 @@ def rollback(
                 registry.move_champion(cfg, event, promotion_log_path(cfg))
             except Exception as exc:
                 note = revert_serving(cfg, client, result)
+                advance(repo, name, op, "committed", "failed")
                 raise RollbackError(
                     f"version {version} serves but moving {registry.CHAMPION} failed ({exc}); {note}; "
                     f"{registry.CHAMPION} stays on {champion}"
                 ) from exc
+            op = advance(repo, name, op, "aliased")
+            advance(repo, name, op, "committed", "completed")
     finally:
         client.close()
     log.info("rolled back %s from %s to version %s: %s", name, champion, version, result.reason)

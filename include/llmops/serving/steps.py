@@ -84,17 +84,26 @@ def candidate_refused(run: Run, decision: VerdictDict) -> VerdictDict:
     return decision
 
 
-def promote_to_triton(run: Run, registration: Registration, finetune: Finetune, decision: VerdictDict) -> Promotion:
+def promote_to_triton(
+    run: Run, registration: Registration, finetune: Finetune, decision: VerdictDict, evaluation: Evaluation
+) -> Promotion:
     """Serve the accepted candidate on Triton (atomic version folder, load, ready, smoke test), then move alias
-    `champion`. A version that fails to load or answer fails the task without retries; the previous one serves on."""
-    from llmops.serving.champion import PromotionFailed, serve_as_champion
+    `champion`. A version that fails to load or answer fails the task without retries; the previous one serves on.
+    Skipped, with the reason, when `champion` moved since the gate compared the candidate with it."""
+    from llmops.serving.champion import PromotionFailed, StaleCandidate, serve_as_champion
 
     accepted = Verdict.from_dict(decision)
     if not accepted.passed:  # a stale or cleared branch: never act on a refused decision
         raise Refused(accepted.reason)
     version = registration["version"]
+    expected = evaluation.get("champion_version")
     try:
-        result = serve_as_champion(run.config, run.key, version, finetune["model_dir"], accepted.reason, run.at)
+        result = serve_as_champion(
+            run.config, run.key, version, finetune["model_dir"], accepted.reason, run.at, expected_champion=expected
+        )
+    except StaleCandidate as exc:
+        record(run, Verdict("champion_unchanged", False, str(exc), on_fail="skip"), version)
+        raise
     except PromotionFailed as exc:
         record(run, Verdict("promotion", False, str(exc), on_fail="fail"), version)
         raise
@@ -105,6 +114,33 @@ def promote_to_triton(run: Run, registration: Registration, finetune: Finetune, 
     )
     record(run, Verdict("promotion", True, f"version {version} {served}", on_fail="fail"), version)
     return Promotion(**result)  # type: ignore[typeddict-item]
+
+
+def reconcile_serving(run: Run) -> dict[str, Any]:
+    """Make Triton, the pinned config and `champion` agree: finish or undo a promotion or rollback that a kill
+    interrupted, load the champion after a Triton restart, write a missing promotion event. Alerts when anything
+    disagreed; fails when it cannot be repaired (e.g. the champion no longer loads)."""
+    from llmops.serving.reconcile import TritonUnreachable, reconcile
+
+    try:
+        result = reconcile(run.config, purpose=f"hourly reconcile by {run.key}")
+    except TritonUnreachable as exc:  # the next hourly run is the retry
+        reason = f"{exc}: cannot check that the champion serves"
+        record(run, Verdict("serving_consistency", False, reason, on_fail="warn"))
+        run.notify(
+            f"[llmops] Triton unreachable: {run.config.triton.model_name}",
+            reason,
+            {"model": run.config.triton.model_name},
+        )
+        raise Permanent(reason) from exc
+    verdict = Verdict("serving_consistency", result.consistent, result.summary(), on_fail="warn")
+    record(run, verdict, result.champion)
+    if not result.consistent:
+        model = run.config.triton.model_name
+        run.notify(f"[llmops] serving was inconsistent: {model}", result.summary(), {"model": model})
+    if result.problems:
+        raise Permanent(f"serving could not be reconciled: {'; '.join(result.problems)}")
+    return result.to_dict()
 
 
 def resolve_rollback_target(run: Run) -> RollbackPlan:

@@ -321,13 +321,31 @@ def start_service(cfg: LLMOpsConfig, svc: Service) -> int:
     return proc.pid
 
 
+def reconcile_repository(cfg: LLMOpsConfig) -> str:
+    """Before Triton starts: finish or undo an interrupted promotion or rollback and pin ``champion`` in the config,
+    so that Triton never starts on a version that was not vetted. Returns a line for the console.
+
+    When the registry cannot be read the repository is left as it is (Triton loads what the config pins) and the
+    hourly ``reconcile_serving`` task corrects it later.
+    """
+    from llmops.serving.reconcile import reconcile
+
+    try:
+        result = reconcile(cfg, with_triton=False, purpose="start of Triton")
+    except Exception as exc:
+        return f"model repository not reconciled before Triton starts ({type(exc).__name__}: {exc})"
+    return f"model repository: {result.summary()}"
+
+
 def start_triton(cfg: LLMOpsConfig, topology: Topology = EMBEDDED) -> int:
-    """Start Triton on the model repository in explicit mode, loading the served model if there is one."""
+    """Start Triton on the model repository in explicit mode, loading the champion (pinned by
+    :func:`reconcile_repository` first) if there is one."""
     from llmops.serving.server import TritonPorts, TritonServer, wait_ready
 
     name = "triton"
     pid = running_pid(cfg, name)
     if pid is None:
+        print(reconcile_repository(cfg), file=sys.stderr)
         server = TritonServer(cfg.paths.serving_venv, cfg.paths.triton_dir)
         repo = cfg.paths.model_repository
         loads = [cfg.triton.model_name] if (repo / cfg.triton.model_name / "config.pbtxt").is_file() else []

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
 import logging
 import platform
 from collections.abc import Callable
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -14,10 +16,23 @@ from llmops.fsutil import dir_manifest
 from llmops.registry import tracking
 from llmops.training.base_model import build_tiny_base_model
 from llmops.training.launch import TrainingError, build_job, run_training, verify_adapter_dir, verify_model_dir
+from llmops.verdict import Verdict
 
 log = logging.getLogger(__name__)
 
 MAX_TAG_CHARS = 4000
+_NOT_TRAINING_INPUT = frozenset(
+    {
+        "base_model",
+        "train_path",
+        "output_dir",
+        "tracking_uri",
+        "mlflow_run_id",
+        "log_every",
+        "checkpoint_every",
+        "recipe",
+    }
+)
 
 
 def ensure_base_model(cfg: LLMOpsConfig, corpus_path: Path) -> str:
@@ -91,6 +106,46 @@ def resolved_recipe(cfg: LLMOpsConfig) -> dict[str, Any]:
     }
 
 
+def training_fingerprint(cfg: LLMOpsConfig, snapshot_hash: str) -> str:
+    """Hash of what a fine-tuning run learns from: the curated snapshot's content hash, the base model (its
+    reference, or the tiny model's spec) and every setting that shapes the training trajectory (the job without
+    its paths and bookkeeping, DeepSpeed config included)."""
+    base: Any = cfg.base_model.name_or_path or {"tiny": cfg.base_model.tiny.model_dump(mode="json")}
+    job = build_job(cfg, "", Path(), None)
+    settings = job.model_dump(exclude=set(_NOT_TRAINING_INPUT))
+    payload = json.dumps({"data": snapshot_hash, "base": base, "training": settings}, sort_keys=True, default=str)
+    return hashlib.sha256(payload.encode("utf-8")).hexdigest()[:24]
+
+
+def earlier_training(cfg: LLMOpsConfig, fingerprint: str, run_key: str) -> Any | None:
+    """The oldest registered version that another run trained with the same :func:`training_fingerprint`."""
+    from llmops.registry.registry import versions_with_tag
+
+    for version in versions_with_tag(cfg, tracking.TRAINING_FINGERPRINT_TAG, fingerprint):
+        if (version.tags or {}).get(tracking.RUN_KEY_TAG) != run_key:
+            return version
+    return None
+
+
+def new_training_input(cfg: LLMOpsConfig, run_key: str, snapshot_hash: str, fingerprint: str, force: bool) -> Verdict:
+    """The ``new_training_input`` verdict: fails (``skip``) when another run already registered a version trained
+    with ``fingerprint`` (see :func:`training_fingerprint`), unless ``force``."""
+    if force:
+        return Verdict(
+            "new_training_input", True, "param force: trained without looking for earlier versions", on_fail="skip"
+        )
+    earlier = earlier_training(cfg, fingerprint, run_key)
+    if earlier is None:
+        reason = f"no registered version was trained on snapshot {snapshot_hash} with this base model and settings"
+        return Verdict("new_training_input", True, reason, {}, "skip")
+    reason = (
+        f"snapshot {snapshot_hash} with this base model and training settings (fingerprint {fingerprint}) already "
+        f"trained version {earlier.version} in run {(earlier.tags or {}).get(tracking.RUN_KEY_TAG, '?')}; "
+        "set the param force to train again"
+    )
+    return Verdict("new_training_input", False, reason, {"earlier_version": float(earlier.version)}, "skip")
+
+
 def _flat_params(prefix: str, tree: dict[str, Any]) -> dict[str, str]:
     out: dict[str, str] = {}
     for key, value in tree.items():
@@ -108,12 +163,16 @@ def run_finetune(
     data_lineage: dict[str, Any] | None = None,
     on_progress: Callable[[dict[str, Any]], None] | None = None,
     on_line: Callable[[str], None] | None = None,
+    logical_date: datetime | None = None,
+    fingerprint: str | None = None,
 ) -> dict[str, Any]:
     """Fine-tune the base model on the curated data of this run.
 
     Idempotent: the MLflow run is found by the run key, the output directory is keyed by run, and a retry
     resumes from the last complete checkpoint (or returns at once when training had finished). Progress goes to
-    this module's logger (the task log) as readable lines, and to ``on_progress`` as events.
+    this module's logger (the task log) as readable lines, and to ``on_progress`` as events. ``logical_date`` (the
+    Airflow run's) is tagged on the MLflow run; the run's summary metrics are timestamped by it. ``fingerprint``
+    (:func:`training_fingerprint`) is tagged on the MLflow run as well.
 
     Returns:
         ``{"mlflow_run_id", "model_dir", "adapter_dir", "base_model", "summary"}``: references only.
@@ -154,6 +213,10 @@ def run_finetune(
     env = environment_info()
     for k, v in env.items():
         c.set_tag(run_id, k, v)
+    if logical_date is not None:
+        c.set_tag(run_id, tracking.LOGICAL_DATE_TAG, logical_date.isoformat())
+    if fingerprint:
+        c.set_tag(run_id, tracking.TRAINING_FINGERPRINT_TAG, fingerprint)
     c.set_tag(run_id, "llmops.training.status", "running")
 
     def progress(event: dict[str, Any]) -> None:
@@ -181,10 +244,14 @@ def run_finetune(
             f"the trained model failed its checks: {exc}", retryable=False, kind="invalid_model"
         ) from exc
 
-    c.log_metric(run_id, "final_train_loss", float(summary["final_train_loss"]), step=int(summary["steps"]))
-    c.log_metric(run_id, "model_parameters", float(check["parameters"]))
-    c.log_metric(run_id, "trainable_parameters", float(summary.get("trainable_parameters", check["parameters"])))
-    c.log_metric(run_id, "train_seconds", float(summary["train_seconds"]))
+    steps = int(summary["steps"])
+    tracking.log_metrics(cfg, run_id, {"final_train_loss": float(summary["final_train_loss"])}, step=steps)
+    totals = {
+        "model_parameters": float(check["parameters"]),
+        "trainable_parameters": float(summary.get("trainable_parameters", check["parameters"])),
+        "train_seconds": float(summary["train_seconds"]),
+    }
+    tracking.log_metrics(cfg, run_id, totals)
     c.log_dict(run_id, summary, "training_summary.json")
     c.log_dict(run_id, {"verification": check, "files": dir_manifest(job.final_model_dir)}, "final_model/manifest.json")
     if adapter is not None:

@@ -18,18 +18,33 @@ class Finetune(TypedDict):
     adapter_dir: str | None
     base_model: str
     summary: dict[str, Any]
+    training_fingerprint: str
 
 
 def finetune_model(run: Run, validated: Validated, curated: Curated) -> Finetune:
     """DeepSpeed fine-tuning per the training recipe (ZeRO stage and LoRA from the recipe), launched as its own
     process group; a retry resumes from the last complete checkpoint. Per-step loss, learning rate, grad norm and
-    tokens/s go to MLflow. Divergence, out of memory and unusable input fail without retries."""
-    from llmops.training.finetune import run_finetune
+    tokens/s go to MLflow. Divergence, out of memory and unusable input fail without retries.
+
+    Skipped (verdict `new_training_input`) when another run already trained a registered version on the same data
+    snapshot, base model and training settings, unless the `force` param is set: a nightly retrain whose candidate
+    the gate keeps refusing would otherwise train and register the same model every night."""
+    from llmops.training.finetune import new_training_input, run_finetune, training_fingerprint
     from llmops.training.launch import TrainingError
 
+    fingerprint = training_fingerprint(run.config, curated["snapshot_hash"])
+    force = bool(run.param("force", False))
+    record(run, new_training_input(run.config, run.key, curated["snapshot_hash"], fingerprint, force)).enforce()
     lineage: dict[str, Any] = {**validated, **curated}
     try:
-        out = run_finetune(run.config, run.key, curated["train_path"], lineage)  # logs progress itself
+        out = run_finetune(  # logs progress itself
+            run.config,
+            run.key,
+            curated["train_path"],
+            lineage,
+            logical_date=run.logical_date,
+            fingerprint=fingerprint,
+        )
     except TrainingError as exc:
         verdict = Verdict("training_guard_rails", False, f"training {exc.kind}: {exc}", on_fail="fail")
         record(run, verdict)
@@ -52,4 +67,5 @@ def finetune_model(run: Run, validated: Validated, curated: Curated) -> Finetune
         adapter_dir=out.get("adapter_dir"),
         base_model=out["base_model"],
         summary=summary,
+        training_fingerprint=fingerprint,
     )
