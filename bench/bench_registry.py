@@ -108,8 +108,10 @@ def main() -> int:
         f"{result['requested']:>10} {result['created']:>8} {result['lost']:>5} {result['duplicates']:>11} "
         f"{result['errors']:>7} {result['p95_ms']:>9.0f} {result['p50_ms']:>9.0f}"
     )
+    print(f"challenger {result['challenger']} (the newest version: {result['challenger_is_newest']})")
     print(f"wrote {RESULTS}")
-    return 0 if result["lost"] == 0 and result["duplicates"] == 0 else 1
+    ok = result["lost"] == 0 and result["duplicates"] == 0 and result["errors"] == 0
+    return 0 if ok and result["challenger_is_newest"] else 1
 
 
 def run(tracking_uri: str, work: Path) -> dict[str, float | int | str]:
@@ -152,6 +154,9 @@ def run(tracking_uri: str, work: Path) -> dict[str, float | int | str]:
     latencies = sorted(ms for _, ms, _ in outcomes)
     p95 = latencies[min(len(latencies) - 1, round(0.95 * (len(latencies) - 1)))]
     distinct_numbers = len({v.version for v in versions})
+    # Concurrent forward-only moves of `challenger` must end on the newest version, never on an older one.
+    challenger = registry.alias_version(cfg, registry.CHALLENGER)
+    newest = max((int(v.version) for v in versions), default=0)
     return {
         "requested": len(keys),
         "created": created,
@@ -162,6 +167,8 @@ def run(tracking_uri: str, work: Path) -> dict[str, float | int | str]:
         "p50_ms": round(statistics.median(latencies), 1),
         "wall_s": round(wall, 2),
         "version_numbers_unique": distinct_numbers == len(versions),
+        "challenger": challenger or "",
+        "challenger_is_newest": challenger is not None and int(challenger) == newest,
         "backend": "mlflow server, postgresql backend store, proxied artifacts",
     }
 

@@ -140,7 +140,9 @@ def _repository_locked(cfg: LLMOpsConfig, champion: str | None, out: Reconciliat
             out.actions.append("removed config.pbtxt")
             return True
         return False
-    problems = verify_version(version_path(repo, name, int(champion)))
+    # Presence and sizes only: hashing a large model's weights every hour costs minutes of reads. A promotion or
+    # rollback that serves a version checks it in full.
+    problems = verify_version(version_path(repo, name, int(champion)), deep=False)
     if problems:
         out.disagreements.append(f"champion folder {champion}: {problems[0]}")
         rematerialize_locked(cfg, int(champion))

@@ -376,8 +376,13 @@ def read_manifest(version_dir: Path) -> dict[str, Any] | None:
     return data if isinstance(data, dict) and isinstance(data.get("files"), dict) else None
 
 
-def verify_version(version_dir: Path) -> list[str]:
+def verify_version(version_dir: Path, *, deep: bool = True) -> list[str]:
     """Compare a version directory with its manifest.
+
+    Args:
+        version_dir: the version directory.
+        deep: compare every file's SHA-256 (reads the weights); False compares presence and sizes only (cheap
+            enough for the hourly reconcile of a large model).
 
     Returns:
         Problems found (empty when the directory is complete and unmodified).
@@ -390,7 +395,9 @@ def verify_version(version_dir: Path) -> list[str]:
         path = Path(version_dir) / rel
         if not path.is_file():
             problems.append(f"missing file {rel}")
-        elif file_sha256(path) != meta.get("sha256"):
+        elif "bytes" in meta and path.stat().st_size != meta["bytes"]:
+            problems.append(f"size mismatch for {rel}")
+        elif deep and file_sha256(path) != meta.get("sha256"):
             problems.append(f"checksum mismatch for {rel}")
     return problems
 

@@ -91,8 +91,14 @@ class AirflowApi:
 
 
 def run_demo(cfg: LLMOpsConfig, conf: dict[str, Any], timeout_s: float) -> int:
-    """Trigger the pipeline through the running Airflow, wait for it and print the summary."""
+    """Trigger the pipeline through the running Airflow, wait for it and print the summary.
+
+    The demo trains even when an earlier demo already trained on the same data (``force``, unless ``conf`` says
+    otherwise): running ``make demo`` again shows the whole pipeline again.
+    """
     from llmops.stack import manager
+
+    conf = {"force": True, **conf}
 
     s = manager.airflow_secrets(cfg)
     api = AirflowApi(f"http://127.0.0.1:{cfg.airflow.api_port}", s["admin_user"], s["admin_password"])
