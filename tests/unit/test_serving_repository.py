@@ -214,8 +214,13 @@ def test_rewrite_different_content_raises(tmp_path: Path, model_dir: Path, cfg: 
 def test_damaged_existing_version_is_detected(tmp_path: Path, model_dir: Path, cfg: TritonConfig) -> None:
     repo = tmp_path / "repo"
     path = write_model_version(repo, "m", 1, model_dir, cfg, tmp_path / "logs")
-    (path / "model" / "model.safetensors").write_bytes(b"corrupt")
+    weights = path / "model" / "model.safetensors"
+    size = weights.stat().st_size
+    weights.write_bytes(b"corrupt")
+    assert verify_version(path) == verify_version(path, deep=False) == ["size mismatch for model/model.safetensors"]
+    weights.write_bytes(b"\x00" * size)  # same size, other bytes: only the hash sees it
     assert verify_version(path) == ["checksum mismatch for model/model.safetensors"]
+    assert verify_version(path, deep=False) == []
     with pytest.raises(RepositoryError, match="damaged"):
         write_model_version(repo, "m", 1, model_dir, cfg, tmp_path / "logs")
 
