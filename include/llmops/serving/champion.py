@@ -163,15 +163,7 @@ def serve_as_champion(
                     f"champion stays on {previous}: {exc.result.reason}"
                 ) from exc
             op = advance(repo, name, op, "switched")
-            event = registry.AliasEvent(
-                kind="promotion",
-                model=cfg.mlflow.model_name,
-                from_version=previous,
-                to_version=version,
-                run_key=run_key,
-                reason=reason,
-                at=at,
-            )
+            event = op.event(cfg.mlflow.model_name)
             try:
                 registry.move_champion(cfg, event, promotion_log_path(cfg))
             except Exception as exc:

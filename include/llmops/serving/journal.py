@@ -24,6 +24,7 @@ from typing import Any, Literal
 
 from llmops.faults import checkpoint
 from llmops.fsutil import atomic_write_text
+from llmops.registry.registry import AliasEvent
 from llmops.serving.repository import model_path
 
 JOURNAL_FILE = ".promotion-journal.json"
@@ -54,6 +55,18 @@ class Operation:
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
+
+    def event(self, registered_model: str) -> AliasEvent:
+        """The promotion-log event (and version tags) this operation records once ``champion`` has moved."""
+        return AliasEvent(
+            kind=self.kind,
+            model=registered_model,
+            from_version=self.from_version,
+            to_version=self.to_version,
+            run_key=self.run_key,
+            reason=self.reason,
+            at=self.at,
+        )
 
 
 def journal_path(repo: Path, name: str) -> Path:

@@ -70,18 +70,6 @@ class Reconciliation:
         return {**asdict(self), "consistent": self.consistent, "summary": self.summary()}
 
 
-def _event_of(cfg: LLMOpsConfig, op: Operation) -> registry.AliasEvent:
-    return registry.AliasEvent(
-        kind=op.kind,
-        model=cfg.mlflow.model_name,
-        from_version=op.from_version,
-        to_version=op.to_version,
-        run_key=op.run_key,
-        reason=op.reason,
-        at=op.at,
-    )
-
-
 def rematerialize_locked(cfg: LLMOpsConfig, version: int) -> None:
     """Write ``version`` into the repository again from the registry's artifacts (caller holds the lock)."""
     from llmops.serving.repository import remove_version_locked, version_path, write_model_version_locked
@@ -103,7 +91,7 @@ def _forward_or_back(cfg: LLMOpsConfig, op: Operation, champion: str | None, out
 
     out.disagreements.append(f"{op.kind} of version {op.to_version} by {op.run_key} was interrupted at {op.step}")
     if champion == op.to_version:
-        registry.record_event(cfg, _event_of(cfg, op), promotion_log_path(cfg))
+        registry.record_event(cfg, op.event(cfg.mlflow.model_name), promotion_log_path(cfg))
         out.actions.append(f"completed the {op.kind} of version {op.to_version} (alias had moved; event and tags)")
         return True
     return False
@@ -220,7 +208,7 @@ def reconcile_locked(cfg: LLMOpsConfig, client: TritonClient | None) -> Reconcil
     elif op is not None and op.outcome.startswith("completed") and op.to_version == champion:
         from llmops.serving.champion import promotion_log_path
 
-        if registry.record_event(cfg, _event_of(cfg, op), promotion_log_path(cfg)):
+        if registry.record_event(cfg, op.event(cfg.mlflow.model_name), promotion_log_path(cfg)):
             out.disagreements.append(f"the {op.kind} of champion {champion} lacked its event or tags")
             out.actions.append("wrote them")
     if not out.consistent:

@@ -204,15 +204,7 @@ def rollback(
                     f"{exc.result.reason}"
                 ) from exc
             op = advance(repo, name, op, "switched")
-            event = registry.AliasEvent(
-                kind="rollback",
-                model=cfg.mlflow.model_name,
-                from_version=champion,
-                to_version=str(version),
-                run_key=run_key,
-                reason=reason,
-                at=at,
-            )
+            event = op.event(cfg.mlflow.model_name)
             try:
                 registry.move_champion(cfg, event, promotion_log_path(cfg))
             except Exception as exc:
