@@ -509,13 +509,19 @@ class Chaos:
                 raise RuntimeError(f"promotion between trials failed: {out}") from None
 
     def _prepare_rollback_target(self) -> str:
-        """For a kill while a pruned version is written back: the oldest registered good version not in the
-        repository (there always is one: two versions are kept, setup made two)."""
+        """For a kill while a pruned version is written back: the oldest good version that served (the promotion
+        log holds its weights digest, which the download must match) and is not in the repository (there always is
+        one: two versions are kept, setup promoted two)."""
         from llmops.serving.repository import list_versions
+        from llmops.serving.trust import recorded_weights_digest
 
         present = set(list_versions(self.repo, self.name))
         champion = self.champion()
-        goods = [v for v, k in self.kind_of.items() if k == "good" and int(v) not in present and v != champion]
+        goods = [
+            v
+            for v, k in self.kind_of.items()
+            if k == "good" and int(v) not in present and v != champion and recorded_weights_digest(self.cfg, v)
+        ]
         return min(goods, key=int) if goods else "previous"
 
     def trial(

@@ -13,7 +13,8 @@ run in `llm-monitoring`); "nothing to do" skips the run with the reason.
 **Inputs**: pending feedback candidates, the champion's training snapshot, the latest drift share.
 
 **Outputs**: `$LLMOPS_HOME/data/curated/retrain/<content hash>/train.parquet`; one `llm_finetune_pipeline` run per
-retrain run, with `raw_path` = that file (a re-run does not trigger twice).
+retrain run, with `raw_path` = that file, relative to the data folder as the param requires (a re-run does not trigger
+twice).
 
 **Configuration**: the `monitoring:` section (`retrain_min_feedback_rows`, `retrain_drift_share`), MLflow as in the
 other DAGs. No connections needed.

@@ -16,7 +16,8 @@ put back as it was and `champion` does not move. Both decisions are verdicts in 
 **Outputs**: Triton serving the target version; alias `champion` on it; the event in MLflow (`llmops.rollback.*`
 tags) and in `$LLMOPS_HOME/promotions.jsonl`; the asset `llmops://models/support_assistant/champion`.
 
-**Configuration**: as `llm_finetune_pipeline`; when the server restricts model control, `LLMOPS_TRITON_CONTROL_KEY`.
+**Configuration**: as `llm_finetune_pipeline`; Triton's control key in `LLMOPS_TRITON_CONTROL_KEY` (or in the file
+named by `LLMOPS_TRITON_CONTROL_KEY_FILE`).
 One run at a time; the repository lock also excludes a concurrent promotion.
 """
 

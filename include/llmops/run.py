@@ -34,6 +34,8 @@ class Run:
         notifiers: the alert channels configured for this run (the task log is always one).
         upstream: reads a value another task of this run produced (``task_id -> value``); for operator outputs
             that are not step inputs, such as a human's answer.
+        triggered_by: the user who triggered the run (``None`` for scheduled and asset-triggered runs); an approval
+            of the run's promotion must come from someone else.
     """
 
     config: LLMOpsConfig
@@ -49,6 +51,7 @@ class Run:
     tracking_tags: Mapping[str, str] = field(default_factory=lambda: MappingProxyType({}))
     notifiers: Sequence[Notifier] = ()
     upstream: Callable[[str], Any] | None = field(default=None, compare=False)
+    triggered_by: str | None = None
 
     @property
     def mlflow_key(self) -> str:

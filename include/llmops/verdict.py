@@ -48,6 +48,7 @@ GATES: dict[str, str] = {
     "promotion": "the candidate loaded, became ready, answered the smoke test and became champion",
     "interval_size": "the monitoring interval holds enough answered requests to judge",
     "interval_contract": "the interval's production logs keep the production-log contract",
+    "prod_log_loss": "the served model wrote every answered request of the interval to its production log",
     "alert_bounds": "drift share, empty answers, latency p95 and server errors stay within their bounds",
     "retrain_decision": "enough pending feedback or drift to retrain",
     "rollback_watch": "the new champion is no worse than the version it replaced on live figures",

@@ -168,12 +168,14 @@ def build_run(ctx: Mapping[str, Any]) -> Any:
     """The :class:`~llmops.run.Run` of the current task."""
     from types import MappingProxyType
 
-    from llmops.config.runtime import config_for_run, run_key
+    from llmops.config.runtime import check_conf_keys, config_for_run, run_key
     from llmops.run import Run
 
+    dag_run = ctx.get("dag_run")
+    # The declared params are the whole trigger surface: refuse anything else before reading anything.
+    check_conf_keys(getattr(dag_run, "conf", None), set(getattr(ctx.get("dag"), "params", None) or {}))
     params = dict(ctx.get("params") or {})
     cfg = config_for_run(params)
-    dag_run = ctx.get("dag_run")
     logical = ctx.get("logical_date") or getattr(dag_run, "run_after", None)
     start, end = ctx.get("data_interval_start"), ctx.get("data_interval_end")
     key = run_key(str(ctx["run_id"]))
@@ -204,6 +206,7 @@ def build_run(ctx: Mapping[str, Any]) -> Any:
         tracking_tags=MappingProxyType(tags),
         notifiers=_LazyChannels(cfg),
         upstream=(lambda task_id: ti.xcom_pull(task_ids=task_id)) if ti is not None else None,
+        triggered_by=getattr(dag_run, "triggering_user_name", None) or None,
     )
 
 
@@ -255,9 +258,8 @@ def _call(fn: Callable[..., Any], inputs: tuple[Any, ...], kwargs: Mapping[str, 
         log.info("%s skipped: %s", fn.__name__, reason)
         raise AirflowSkipException(reason)
     ctx = get_current_context()
-    run = build_run(ctx)
     try:
-        result = fn(run, *inputs, **kwargs)
+        result = fn(build_run(ctx), *inputs, **kwargs)  # refused params fail the first task, without retries
     except Permanent as exc:
         log.error("%s failed (no retry): %s", fn.__name__, exc)
         raise AirflowFailException(str(exc)) from exc
@@ -312,20 +314,31 @@ def step(
 
 
 def approval_task(**kwargs: Any) -> Any:
-    """The human-in-the-loop task ``approve_promotion``: shows what ``check_approval_required`` prepared."""
+    """The human-in-the-loop task ``approve_promotion``: shows what ``check_approval_required`` prepared, to the users
+    in ``promotion.approvers`` (anyone allowed on the DAG when it is empty)."""
     from airflow.providers.standard.operators.hitl import HITLOperator
 
+    from llmops.config import ConfigError, load_config
     from llmops.serving.approval import OPTIONS, REJECT
 
+    try:
+        approvers = load_config().promotion.approvers
+    except ConfigError:  # the run reports the broken config at its first task
+        approvers = []
     return HITLOperator(
         task_id="approve_promotion",
+        # Only these users may answer (the auth manager's user ids); decide_promotion also refuses an approval by
+        # the user who triggered the run.
+        assigned_users=[{"id": a, "name": a} for a in approvers] or None,
         subject="{{ ti.xcom_pull(task_ids='check_approval_required')['subject'] }}",
         body="{{ ti.xcom_pull(task_ids='check_approval_required')['body'] }}",
         options=OPTIONS,
         defaults=[REJECT],  # also the answer on timeout
         response_timeout=APPROVAL_TIMEOUT,
         params={"comment": Param("", type="string", description="Why (recorded with the promotion event).")},
-        doc_md="Approve or Reject the promotion (Airflow's *Required Actions*). No answer within 24 hours: Reject.",
+        doc_md="Approve or Reject the promotion (Airflow's *Required Actions*). No answer within 24 hours: Reject. "
+        "Only `promotion.approvers` may answer when set; an approval by the user who triggered the run counts as "
+        "Reject.",
         **kwargs,
     )
 
@@ -340,7 +353,8 @@ def trigger_finetune_task(**kwargs: Any) -> Any:
         trigger_run_id="retrain__{{ run_id | replace(':', '-') | replace('+', '_') }}",
         conf={"raw_path": "{{ ti.xcom_pull(task_ids='merge_feedback') }}"},
         skip_when_already_exists=True,
-        doc_md="Trigger `llm_finetune_pipeline` with `raw_path` = the merged file (a re-run does not trigger twice).",
+        doc_md="Trigger `llm_finetune_pipeline` with `raw_path` = the merged file, relative to the data folder (a "
+        "re-run does not trigger twice).",
         **kwargs,
     )
 

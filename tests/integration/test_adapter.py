@@ -126,6 +126,7 @@ def test_the_run_is_built_from_the_context(run_dag: Any) -> None:
     assert run.run_id == run_dag.run_id and run.key and "/" not in run.key
     assert run.params["max_steps"] == 4 and run.config.training.max_steps == 4, "params reach the config"
     assert run.logical_date is not None and run.at == run.logical_date.isoformat()
+    assert run.triggered_by == "dag_test", "dag.test()'s triggering user (an approval by them would not count)"
 
 
 def _xcom(dag_run: Any, task_id: str, key: str = "return_value") -> Any:

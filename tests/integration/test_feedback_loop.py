@@ -18,6 +18,7 @@ import pandas as pd
 import pytest
 
 from llmops.config import LLMOpsConfig, load_config
+from llmops.fsutil import file_sha256
 
 DAGS = Path(__file__).resolve().parents[2] / "dags"
 START = datetime(2026, 3, 1, 10, tzinfo=UTC)
@@ -41,15 +42,14 @@ def env(
         airflow_db_migrate()
         cfg = load_config()
         ref = generate_prod_logs(400, 0.0, 1, home / "reference.jsonl", start=START - 48 * HOUR)
-        snapshot = home / "snapshot" / "train.parquet"
-        snapshot.parent.mkdir()
+        snapshot = cfg.paths.curated_dir / "snapshots" / "reference" / "train.parquet"
+        snapshot.parent.mkdir(parents=True)
         pd.read_json(ref, lines=True)[["prompt", "response"]].to_parquet(snapshot)
         c = tracking.client(cfg)
         c.create_registered_model(cfg.mlflow.model_name)
         (home / "model").mkdir()
-        mv = c.create_model_version(
-            cfg.mlflow.model_name, source=str(home / "model"), tags={"llmops.data_snapshot": str(snapshot)}
-        )
+        tags = {"llmops.data_snapshot": str(snapshot), "llmops.data_snapshot_hash": file_sha256(snapshot)}
+        mv = c.create_model_version(cfg.mlflow.model_name, source=str(home / "model"), tags=tags)
         c.set_registered_model_alias(cfg.mlflow.model_name, "champion", mv.version)
         logs = generate_prod_logs(200, 0.9, 5, cfg.paths.prod_log_dir / "requests.jsonl", start=START)
         requests = pd.read_json(logs, lines=True, dtype={"request_id": str})
@@ -152,7 +152,8 @@ def test_feedback_updates_the_asset_and_nightly_retrain_triggers_the_pipeline(en
         )
         confs = [dict(r.conf or {}) for r in triggered]
     assert len(confs) == 1
-    merged = pd.read_parquet(confs[0]["raw_path"])
+    assert not confs[0]["raw_path"].startswith("/"), "file params are relative to the data folder"
+    merged = pd.read_parquet(cfg.paths.data_dir / confs[0]["raw_path"])
     assert len(merged) == 400 + len(frame)  # the champion's snapshot plus every candidate
 
 

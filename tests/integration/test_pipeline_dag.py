@@ -338,7 +338,7 @@ def test_production_loop_drift_feedback_retrain_and_automatic_rollback(
         triggered = session.query(DagRun).filter(DagRun.run_id == retrain_run_id(retrain.run_id)).one()
         assert triggered.dag_id == "llm_finetune_pipeline"
         conf = dict(triggered.conf or {})
-    merged = pd.read_parquet(conf["raw_path"])
+    merged = pd.read_parquet(cfg.paths.data_dir / conf["raw_path"])
     assert merged["source"].isin(["feedback-accepted", "feedback-corrected"]).sum() == candidates
     timeline.mark("nightly retrain: pipeline triggered", rows=len(merged), feedback_rows=candidates)
     pipeline = _run_dag(conf)

@@ -74,10 +74,17 @@ def test_registration_is_idempotent_and_tagged(env: tuple[LLMOpsConfig, Path, Pa
     assert registry.alias_version(cfg, registry.CHALLENGER) == "1"
 
 
-def test_logged_model_is_a_real_pyfunc_with_signature_and_example(env: tuple[LLMOpsConfig, Path, Path]) -> None:
+def test_logged_model_is_a_real_pyfunc_with_signature_and_example(
+    env: tuple[LLMOpsConfig, Path, Path], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Loads without pickle: the platform runs MLflow with MLFLOW_ALLOW_PICKLE_DESERIALIZATION=false (the default
+    importing llmops sets), and the model is logged "from code"."""
     import mlflow
     import pandas as pd
+    from mlflow.environment_variables import MLFLOW_ALLOW_PICKLE_DESERIALIZATION
 
+    monkeypatch.setenv("MLFLOW_ALLOW_PICKLE_DESERIALIZATION", "false")
+    assert MLFLOW_ALLOW_PICKLE_DESERIALIZATION.get() is False
     cfg, _, _ = env
     uri = f"models:/{cfg.mlflow.model_name}/1"
     info = mlflow.models.get_model_info(uri)

@@ -3,8 +3,9 @@
 One server and one state folder for the module; the tests run in file order and build on each other:
 promote v1 and v2 → a version whose model.py raises on load is refused (v2 keeps serving, champion stays) → a failed
 alias move puts Triton back → v4 is promoted and v1 pruned from the repository → rollbacks walk back the chain
-(previous: 4 → 2 → 1, v1 written again from MLflow) → rollbacks away from a champion that answers errors and from one
-that fails to load → the `llm_rollback` DAG itself with `dag.test()`.
+(previous: 4 → 2 → 1, read from the promotion log; v1 written again from MLflow once its weights match the digest its
+promotion recorded) → rollbacks away from a champion that answers errors and from one that fails to load → the
+`llm_rollback` DAG itself with `dag.test()`. Tampered tags and replaced artifacts: test_registry_trust.py.
 """
 
 from __future__ import annotations
@@ -358,7 +359,7 @@ def test_llm_rollback_dag_end_to_end(env: Env, airflow_db_migrate: Callable[[], 
     dag_run = bag.dags["llm_rollback"].test(run_conf={"target_version": "previous", "reason": "from the DAG"})
     states = {ti.task_id: str(ti.state) for ti in dag_run.get_task_instances()}
     assert states == {"resolve_rollback_target": "success", "rollback_model": "success"}, states
-    # v4 was last promoted from v2 (its promotion tag): previous of 4 is 2.
+    # v4 was last promoted from v2 (its promotion event in the log; its tag agrees): previous of 4 is 2.
     assert _champion(cfg) == "2" and env.client.ready_versions(name) == [2]
     last = _events(cfg)[-1]
     assert (last["kind"], last["from_version"], last["to_version"], last["reason"]) == (

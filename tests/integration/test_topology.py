@@ -80,10 +80,12 @@ def topology_stack(
         executor="CeleryExecutor",
         sql_alchemy_conn=PG_URL.format(db=af_db),
         celery_broker_url=f"redis://127.0.0.1:6379/{int(suffix, 16) % 15 + 1}",
-        celery_result_backend="db+" + PG_URL.format(db=af_db).replace("+psycopg2", ""),
+        # Results in Redis too: the workers get no metadata-database DSN at all (see worker_env).
+        celery_result_backend=f"redis://127.0.0.1:6379/{int(suffix, 16) % 15 + 1}",
         worker_queues=("default", "training"),
         mlflow_backend_store_uri=f"postgresql://postgres@127.0.0.1:5432/{ml_db}",
         mlflow_artifacts_destination=(home / "mlflow-artifacts").as_uri(),
+        mlflow_auth=True,
         triton_control_key=secrets.token_urlsafe(16),
     )
     api_port, ui_port, http_port, grpc_port, metrics_port = free_ports(5)
@@ -111,6 +113,9 @@ def topology_stack(
             stack.up(cfg, topology=topology)
             # The pipeline's tasks (and this test's MLflow client) talk to the MLflow server, not to a file store.
             mp.setenv("LLMOPS__MLFLOW__TRACKING_URI", stack.mlflow_url(cfg))
+            # ... behind MLflow's basic-auth app, as the platform's service account.
+            mp.setenv("MLFLOW_TRACKING_USERNAME", "llmops")
+            mp.setenv("MLFLOW_TRACKING_PASSWORD", stack.airflow_secrets(cfg)["mlflow_service_password"])
             yield load_config(), topology
         finally:
             stack.down(cfg)
@@ -178,3 +183,53 @@ def test_pipeline_on_celery_postgres_mlflow_server(topology_stack: tuple[LLMOpsC
             anonymous.unload_model(cfg.triton.model_name)
     with TritonClient(cfg.triton.http_url, control_key=topology.triton_control_key) as operator:
         assert operator.repository_index()
+
+
+def test_control_plane_is_closed(topology_stack: tuple[LLMOpsConfig, Any]) -> None:
+    """MLflow answers only to accounts and the viewer cannot steer; Celery workers hold no metadata-DB DSN."""
+    import base64
+    import json
+    import urllib.error
+    import urllib.request
+
+    from llmops.registry import registry
+    from llmops.stack.manager import WORKER_WITHHELD, airflow_secrets, mlflow_url, running_pid, services
+
+    cfg, topology = topology_stack
+    secrets_ = airflow_secrets(cfg)
+    base = mlflow_url(cfg)
+
+    def call(path: str, account: tuple[str, str] | None, body: dict[str, Any] | None = None) -> int:
+        req = urllib.request.Request(base + path, data=json.dumps(body).encode() if body else None)
+        if body:
+            req.add_header("Content-Type", "application/json")
+        if account:
+            req.add_header("Authorization", "Basic " + base64.b64encode(":".join(account).encode()).decode())
+        try:
+            with urllib.request.urlopen(req, timeout=30) as resp:
+                return int(resp.status)
+        except urllib.error.HTTPError as exc:
+            return int(exc.code)
+
+    name = cfg.mlflow.model_name
+    viewer = ("llmops-viewer", secrets_["mlflow_readonly_password"])
+    assert call(f"/api/2.0/mlflow/registered-models/get?name={name}", None) == 401
+    assert call(f"/api/2.0/mlflow/registered-models/get?name={name}", ("llmops", "wrong-password")) == 401
+    assert call(f"/api/2.0/mlflow/registered-models/get?name={name}", viewer) == 200
+    champion = registry.alias_version(cfg, registry.CHAMPION)
+    assert champion is not None
+    moved = {"name": name, "alias": "champion", "version": champion}
+    assert call("/api/2.0/mlflow/registered-models/alias", viewer, moved) == 403
+    tag = {"name": name, "version": champion, "key": "llmops.promotion.from_version", "value": "1"}
+    assert call("/api/2.0/mlflow/model-versions/set-tag", viewer, tag) == 403
+    assert registry.alias_version(cfg, registry.CHAMPION) == champion
+
+    # The workers that ran the pipeline above were started with this environment (setproctitle overwrites
+    # /proc/<pid>/environ of a Celery worker, so it is read from the stack's service definitions).
+    workers = [svc for svc in services(cfg, topology) if svc.name.startswith("airflow-worker-")]
+    assert {svc.name for svc in workers} == {"airflow-worker-default", "airflow-worker-training"}
+    for svc in workers:
+        assert running_pid(cfg, svc.name) is not None, svc.name
+        assert not set(WORKER_WITHHELD) & set(svc.env), (svc.name, set(WORKER_WITHHELD) & set(svc.env))
+        assert svc.env["AIRFLOW__CELERY__RESULT_BACKEND"].startswith("redis://")
+        assert svc.env["MLFLOW_TRACKING_USERNAME"] == "llmops"

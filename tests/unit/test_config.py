@@ -96,5 +96,5 @@ def test_run_key_rejects_empty() -> None:
 def test_params_to_overrides_ignores_empty_and_unknown() -> None:
     tree = params_to_overrides({"max_steps": 5, "learning_rate": None, "raw_path": "", "promote": True})
     assert tree == {"training": {"max_steps": 5}}
-    cfg = load_config(overrides=params_to_overrides({"raw_path": "data/x.jsonl"}))
-    assert cfg.raw_train_path == PROJECT_ROOT / "data" / "x.jsonl"
+    cfg = load_config(overrides=params_to_overrides({"raw_path": "raw/x.jsonl"}))
+    assert cfg.raw_train_path == (cfg.paths.data_dir / "raw" / "x.jsonl").resolve()

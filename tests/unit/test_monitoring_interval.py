@@ -156,3 +156,75 @@ def test_window_partitions_are_the_latest_up_to_the_key(cfg: LLMOpsConfig) -> No
         path.write_bytes(b"x")
     window = window_partitions(cfg, interval_key(START + 2 * HOUR), 2)
     assert [p.parent.name for p in window] == ["interval=20260101T010000Z", "interval=20260101T020000Z"]
+
+
+def _writer_status(folder: Path, name: str, losses: dict[str, dict[str, int]]) -> None:
+    (folder / "writer_status").mkdir(parents=True, exist_ok=True)
+    (folder / "writer_status" / f"{name}.json").write_text(json.dumps({"losses_by_minute": losses}))
+
+
+def test_log_records_lost_by_the_served_model_are_counted_per_interval(cfg: LLMOpsConfig) -> None:
+    from llmops.monitoring.interval import read_log_losses
+
+    logs = cfg.paths.prod_log_dir
+    generate_prod_logs(40, 0.0, 3, logs / "requests.jsonl", start=START)
+    # Two model instances; minutes before, inside and after the interval (the end is exclusive).
+    _writer_status(
+        logs,
+        "host-1-aa",
+        {
+            "2025-12-31T23:59Z": {"dropped": 100, "failed_records": 0, "failed_writes": 0},
+            "2026-01-01T00:00Z": {"dropped": 3, "failed_records": 0, "failed_writes": 0},
+            "2026-01-01T00:59Z": {"dropped": 0, "failed_records": 5, "failed_writes": 1},
+            "2026-01-01T01:00Z": {"dropped": 7, "failed_records": 0, "failed_writes": 0},
+        },
+    )
+    _writer_status(logs, "host-2-bb", {"2026-01-01T00:30Z": {"dropped": 2, "failed_records": 0, "failed_writes": 0}})
+    (logs / "writer_status" / "broken.json").write_text("{not json")
+    assert read_log_losses(logs, START, START + HOUR) == {"dropped": 5, "failed_records": 5, "failed_writes": 1}
+    assert read_log_losses(logs / "requests.jsonl", START, START + HOUR)["dropped"] == 5, "a file: its folder"
+    assert read_log_losses(logs / "missing", START, START + HOUR) == {
+        "dropped": 0,
+        "failed_records": 0,
+        "failed_writes": 0,
+    }
+
+    result = curate_interval(cfg, START, START + HOUR)
+    assert (result.log_records_dropped, result.log_records_failed, result.log_write_failures) == (5, 5, 1)
+    assert result.log_records_lost == 10 and result.error_figures()["log_records_lost"] == 10.0
+    assert read_interval_result(Path(result.partition_path).parent / "summary.json") == result
+    # The status files are not log lines: nothing of them reaches the partition or the unattributed count.
+    assert result.unattributed_lines == 0
+    cfg.monitoring.min_interval_rows = 10_000
+    assert curate_interval(cfg, START, START + HOUR).log_records_lost == 10, "a skipped interval still counts"
+    assert curate_interval(cfg, START + 2 * HOUR, START + 3 * HOUR).log_records_lost == 0
+
+
+def test_lost_log_records_raise_an_alert(cfg: LLMOpsConfig, monkeypatch: pytest.MonkeyPatch) -> None:
+    from llmops.monitoring import steps
+    from llmops.monitoring.interval import IntervalResult
+    from llmops.run import Run
+
+    sent: list[tuple[str, str, dict]] = []
+
+    class Capture:
+        def send(self, subject: str, body: str, payload: dict) -> None:
+            sent.append((subject, body, dict(payload)))
+
+    verdicts: list = []
+    monkeypatch.setattr(steps, "record", lambda run, verdict, *a, **k: verdicts.append(verdict) or verdict)
+    run = Run.for_test(cfg, "monitor-test", notifiers=[Capture()])
+
+    steps._check_log_loss(run, IntervalResult(key="k", skipped=False, reason="r"))
+    assert [(v.gate, v.passed) for v in verdicts] == [("prod_log_loss", True)] and sent == []
+
+    lost = IntervalResult(
+        key="k", skipped=False, reason="r", log_records_dropped=4, log_records_failed=3, log_write_failures=1
+    )
+    steps._check_log_loss(run, lost)
+    verdict = verdicts[-1]
+    assert (verdict.gate, verdict.passed, verdict.on_fail) == ("prod_log_loss", False, "warn")
+    assert verdict.metrics["log_records_lost"] == 7.0
+    [(subject, body, payload)] = sent
+    assert "interval k" in subject and "7 production-log records lost" in body
+    assert payload["alerts"][0]["name"] == "log_records_lost"

@@ -12,6 +12,7 @@ import pytest
 
 from llmops.config import LLMOpsConfig, load_config
 from llmops.demo import generate_prod_logs
+from llmops.fsutil import file_sha256
 from llmops.monitoring.interval import curate_interval
 from llmops.monitoring.monitor import check_interval_drift, live_figures
 
@@ -36,7 +37,7 @@ def env(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[LLMOpsConfig
     cfg = load_config()
     # The champion's training data: the undrifted request distribution.
     ref = generate_prod_logs(400, 0.0, 1, cfg.paths.home / "ref.jsonl", start=START - 48 * HOUR)
-    snapshot = cfg.paths.home / "snapshot" / "train.parquet"
+    snapshot = cfg.paths.curated_dir / "snapshots" / "reference" / "train.parquet"
     snapshot.parent.mkdir(parents=True)
     pd.read_json(ref, lines=True)[["prompt", "response"]].to_parquet(snapshot)
     # Two hours of heavily drifted traffic (two files: the second hour starts where the first ends).
@@ -56,7 +57,8 @@ def _make_champion(cfg: LLMOpsConfig, snapshot: Path) -> str:
     c.create_registered_model(cfg.mlflow.model_name)
     source = cfg.paths.home / "model_v1"
     source.mkdir()
-    mv = c.create_model_version(cfg.mlflow.model_name, source=str(source), tags={"llmops.data_snapshot": str(snapshot)})
+    tags = {"llmops.data_snapshot": str(snapshot), "llmops.data_snapshot_hash": file_sha256(snapshot)}
+    mv = c.create_model_version(cfg.mlflow.model_name, source=str(source), tags=tags)
     c.set_registered_model_alias(cfg.mlflow.model_name, "champion", mv.version)
     return str(mv.version)
 

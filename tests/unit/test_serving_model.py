@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import importlib.util
 import json
+import time
 from pathlib import Path
 from types import ModuleType
 from typing import Any
@@ -126,6 +127,216 @@ def test_row_limits_stop_each_row_at_its_own_length() -> None:
     criterion = row_limits(4, [1, 3])
     assert criterion(torch.zeros((2, 5), dtype=torch.long), None).tolist() == [True, False]
     assert criterion(torch.zeros((2, 7), dtype=torch.long), None).tolist() == [True, True]
+
+
+# Error responses and the production-log writer ----------------------------------------------------------------------
+
+
+class _Tensor:
+    def __init__(self, name: str, array: Any) -> None:
+        self.name, self.array = name, array
+
+    def as_numpy(self) -> Any:
+        return self.array
+
+
+class _Request:
+    def __init__(self, request_id: str, **inputs: Any) -> None:
+        self.inputs, self.rid = inputs, request_id
+
+    def request_id(self) -> str:
+        return self.rid
+
+
+class _Response:
+    def __init__(self, output_tensors: list[Any], error: Any = None) -> None:
+        self.output_tensors, self.error = output_tensors, error
+
+
+class _TritonError:
+    def __init__(self, message: str) -> None:
+        self.text = message
+
+    def message(self) -> str:
+        return self.text
+
+
+def _prompt(text: str | bytes) -> Any:
+    import numpy as np
+
+    raw = text if isinstance(text, bytes) else text.encode("utf-8")
+    return np.array([[raw]], dtype=np.object_)
+
+
+@pytest.fixture
+def offline_model(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> tuple[ModuleType, Any]:
+    """model.py with a stand-in ``pb_utils`` and a TritonPythonModel that needs no weights (``_generate`` is
+    replaced per test); production logs go to ``tmp_path/logs``."""
+    from types import SimpleNamespace
+
+    module = _served_module()
+    fake = SimpleNamespace(
+        get_input_tensor_by_name=lambda request, name: (
+            _Tensor(name, request.inputs[name]) if name in request.inputs else None
+        ),
+        InferenceResponse=_Response,
+        TritonError=_TritonError,
+        Tensor=_Tensor,
+    )
+    monkeypatch.setattr(module, "pb_utils", fake)
+    instance = module.TritonPythonModel.__new__(module.TritonPythonModel)
+    instance.model_name, instance.model_version = "support_assistant", "3"
+    instance.max_prompt_chars, instance.default_max_new_tokens, instance.max_new_tokens_limit = 100, 8, 64
+    instance.context_length = 256
+    instance.log_writer = module.ProductionLogWriter(tmp_path / "logs", rotate_bytes=1 << 20)
+    return module, instance
+
+
+def _logged(writer: Any) -> list[dict[str, Any]]:
+    writer.close()
+    return [json.loads(line) for line in writer.path.read_text().splitlines()]
+
+
+def test_internal_errors_reach_the_client_as_a_generic_message_with_an_id(
+    offline_model: tuple[ModuleType, Any], capsys: pytest.CaptureFixture[str]
+) -> None:
+    import re
+
+    _, model = offline_model
+
+    def broken_generate(rows: list[Any]) -> list[str]:
+        raise RuntimeError("CUDA error in /opt/models/support_assistant/3/model/model.safetensors at 0x7f3a")
+
+    model._generate = broken_generate
+    responses = model.execute([_Request("r1", prompt=_prompt("How do I reset my password?"))])
+    message = responses[0].error.message()
+    assert re.fullmatch(r"generation failed \(error id [0-9a-f]{12}\)", message), message
+    error_id = message[-13:-1]
+    log = capsys.readouterr().out
+    assert f"[error id {error_id}]" in log and "/opt/models/support_assistant/3" in log and "Traceback" in log
+    [record] = _logged(model.log_writer)
+    assert record["error"] == message and record["error_kind"] == "server"
+
+    # A bug outside generation (here: in request parsing) is answered the same way, per request.
+    def broken_parse(index: int, request: Any) -> list[Any]:
+        raise KeyError("/etc/llmops/secret.yaml")
+
+    model._parse_request = broken_parse
+    [response] = model.execute([_Request("r2", prompt=_prompt("hi"))])
+    assert re.fullmatch(r"internal error \(error id [0-9a-f]{12}\)", response.error.message())
+    assert "/etc/llmops/secret.yaml" in capsys.readouterr().out
+
+
+def test_invalid_input_keeps_its_client_facing_message(offline_model: tuple[ModuleType, Any]) -> None:
+    import numpy as np
+
+    _, model = offline_model
+    model._generate = lambda rows: ["fine" for _ in rows]
+    responses = model.execute(
+        [
+            _Request("ok", prompt=_prompt("How do I share a folder?")),
+            _Request("empty", prompt=_prompt("   ")),
+            _Request("long", prompt=_prompt("x" * 101)),
+            _Request("tokens", prompt=_prompt("hello"), max_new_tokens=np.array([[0]], dtype=np.int32)),
+            _Request("utf8", prompt=_prompt(b"\xff\xfe")),
+            _Request("missing"),
+        ]
+    )
+    errors = [r.error.message() if r.error else None for r in responses]
+    assert errors == [
+        None,
+        "prompt is empty",
+        "prompt has 101 characters; the limit is 100",
+        "max_new_tokens must be >= 1, got 0",
+        "prompt is not valid UTF-8",
+        "input 'prompt' is required",
+    ]
+    kinds = {r["request_id"]: r.get("error_kind") for r in _logged(model.log_writer)}
+    assert kinds == {
+        "ok": None,
+        "empty": "client",
+        "long": "client",
+        "tokens": "client",
+        "utf8": "client",
+        "missing": "client",
+    }
+
+
+def _records(n: int, start: int = 0) -> list[dict[str, Any]]:
+    return [{"request_id": str(i), "prompt": "p", "response": "r"} for i in range(start, start + n)]
+
+
+def test_log_writer_retries_a_failed_write_once_without_duplicates(tmp_path: Path) -> None:
+    module = _served_module()
+    writer = module.ProductionLogWriter(tmp_path, rotate_bytes=1 << 20, retry_delay_s=0.0)
+    real_write = writer._write_fd
+    calls = {"n": 0}
+
+    def flaky(fd: int, view: memoryview) -> int:
+        calls["n"] += 1
+        if calls["n"] == 1:  # a short write: half the batch reaches the disk...
+            return int(real_write(fd, view[: len(view) // 2]))
+        if calls["n"] == 2:  # ...then the next write fails
+            raise OSError(5, "Input/output error")
+        return int(real_write(fd, view))
+
+    writer._write_fd = flaky
+    for record in _records(10):
+        writer.submit(record)
+    lines = _logged(writer)
+    assert [r["request_id"] for r in lines] == [str(i) for i in range(10)], "each record exactly once"
+    assert writer.counters() == {"dropped": 0, "failed_writes": 0, "failed_records": 0, "retried_writes": 1}
+    assert not writer.status_path.exists(), "a retried write loses nothing: no status file"
+
+
+def test_log_writer_counts_a_write_that_fails_twice_in_its_status_file(tmp_path: Path) -> None:
+    from datetime import UTC, datetime
+
+    module = _served_module()
+    writer = module.ProductionLogWriter(tmp_path, 1 << 20, model_name="m", model_version="2", retry_delay_s=0.0)
+    writer._write_fd = lambda fd, view: (_ for _ in ()).throw(OSError(28, "No space left on device"))
+    for record in _records(3):
+        writer.submit(record)
+    writer.close()
+    assert writer.counters() == {"dropped": 0, "failed_writes": 1, "failed_records": 3, "retried_writes": 0}
+    assert writer.status_path.parent == tmp_path / module.STATUS_DIR
+    status = json.loads(writer.status_path.read_text())
+    assert (status["failed_writes"], status["failed_records"], status["dropped"]) == (1, 3, 0)
+    assert (status["model_name"], status["model_version"]) == ("m", "2")
+    assert "No space left" in status["last_error"]
+    [(minute, counts)] = status["losses_by_minute"].items()
+    assert counts == {"dropped": 0, "failed_records": 3, "failed_writes": 1}
+    assert (
+        abs((datetime.now(UTC) - datetime.strptime(minute, "%Y-%m-%dT%H:%MZ").replace(tzinfo=UTC)).total_seconds())
+        < 180
+    )
+    assert not list(tmp_path.glob("writer_status/.*.tmp")), "the status file is replaced atomically"
+
+
+def test_log_writer_counts_records_dropped_on_a_full_queue(tmp_path: Path) -> None:
+    import threading
+
+    module = _served_module()
+    writer = module.ProductionLogWriter(tmp_path, rotate_bytes=1 << 20, max_queue=2)
+    gate, real_write = threading.Event(), writer._write_fd
+
+    def slow(fd: int, view: memoryview) -> int:
+        gate.wait(10)
+        return real_write(fd, view)
+
+    writer._write_fd = slow
+    writer.submit(_records(1)[0])  # taken by the writer thread, which then waits at the gate
+    deadline = time.monotonic() + 5
+    while writer._queue.qsize() and time.monotonic() < deadline:
+        time.sleep(0.01)
+    for record in _records(7, start=1):  # 2 fit in the queue, 5 are dropped
+        writer.submit(record)
+    gate.set()
+    lines = _logged(writer)
+    assert len(lines) == 3
+    assert writer.counters()["dropped"] == 5
+    status = json.loads(writer.status_path.read_text())
+    assert status["dropped"] == 5 and sum(c["dropped"] for c in status["losses_by_minute"].values()) == 5
 
 
 # Approval ---------------------------------------------------------------------------------------------------------

@@ -329,7 +329,8 @@ def test_production_log_writer_rotates_and_flushes(tmp_path: Path) -> None:
     lines = [json.loads(line) for f in files for line in f.read_text().splitlines()]
     assert sorted(int(r["request_id"]) for r in lines) == list(range(60))
     assert all(tuple(r) == PROD_LOG_COLUMNS for r in lines)
-    assert writer.dropped == 0 and writer.errors == 0
+    assert writer.counters() == {"dropped": 0, "failed_writes": 0, "failed_records": 0, "retried_writes": 0}
+    assert not (tmp_path / served.STATUS_DIR).exists(), "nothing lost: no status file"
 
 
 def test_model_parameters_flattening() -> None:
@@ -363,7 +364,7 @@ def test_render_config_without_dynamic_batching(tmp_path: Path) -> None:
     with_batching = render_config_pbtxt(
         "m", TritonConfig(max_queue_delay_us=1500, preferred_batch_sizes=[4, 8]), tmp_path / "logs", 1
     )
-    assert "dynamic_batching {\n  preferred_batch_size: [ 4, 8 ]\n  max_queue_delay_microseconds: 1500\n}" in (
+    assert "dynamic_batching {\n  preferred_batch_size: [ 4, 8 ]\n  max_queue_delay_microseconds: 1500\n" in (
         with_batching
     )
     assert "torch_num_threads" not in with_batching, "0 means: let the model choose"
@@ -376,3 +377,53 @@ def test_symlinks_in_model_dir_are_refused(tmp_path: Path, model_dir: Path, cfg:
     with pytest.raises(ValueError, match="symbolic links"):
         write_model_version(tmp_path / "repo", "m", 1, model_dir, cfg, tmp_path / "logs")
     assert list_versions(tmp_path / "repo", "m", include_incomplete=True) == []
+
+
+# Queue policy ---------------------------------------------------------------------------------------------------
+
+
+def test_dynamic_batching_has_a_bounded_rejecting_queue(tmp_path: Path) -> None:
+    cfg = TritonConfig(max_queue_delay_us=1500, preferred_batch_sizes=[4, 8], max_queue_size=2, queue_timeout_ms=250)
+    text = render_config_pbtxt("m", cfg, tmp_path / "logs", served_version=1)
+    block = text[text.index("dynamic_batching {") : text.index("instance_group")]
+    assert (
+        "  default_queue_policy {\n"
+        "    timeout_action: REJECT\n"
+        "    default_timeout_microseconds: 250000\n"
+        "    allow_timeout_override: false\n"
+        "    max_queue_size: 2\n"
+        "  }\n"
+        "}\n"
+    ) in block
+    assert block.count("{") == block.count("}")
+    defaults = TritonConfig()
+    assert (defaults.max_queue_size, defaults.queue_timeout_ms) == (16, 30_000)
+    assert "max_queue_size: 16" in render_config_pbtxt("m", defaults, tmp_path / "logs", 1)
+    unbatched = render_config_pbtxt("m", TritonConfig(dynamic_batching=False), tmp_path / "logs", 1)
+    assert "default_queue_policy" not in unbatched
+
+
+@pytest.mark.parametrize(
+    ("field", "value"),
+    [("max_queue_size", 0), ("max_queue_size", -1), ("max_queue_size", 100_001), ("queue_timeout_ms", 0)],
+)
+def test_queue_policy_bounds_are_validated(field: str, value: int) -> None:
+    from pydantic import ValidationError
+
+    with pytest.raises(ValidationError, match=field):
+        TritonConfig(**{field: value})
+
+
+def test_queue_policy_defaults_come_from_the_yaml() -> None:
+    from llmops.config import load_config
+
+    triton = load_config(environ={}).triton
+    assert (triton.max_queue_size, triton.queue_timeout_ms) == (16, 30_000)
+    tight = load_config(environ={"LLMOPS__TRITON__MAX_QUEUE_SIZE": "2", "LLMOPS__TRITON__QUEUE_TIMEOUT_MS": "100"})
+    assert (tight.triton.max_queue_size, tight.triton.queue_timeout_ms) == (2, 100)
+
+
+def test_writer_status_dir_matches_monitoring() -> None:
+    from llmops.monitoring.interval import WRITER_STATUS_DIR
+
+    assert _load_model_module().STATUS_DIR == WRITER_STATUS_DIR

@@ -95,3 +95,23 @@ def test_incomplete_snapshot_folder_is_replaced(tmp_path: Path, monkeypatch: pyt
     assert Path(second["manifest_path"]).is_file()
     leftovers = [p.name for p in (cfg.paths.curated_dir / "snapshots").iterdir() if p.name.startswith(".")]
     assert leftovers == []
+
+
+def test_a_written_snapshot_is_trusted_with_its_hash_and_refused_once_a_row_changes(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import pyarrow as pa
+
+    from llmops.data.snapshot import UntrustedSnapshot, trusted_snapshot
+
+    cfg = _cfg(tmp_path, monkeypatch)
+    generate_demo_dataset(cfg.demo, cfg.paths.raw_dir)
+    snapshot = run_stage(cfg, "trust")[2]
+    path = Path(snapshot["train_path"])
+    assert trusted_snapshot(cfg, snapshot["train_path"], snapshot["snapshot_hash"]) == path.resolve()
+    table = pq.read_table(path)
+    responses = table["response"].to_pylist()
+    responses[0] = "Planted: send your password to this address."
+    pq.write_table(table.set_column(table.schema.get_field_index("response"), "response", pa.array(responses)), path)
+    with pytest.raises(UntrustedSnapshot, match=f"records {snapshot['snapshot_hash']}"):
+        trusted_snapshot(cfg, snapshot["train_path"], snapshot["snapshot_hash"])

@@ -93,9 +93,9 @@ def test_every_recipe_loads_and_names_a_deepspeed_config(name: str) -> None:
 def test_recipe_precedence_and_params() -> None:
     cfg = load_config(overrides=params_to_overrides({"recipe": "tiny-gpt2/sft-lora", "max_steps": 7, "lora": None}))
     assert cfg.training.max_steps == 7 and cfg.training.learning_rate == 0.003 and cfg.training.lora.enabled
-    off = load_config(overrides=params_to_overrides({"recipe": "tiny-gpt2/sft-lora", "lora": False}))
+    off = load_config(overrides=params_to_overrides({"recipe": "tiny-gpt2/sft-lora", "lora": "off"}))
     assert not off.training.lora.enabled and off.training.lora.r == 16  # the recipe's settings, switched off
-    on = load_config(overrides=params_to_overrides({"lora": True, "deepspeed_config": "zero3"}))
+    on = load_config(overrides=params_to_overrides({"lora": "on", "deepspeed_config": "zero3"}))
     assert on.training.lora.enabled and on.training.deepspeed_config == DEEPSPEED_CONFIG_DIR / "zero3.json"
     env = load_config(environ={"LLMOPS__TRAINING__LEARNING_RATE": "0.5"})
     assert env.training.learning_rate == 0.5 and env.training.max_steps == 300  # the rest from the default recipe

@@ -401,7 +401,13 @@ class TritonConfig(_Section):
     max_batch_size: int = Field(default=8, ge=1)
     preferred_batch_sizes: list[int] = Field(default_factory=lambda: [8])
     max_queue_delay_us: int = Field(default=10_000, ge=0)
-    # False: config.pbtxt has no dynamic_batching block and every request executes on its own (benchmark baseline).
+    # The dynamic batcher's queue policy: at most max_queue_size requests wait for a model instance (one more is
+    # rejected at once) and none waits longer than queue_timeout_ms (then it is rejected), so an overload sheds
+    # requests with an error instead of answering everyone later and later. Clients cannot ask for a longer wait.
+    max_queue_size: int = Field(default=16, ge=1, le=100_000)
+    queue_timeout_ms: int = Field(default=30_000, ge=1, le=3_600_000)
+    # False: config.pbtxt has no dynamic_batching block and every request executes on its own (benchmark baseline;
+    # no queue policy either).
     dynamic_batching: bool = True
     instance_kind: Literal["KIND_CPU", "KIND_GPU"] = "KIND_CPU"
     instance_count: int = Field(default=1, ge=1)
@@ -428,8 +434,10 @@ class TritonConfig(_Section):
     smoke_max_new_tokens: int = Field(default=16, ge=1)
     smoke_max_latency_ms: float = Field(default=30000.0, gt=0)
     log_rotate_bytes: int = Field(default=5_000_000, ge=1024)
-    # Header that carries the model-control key when Triton restricts load/unload (--http-restricted-api).
-    # The key itself is a secret: it comes only from the environment (LLMOPS_TRITON_CONTROL_KEY).
+    # Header that carries the control key: Triton answers every API but health and inference (model control,
+    # config, statistics, metadata, shared memory, trace, logging) only to requests that send it.
+    # The key itself is a secret: it comes only from the environment (LLMOPS_TRITON_CONTROL_KEY, or a 0600 file
+    # named by LLMOPS_TRITON_CONTROL_KEY_FILE).
     control_header: str = Field(default="triton-model-control-key", pattern=r"^[A-Za-z0-9-]{1,64}$")
 
     @property
@@ -455,11 +463,23 @@ class PromotionConfig(_Section):
     ``require_approval`` true makes every run of the pipeline wait at its approval task; a run can also ask for
     approval with its ``require_approval`` param (a run cannot waive an approval the configuration requires).
     Without an answer within the approval task's response timeout (in the DAG) the default answer, Reject, applies.
+    ``approvers`` restricts who may answer; an approval by the user who triggered the run counts as Reject.
     """
 
     require_approval: bool = False
     approval_samples: int = Field(default=5, ge=0, le=50)
+    # Airflow user ids (the auth manager's: the username with the simple auth manager) who may answer the approval;
+    # empty: anyone allowed on the DAG. The user who triggered the run never approves its own promotion.
+    approvers: list[str] = Field(default_factory=list)
     log_file: str = Field(default="promotions.jsonl", pattern=r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,127}$")
+
+    @field_validator("approvers", mode="before")
+    @classmethod
+    def _ids_as_text(cls, v: Any) -> Any:
+        if not isinstance(v, list):
+            return v
+        # FAB's user ids are numbers: `approvers: [7]` names user 7
+        return [str(x) if isinstance(x, int) and not isinstance(x, bool) else x for x in v]
 
 
 class DriftConfig(_Section):

@@ -3,6 +3,10 @@
 ``<curated_dir>/snapshots/<hash>/train.parquet`` plus ``manifest.json``, where ``<hash>`` is the SHA-256 (first 24
 hex digits) of the rows' canonical content (in order) together with the data-stage settings: the same input and
 settings always give the same path, and a snapshot that already exists complete is reused, not rewritten.
+
+The registered model version records the snapshot's path and hash in MLflow tags (:data:`SNAPSHOT_TAG`,
+:data:`SNAPSHOT_HASH_TAG`); whoever can write MLflow can rewrite them, so every reader of a snapshot named by a tag
+goes through :func:`trusted_snapshot` first.
 """
 
 from __future__ import annotations
@@ -27,12 +31,18 @@ from llmops.data.sinks import (
     ParquetSink,
     train_schema,
 )
+from llmops.errors import Permanent
 
 if TYPE_CHECKING:
     from llmops.config import LLMOpsConfig
     from llmops.data.payloads import Curated, Deduped, Validated
 
 logger = logging.getLogger(__name__)
+
+SNAPSHOT_TAG = "llmops.data_snapshot"
+"""Model version tag: the path of the curated ``train.parquet`` the version was trained on."""
+SNAPSHOT_HASH_TAG = "llmops.data_snapshot_hash"
+"""Model version tag: that snapshot's hash (the 24-digit snapshot hash, or the file's SHA-256)."""
 
 # Settings that decide where data is read from or how it is chunked, not what the snapshot contains.
 _NON_CONTENT_SETTINGS = frozenset(
@@ -131,12 +141,99 @@ def _write_rows(path: Path, deduped: Deduped) -> tuple[int, str]:
         table = pq.read_table(shard)
         table = table.filter(pc.invert(pc.is_in(table[ROW_COLUMN], value_set=removed)))
         table = table.select(list(TRAIN_COLUMNS))
-        for row in zip(*(table[name].to_pylist() for name in TRAIN_COLUMNS), strict=True):
-            content.update(json.dumps(row, ensure_ascii=False, separators=(",", ":")).encode("utf-8"))
-            content.update(b"\n")
+        _hash_rows(content, table)
         sink.write(table)
     sink.close()
     return sink.rows, content.hexdigest()
+
+
+def _hash_rows(content: Any, table: Any) -> None:
+    """Add the canonical JSON line of every row of ``table`` (the training columns, in order) to ``content``."""
+    for row in zip(*(table[name].to_pylist() for name in TRAIN_COLUMNS), strict=True):
+        content.update(json.dumps(row, ensure_ascii=False, separators=(",", ":")).encode("utf-8"))
+        content.update(b"\n")
+
+
+class UntrustedSnapshot(Permanent):
+    """A snapshot named by a registry tag lies outside the curated-data folder or does not hold what its recorded
+    hash says: it is not read. Retrying will not help."""
+
+
+def snapshot_content_hash(train_path: Path, config_sha256: str) -> str:
+    """The snapshot hash of a ``train.parquet`` as :func:`write_snapshot` computes it: SHA-256 (24 hex digits) of
+    the rows' canonical content hash and the data settings' hash. Read in record batches, never whole."""
+    import pyarrow.parquet as pq
+
+    content = hashlib.sha256()
+    with pq.ParquetFile(train_path) as parquet:
+        for batch in parquet.iter_batches(batch_size=65536, columns=list(TRAIN_COLUMNS)):
+            _hash_rows(content, batch)
+    return hashlib.sha256(f"{content.hexdigest()}:{config_sha256}".encode()).hexdigest()[:24]
+
+
+def trusted_snapshot(cfg: LLMOpsConfig, path: str | Path, recorded_hash: str) -> Path:
+    """Check a snapshot path taken from a model version's :data:`SNAPSHOT_TAG` before anything reads it.
+
+    The path must resolve (symbolic links followed) to a file under ``cfg.paths.curated_dir``, and its content must
+    match ``recorded_hash`` (the :data:`SNAPSHOT_HASH_TAG`): a 64-digit hash is the file's SHA-256; a 24-digit
+    snapshot hash is computed again from the rows, as :func:`write_snapshot` did, with the data settings' hash from
+    the snapshot's ``manifest.json``. That reads every row once in record batches (about 1.5 s per 200,000 rows
+    on one core), the order of what the hourly drift check pays anyway to load the reference.
+
+    Args:
+        cfg: configuration (where the curated data lives).
+        path: the tag's value.
+        recorded_hash: the hash tag's value.
+
+    Returns:
+        The resolved path, safe to read.
+
+    Raises:
+        UntrustedSnapshot: outside the curated folder, no recorded hash, no manifest to check it with, or a content
+            mismatch; the message names the tag, the path and what was wrong.
+        FileNotFoundError: the path is inside the curated folder but no file is there (not on this host, or removed).
+    """
+    from llmops.fsutil import file_sha256
+
+    where = f"{SNAPSHOT_TAG} {str(path)!r}"
+    curated = cfg.paths.curated_dir.resolve()
+    resolved = Path(path).resolve()
+    if not resolved.is_relative_to(curated):
+        raise UntrustedSnapshot(
+            f"refusing to read the training snapshot: {where} resolves to {resolved}, outside the curated-data "
+            f"folder {curated} (the registry tag may have been tampered with)"
+        )
+    if not resolved.is_file():
+        raise FileNotFoundError(f"{where}: no such file {resolved}")
+    recorded = recorded_hash.strip().lower()
+    if not recorded:
+        raise UntrustedSnapshot(
+            f"refusing to read the training snapshot: {where} has no recorded hash ({SNAPSHOT_HASH_TAG} is empty), "
+            "so its content cannot be verified"
+        )
+    if len(recorded) == 64:
+        actual = file_sha256(resolved)
+    else:
+        try:
+            manifest = json.loads((resolved.parent / MANIFEST_FILE).read_text(encoding="utf-8"))
+            config_sha = str(manifest["config_sha256"])
+        except (OSError, ValueError, KeyError, TypeError) as exc:
+            raise UntrustedSnapshot(
+                f"refusing to read the training snapshot: {where} has no readable {MANIFEST_FILE} beside it to "
+                f"verify {SNAPSHOT_HASH_TAG} {recorded!r} with ({exc})"
+            ) from exc
+        try:
+            actual = snapshot_content_hash(resolved, config_sha)
+        except Exception as exc:  # not Parquet, or not the training columns
+            raise UntrustedSnapshot(
+                f"refusing to read the training snapshot: {where} is not a readable snapshot ({exc})"
+            ) from exc
+    if actual != recorded:
+        raise UntrustedSnapshot(
+            f"refusing to read the training snapshot: the content of {where} hashes to {actual}, but "
+            f"{SNAPSHOT_HASH_TAG} records {recorded} (the file was replaced, or the registry tags were tampered with)"
+        )
+    return resolved
 
 
 def _publish(staging: Path, final: Path, manifest: Mapping[str, Any]) -> bool:

@@ -7,10 +7,14 @@ when their Airflow connections exist). No Airflow import here.
 
 from __future__ import annotations
 
+import http.client
 import json
 import logging
+import time
+import urllib.error
+import urllib.parse
 import urllib.request
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import asdict, dataclass
 from typing import Any, Protocol
 
@@ -95,23 +99,103 @@ class LogNotifier:
         self.logger.warning("ALERT %s\n%s", subject, body)
 
 
-class WebhookNotifier:
-    """POSTs ``{"subject", "text", ...payload}`` as JSON to a URL (Slack/Teams-style incoming webhooks)."""
+def redact_url(url: str) -> str:
+    """``scheme://host[:port]/…``: what logs and errors may show of a webhook URL (its path and query are often the
+    secret, and user info in it always is)."""
+    parts = urllib.parse.urlsplit(url)
+    try:
+        port = f":{parts.port}" if parts.port else ""
+    except ValueError:
+        port = ""
+    return f"{parts.scheme or '?'}://{parts.hostname or '?'}{port}/…"
 
-    def __init__(self, url: str, timeout_s: float = 10.0) -> None:
+
+class WebhookError(RuntimeError):
+    """A webhook did not accept the alert (the message names the redacted URL, never the URL)."""
+
+
+class _NoRedirect(urllib.request.HTTPRedirectHandler):
+    """Never follow a redirect: the alert (and the URL's secret) would go where the answer says."""
+
+    def redirect_request(self, *args: Any, **kwargs: Any) -> None:
+        return None
+
+
+RETRY_STATUSES = frozenset({429, 500, 502, 503, 504})
+
+
+class WebhookNotifier:
+    """POSTs ``{"subject", "text", ...payload}`` as JSON to a URL (Slack/Teams-style incoming webhooks).
+
+    A 2xx answer delivers. Redirects are not followed (a 3xx is a failure); connection errors, 429 and 5xx answers
+    are retried with exponential backoff (``attempts`` in all, waiting ``backoff_s``, then twice that...); other
+    answers fail at once. The URL never appears in errors or logs, only :func:`redact_url` of it.
+    """
+
+    def __init__(
+        self,
+        url: str,
+        timeout_s: float = 10.0,
+        *,
+        attempts: int = 3,
+        backoff_s: float = 1.0,
+        sleep: Callable[[float], None] = time.sleep,
+    ) -> None:
+        self.redacted = redact_url(url)
         if not url.startswith(("http://", "https://")):
-            raise ValueError(f"webhook URL must start with http:// or https://, got {url!r}")
-        self.url = url
+            raise ValueError(f"webhook URL must start with http:// or https://, got {self.redacted}")
+        if attempts < 1:
+            raise ValueError("attempts must be >= 1")
+        self._url = url
         self.timeout_s = timeout_s
+        self.attempts = attempts
+        self.backoff_s = backoff_s
+        self._sleep = sleep
+        self._opener = urllib.request.build_opener(_NoRedirect)
+
+    def __repr__(self) -> str:
+        return f"WebhookNotifier({self.redacted})"
+
+    def _post(self, data: bytes) -> tuple[str, bool]:
+        """One attempt: ``("", False)`` when delivered, else ``(what went wrong, whether to retry)``."""
+        request = urllib.request.Request(
+            self._url, data=data, headers={"Content-Type": "application/json"}, method="POST"
+        )
+        try:
+            with self._opener.open(request, timeout=self.timeout_s) as response:  # scheme checked in __init__
+                status = int(response.status)
+        except urllib.error.HTTPError as exc:  # 3xx (not followed), 4xx, 5xx
+            status = int(exc.code)
+            exc.close()
+        except (urllib.error.URLError, OSError, http.client.HTTPException) as exc:
+            reason = exc.reason if isinstance(exc, urllib.error.URLError) else exc
+            return f"connection failed ({type(reason).__name__})", True
+        if 200 <= status < 300:
+            return "", False
+        if 300 <= status < 400:
+            return f"answered HTTP {status} (a redirect, not followed)", False
+        return f"answered HTTP {status}", status in RETRY_STATUSES
 
     def send(self, subject: str, body: str, payload: Mapping[str, Any]) -> None:
+        """Deliver one alert, retrying transient failures.
+
+        Raises:
+            WebhookError: the webhook did not take it (after the retries, for a transient failure).
+        """
         data = json.dumps({"subject": subject, "text": body, **payload}, default=str).encode("utf-8")
-        request = urllib.request.Request(
-            self.url, data=data, headers={"Content-Type": "application/json"}, method="POST"
-        )
-        with urllib.request.urlopen(request, timeout=self.timeout_s) as response:  # scheme checked in __init__
-            if response.status >= 300:
-                raise RuntimeError(f"webhook {self.url} answered HTTP {response.status}")
+        for attempt in range(1, self.attempts + 1):
+            problem, retry = self._post(data)
+            if not problem:
+                return
+            if not retry or attempt == self.attempts:
+                tries = f" after {attempt} attempts" if attempt > 1 else ""
+                raise WebhookError(f"webhook {self.redacted} {problem}{tries}")
+            wait = self.backoff_s * 2 ** (attempt - 1)
+            log.warning(
+                "webhook %s %s (attempt %d of %d); retrying in %.1fs", self.redacted, problem, attempt,
+                self.attempts, wait,
+            )  # fmt: skip
+            self._sleep(wait)
 
 
 def notify(notifiers: Sequence[Notifier], subject: str, body: str, payload: Mapping[str, Any]) -> list[str]:

@@ -7,6 +7,10 @@ read twice, e.g. from a copied rotated file, counts once). The partition
 ``<curated_dir>/monitoring/prod_logs/interval=<key>/part.parquet`` is written atomically, so re-running an interval
 replaces it with the same rows.
 
+Records the served model could not write (its log writer's queue was full, or a write failed twice) are not in the
+logs; the writer counts them per minute in ``<log dir>/writer_status/*.json`` and :func:`read_log_losses` adds up
+the interval's counts, which the monitoring DAG alerts on.
+
 No Airflow import here.
 """
 
@@ -29,6 +33,8 @@ log = logging.getLogger(__name__)
 
 PARTITION_FILE = "part.parquet"
 SUMMARY_FILE = "summary.json"
+# Where the served model's log writers keep their loss counters (identical to STATUS_DIR in serving/model.py).
+WRITER_STATUS_DIR = "writer_status"
 
 
 @dataclass
@@ -48,6 +54,9 @@ class IntervalResult:
         pii_counts: PII replacements per entity type.
         failed_requests: records of requests the served model failed (``error`` set; not in the partition).
         server_errors_by_version: model version -> failed requests whose ``error_kind`` is not ``client``.
+        log_records_dropped: records the model's log writers dropped in the interval (queue full).
+        log_records_failed: records lost with log writes that failed twice in the interval.
+        log_write_failures: those failed writes (batches).
     """
 
     key: str
@@ -62,17 +71,29 @@ class IntervalResult:
     pii_counts: dict[str, int] | None = None
     failed_requests: int = 0
     server_errors_by_version: dict[str, int] = field(default_factory=dict)
+    log_records_dropped: int = 0
+    log_records_failed: int = 0
+    log_write_failures: int = 0
+
+    @property
+    def log_records_lost(self) -> int:
+        """Records the served model answered but never wrote to its log (dropped or in a failed write)."""
+        return self.log_records_dropped + self.log_records_failed
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-ready fields (for XCom and the summary file)."""
         return asdict(self)
 
     def error_figures(self) -> dict[str, float]:
-        """``failed_requests``, ``server_errors`` and ``server_error_rate`` (server errors over every distinct
-        request of the interval, answered or failed; left out when there was none)."""
+        """``failed_requests``, ``server_errors``, ``server_error_rate`` (server errors over every distinct
+        request of the interval, answered or failed; left out when there was none) and ``log_records_lost``."""
         server = sum(self.server_errors_by_version.values())
         total = self.rows_read - self.duplicates + self.failed_requests
-        figures = {"failed_requests": float(self.failed_requests), "server_errors": float(server)}
+        figures = {
+            "failed_requests": float(self.failed_requests),
+            "server_errors": float(server),
+            "log_records_lost": float(self.log_records_lost),
+        }
         if total > 0:
             figures["server_error_rate"] = server / total
         return figures
@@ -169,6 +190,48 @@ def read_interval_records(source: Path, start: datetime, end: datetime) -> tuple
     return records, unattributed
 
 
+def _minute(value: str) -> datetime | None:
+    try:
+        return datetime.strptime(value, "%Y-%m-%dT%H:%MZ").replace(tzinfo=UTC)
+    except ValueError:
+        return None
+
+
+def read_log_losses(source: Path, start: datetime, end: datetime) -> dict[str, int]:
+    """Add up the loss counters the served model's log writers recorded for minutes in ``[start, end)``.
+
+    Args:
+        source: the log folder (or a log file: its folder) whose ``writer_status/*.json`` files are read, in
+            sub-folders too; an unreadable status file is skipped with a warning.
+        start: interval start (aware).
+        end: interval end (aware, exclusive).
+
+    Returns:
+        ``{"dropped", "failed_records", "failed_writes"}``.
+    """
+    source = Path(source)
+    totals = {"dropped": 0, "failed_records": 0, "failed_writes": 0}
+    if not source.exists():
+        return totals
+    folder = source if source.is_dir() else source.parent
+    for path in sorted(folder.rglob("*.json")):
+        if path.parent.name != WRITER_STATUS_DIR or not path.is_file():
+            continue
+        try:
+            losses = json.loads(path.read_text(encoding="utf-8")).get("losses_by_minute") or {}
+        except (OSError, ValueError, AttributeError) as exc:
+            log.warning("log writer status %s is unreadable: %s", path, exc)
+            continue
+        for minute, counts in losses.items():
+            at = _minute(str(minute))
+            if at is None or not (start <= at < end) or not isinstance(counts, dict):
+                continue
+            for name in totals:
+                value = counts.get(name, 0)
+                totals[name] += value if isinstance(value, int) and value > 0 else 0
+    return totals
+
+
 def _write_summary(folder: Path, result: IntervalResult) -> None:
     from llmops.fsutil import atomic_write_text
 
@@ -221,7 +284,9 @@ def curate_interval(cfg: LLMOpsConfig, start: datetime, end: datetime, source: P
 
     key = interval_key(start)
     folder = interval_dir(cfg, key)
-    read, unattributed = read_interval_records(source or monitoring_source(cfg), start, end)
+    source = source or monitoring_source(cfg)
+    read, unattributed = read_interval_records(source, start, end)
+    losses = read_log_losses(source, start, end)
     minimum = cfg.monitoring.min_interval_rows
     # Failed requests carry no answer: they are counted per version (the rollback watch's error rate), not curated.
     records = [r for r in read if not is_failed_request(r)]
@@ -242,6 +307,9 @@ def curate_interval(cfg: LLMOpsConfig, start: datetime, end: datetime, source: P
             unattributed_lines=unattributed,
             failed_requests=failed_requests,
             server_errors_by_version=errors,
+            log_records_dropped=losses["dropped"],
+            log_records_failed=losses["failed_records"],
+            log_write_failures=losses["failed_writes"],
             **counts,
         )
         _write_summary(folder, result)
@@ -295,6 +363,9 @@ def curate_interval(cfg: LLMOpsConfig, start: datetime, end: datetime, source: P
         unattributed_lines=unattributed,
         failed_requests=failed_requests,
         server_errors_by_version=errors,
+        log_records_dropped=losses["dropped"],
+        log_records_failed=losses["failed_records"],
+        log_write_failures=losses["failed_writes"],
         **counts,
     )
     _write_summary(folder, result)

@@ -1,6 +1,8 @@
 """The ``check_interval_drift`` step of ``llm_production_monitoring``: live figures, Evidently drift, MLflow, alerts.
 
-Reference: the training snapshot of the current ``champion`` (its model version's ``llmops.data_snapshot`` tag).
+Reference: the training snapshot of the current ``champion`` (its model version's ``llmops.data_snapshot`` tag),
+read only after :func:`llmops.data.snapshot.trusted_snapshot` checked that it lies under the curated-data folder and
+matches the ``llmops.data_snapshot_hash`` tag.
 Current: the interval's partition, and the rolling window of the last ``monitoring.window_intervals`` partitions.
 Everything is keyed by the interval: reports under ``<reports_dir>/monitoring/<key>/{interval,window}/``, one
 MLflow run per interval in the ``monitoring.experiment`` experiment (found again by its key on a re-run, metrics
@@ -18,6 +20,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from llmops.config import LLMOpsConfig
+from llmops.data.snapshot import SNAPSHOT_HASH_TAG, SNAPSHOT_TAG, trusted_snapshot
 from llmops.monitoring.alerts import decide_alerts
 from llmops.monitoring.interval import SUMMARY_FILE as INTERVAL_SUMMARY
 from llmops.monitoring.interval import read_interval_result, window_partitions
@@ -27,7 +30,6 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
-SNAPSHOT_TAG = "llmops.data_snapshot"
 SUMMARY_FILE = "monitoring_summary.json"
 
 
@@ -55,11 +57,15 @@ def live_figures(df: pd.DataFrame) -> dict[str, float]:
 
 
 def champion_reference(cfg: LLMOpsConfig) -> tuple[str | None, Path | None, str]:
-    """The champion's version and training snapshot path.
+    """The champion's version and its training snapshot path, checked before anyone reads it.
 
     Returns:
         ``(version, snapshot_path, reason)``; ``version``/``snapshot_path`` are ``None`` (and ``reason`` says why)
-        when there is no champion or its snapshot is not readable here.
+        when there is no champion, or its version names no snapshot or one that is not on this host.
+
+    Raises:
+        UntrustedSnapshot: the tag names a file outside the curated-data folder, or one whose content does not
+            match the recorded hash (see :func:`llmops.data.snapshot.trusted_snapshot`); nothing was read.
     """
     from llmops.registry import registry
 
@@ -67,10 +73,15 @@ def champion_reference(cfg: LLMOpsConfig) -> tuple[str | None, Path | None, str]
     if version is None:
         return None, None, f"{cfg.mlflow.model_name} has no champion yet"
     mv = registry.get_version(cfg, version)
-    tag = str(((mv.tags or {}) if mv is not None else {}).get(SNAPSHOT_TAG, ""))
-    if not tag or not Path(tag).is_file():
-        return version, None, f"training snapshot of champion version {version} not found ({tag or 'no tag'})"
-    return version, Path(tag), ""
+    tags = (mv.tags or {}) if mv is not None else {}
+    tag = str(tags.get(SNAPSHOT_TAG, ""))
+    if not tag:
+        return version, None, f"training snapshot of champion version {version} not found (no tag)"
+    try:
+        path = trusted_snapshot(cfg, tag, str(tags.get(SNAPSHOT_HASH_TAG, "")))
+    except FileNotFoundError:
+        return version, None, f"training snapshot of champion version {version} not found ({tag})"
+    return version, path, ""
 
 
 def _log_to_mlflow(cfg: LLMOpsConfig, key: str, end: datetime, summary: dict[str, Any], report_dirs: list[Path]) -> str:

@@ -8,13 +8,16 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Mapping, Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from llmops.data.payloads import Curated
 from llmops.errors import Permanent, Refused
 from llmops.run import Run
 from llmops.training.steps import Finetune
 from llmops.verdict import OnFail, Verdict, record
+
+if TYPE_CHECKING:
+    from llmops.monitoring.interval import IntervalResult
 
 log = logging.getLogger(__name__)
 
@@ -51,7 +54,8 @@ def check_drift(run: Run, curated: Curated, finetune: Finetune) -> dict[str, Any
 def curate_interval(run: Run) -> dict[str, Any]:
     """Read the production logs of the run's data interval, apply the production-log contract (quarantine with the
     reason), scrub PII, drop repeated requests and write the interval's Parquet partition atomically. Too few
-    answered requests skip the interval (a version failing most requests still alerts); a broken contract fails."""
+    answered requests skip the interval (a version failing most requests still alerts); a broken contract fails.
+    Records the served model could not log in the interval raise an alert."""
     from llmops.data.gates import DataContractError
     from llmops.monitoring.alerts import decide_alerts
     from llmops.monitoring.interval import curate_interval as curate
@@ -73,6 +77,7 @@ def curate_interval(run: Run) -> dict[str, Any]:
             counts,
         ),
     )
+    _check_log_loss(run, result)
     if result.skipped:
         # Too few answers to judge drift, but a version failing most requests must still be reported.
         alerts = [a.to_dict() for a in decide_alerts(result.error_figures(), None, cfg.monitoring)]
@@ -93,6 +98,28 @@ def curate_interval(run: Run) -> dict[str, Any]:
     out = result.to_dict()
     out["summary"] = f"interval {result.key}: {result.rows} rows, {result.rows_quarantined} quarantined"
     return out
+
+
+def _check_log_loss(run: Run, result: IntervalResult) -> None:
+    """A ``prod_log_loss`` verdict, and an alert when the served model lost production-log records: monitoring,
+    drift and retraining then judge an incomplete interval."""
+    from llmops.monitoring.alerts import Alert
+
+    lost = result.log_records_lost
+    figures = {
+        "log_records_lost": float(lost),
+        "log_records_dropped": float(result.log_records_dropped),
+        "log_write_failures": float(result.log_write_failures),
+    }
+    if not lost:
+        record(run, Verdict("prod_log_loss", True, "no production-log record lost", figures, "warn"))
+        return
+    message = (
+        f"{lost} production-log records lost > 0: {result.log_records_dropped} dropped (log writer queue full), "
+        f"{result.log_records_failed} in {result.log_write_failures} failed writes; the interval's figures miss them"
+    )
+    record(run, Verdict("prod_log_loss", False, f"interval {result.key}: {message}", figures, "warn"))
+    _send_alerts(run, result.key, [Alert("log_records_lost", float(lost), 0.0, message).to_dict()], {})
 
 
 def check_interval_drift(run: Run, curated: dict[str, Any]) -> dict[str, Any]:
@@ -212,13 +239,20 @@ def decide_retrain(run: Run) -> dict[str, Any]:
 
 def merge_feedback(run: Run, decision: dict[str, Any]) -> str:
     """Write the champion's training snapshot plus the pending candidates to one file named by its content hash
-    (same inputs, same file); returns its path for `trigger_finetune`."""
-    from pathlib import Path
-
+    (same inputs, same file); returns its path relative to the data folder, for `trigger_finetune`. The snapshot is
+    checked again (location and content hash) right before it is read."""
+    from llmops.config.runtime import param_path
+    from llmops.monitoring.monitor import champion_reference
     from llmops.monitoring.retrain import merge_feedback as merge
 
     if not decision.get("reference"):
         raise Permanent("the retrain decision names no training snapshot to extend")
-    merged = merge(run.config, Path(decision["reference"]))
+    version, reference, why = champion_reference(run.config)
+    if reference is None or str(reference) != str(decision["reference"]):
+        raise Refused(
+            f"the champion's training snapshot is {reference or why} now, not {decision['reference']} as when "
+            f"decide_retrain ran (champion {version}); the next run decides again"
+        )
+    merged = merge(run.config, reference)
     log.info("%s", merged)
-    return str(merged["path"])
+    return param_path(run.config, merged["path"])  # the `raw_path` param names files relative to the data folder

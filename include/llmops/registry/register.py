@@ -11,6 +11,7 @@ from typing import Any
 
 from llmops import __version__
 from llmops.config import PROJECT_ROOT, LLMOpsConfig
+from llmops.data.snapshot import SNAPSHOT_HASH_TAG, SNAPSHOT_TAG
 from llmops.errors import Permanent
 from llmops.evaluation.gate import describe, non_finite_candidate_metrics
 from llmops.fsutil import file_sha256
@@ -68,8 +69,8 @@ def register_candidate(
         json.dumps(json.loads(Path(cfg.training.deepspeed_config).read_text()), sort_keys=True).encode()
     ).hexdigest()[:16]
     tags = {
-        "llmops.data_snapshot": str(data.get("train_path", "")),
-        "llmops.data_snapshot_hash": snapshot_hash(data),
+        SNAPSHOT_TAG: str(data.get("train_path", "")),
+        SNAPSHOT_HASH_TAG: snapshot_hash(data),
         "llmops.data_rows": str(data.get("rows_out", "")),
         "llmops.gx_passed": str(data.get("gx_passed", "")),
         "llmops.gate.passed": str(gate["passed"]),

@@ -336,6 +336,9 @@ class AliasEvent:
     run_key: str
     reason: str
     at: str  # from the data interval / logical date, not the wall clock
+    # SHA-256 over the served weights' manifest (llmops.serving.trust.weights_digest): what a rollback or reconcile
+    # that downloads this version from the registry again must get back. In the promotion log only, not in tags.
+    weights_digest: str = ""
 
 
 def event_tags(event: AliasEvent) -> dict[str, str]:
@@ -370,8 +373,8 @@ def move_champion(cfg: LLMOpsConfig, event: AliasEvent, log_path: Path) -> None:
     try:
         record_event(cfg, event, log_path)
     except Exception:
-        # Undo, so that neither the alias nor the tags claim an event that did not complete ("previous" of a
-        # rollback is read from these tags).
+        # Undo, so that neither the alias nor the tags claim an event that did not complete (a rollback refuses
+        # when the champion's tags disagree with the promotion log).
         checkpoint("undo:inside")
         try:
             if event.from_version:

@@ -3,13 +3,15 @@
 The pipeline asks only when approval is required (the run's ``require_approval`` param or
 ``promotion.require_approval`` in the config), promotion is on, and the gate passed: a candidate the gate refused is
 never put in front of a human. The answer comes back from Airflow's human-in-the-loop task as
-``{"chosen_options", "params_input", "responded_at", "responded_by_user"}``. No Airflow import here.
+``{"chosen_options", "params_input", "responded_at", "responded_by_user"}``. An approval counts only from someone
+other than the user who triggered the run, and from one of ``promotion.approvers`` when that list is set. No Airflow
+import here.
 """
 
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -122,12 +124,37 @@ def approval_request(
     }
 
 
-def approval_decision(required: bool, response: Mapping[str, Any] | None) -> tuple[bool, str]:
+def _responder(response: Mapping[str, Any]) -> tuple[str | None, str | None, set[str]]:
+    """Who answered: a display name and the user id (``None``: nobody, the default answer on timeout), and every
+    identity of them (id and name)."""
+    who = response.get("responded_by_user")
+    if isinstance(who, Mapping):
+        uid = str(who["id"]) if who.get("id") not in (None, "") else None
+        name = str(who["name"]) if who.get("name") not in (None, "") else uid
+        return name, uid, {v for v in (uid, name) if v is not None}
+    if who in (None, ""):
+        return None, None, set()
+    return str(who), None, {str(who)}
+
+
+def approval_decision(
+    required: bool,
+    response: Mapping[str, Any] | None,
+    *,
+    triggered_by: str | None = None,
+    approvers: Sequence[str] = (),
+) -> tuple[bool, str]:
     """Interpret the approval task's result.
+
+    An approval counts only when it names its user, comes from someone other than the user who triggered the run
+    (matched by user id or name), and, when ``approvers`` is set, from one of those user ids (the approval task is
+    assigned to them; this checks the answer again). Otherwise it counts as Reject, and the reason says why.
 
     Args:
         required: whether this run needed approval.
         response: the human-in-the-loop task's return value (``None`` when it did not run).
+        triggered_by: the user who triggered the run (``None``: a scheduled or asset-triggered run).
+        approvers: the user ids allowed to approve (``promotion.approvers``; empty: anyone).
 
     Returns:
         ``(proceed, reason)``.
@@ -137,13 +164,21 @@ def approval_decision(required: bool, response: Mapping[str, Any] | None) -> tup
     if not response:
         return False, "approval was required but no answer was recorded"
     chosen = list(response.get("chosen_options") or [])
-    who = response.get("responded_by_user") or {}
-    name = who.get("name") or who.get("id") if isinstance(who, dict) else who
+    name, uid, identities = _responder(response)
     by = f"by {name}" if name else "by timeout (default answer)"
     comment = str((response.get("params_input") or {}).get("comment") or "").strip()
     suffix = f": {comment}" if comment else ""
     when = response.get("responded_at")
     at = f" at {when.isoformat() if hasattr(when, 'isoformat') else when}" if when else ""
-    if chosen == [APPROVE]:
-        return True, f"approved {by}{at}{suffix}"
-    return False, f"rejected {by}{at}{suffix}"
+    if chosen != [APPROVE]:
+        return False, f"rejected {by}{at}{suffix}"
+    if not identities:
+        return False, f"rejected: an approval{at} names no user, so it cannot be checked{suffix}"
+    if triggered_by and triggered_by in identities:
+        who = f"approved by {name}{at}, who triggered the run"
+        return False, f"rejected: {who}; the approval must come from someone else{suffix}"
+    if approvers and uid not in approvers:  # user ids, as the approval task's assigned_users
+        return False, (
+            f"rejected: approved by {name}{at}, who is not among promotion.approvers ({', '.join(approvers)}){suffix}"
+        )
+    return True, f"approved {by}{at}{suffix}"

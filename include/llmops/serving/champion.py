@@ -10,6 +10,7 @@ never interleave between "Triton serves N" and "champion is N". MLflow aliases a
 from __future__ import annotations
 
 import logging
+from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -113,6 +114,7 @@ def serve_as_champion(
     from llmops.serving.promote import PromotionError, promote_version_locked
     from llmops.serving.reconcile import reconcile_locked
     from llmops.serving.repository import prune_versions_locked, repository_lock, version_path
+    from llmops.serving.trust import folder_weights_digest
     from llmops.versions import validate_version
 
     version = str(validate_version(str(version)))
@@ -162,7 +164,9 @@ def serve_as_champion(
                     f"promotion of version {version} failed, version {previous} keeps serving and "
                     f"champion stays on {previous}: {exc.result.reason}"
                 ) from exc
-            op = advance(repo, name, op, "switched")
+            # What a later rollback that downloads this version again must get back (recorded with the event).
+            digest = folder_weights_digest(version_path(repo, name, version))
+            op = advance(repo, name, replace(op, weights_digest=digest), "switched")
             event = op.event(cfg.mlflow.model_name)
             try:
                 registry.move_champion(cfg, event, promotion_log_path(cfg))
@@ -198,7 +202,14 @@ def serve_as_champion(
 
 def _ensure_recorded(cfg: LLMOpsConfig, run_key: str, version: str, reason: str, at: str) -> None:
     """The champion's promotion has an event: write one for this run when the log has none for the version (a
-    champion moved by a kill-interrupted run of an older release, or outside the platform)."""
+    champion moved by a kill-interrupted run of an older release, or outside the platform).
+
+    The version it replaced is unknown to the platform then: it is recorded as none rather than taken from the
+    registry's ``llmops.promotion.from_version`` tag, which anyone who can write MLflow can set (a rollback to
+    "previous" would otherwise follow it)."""
+    from llmops.serving.repository import version_path
+    from llmops.serving.trust import folder_weights_digest
+
     events = [
         e
         for e in registry.read_events(promotion_log_path(cfg))
@@ -206,8 +217,11 @@ def _ensure_recorded(cfg: LLMOpsConfig, run_key: str, version: str, reason: str,
     ]
     if events:
         return
-    current = registry.get_version(cfg, version)
-    from_version = ((current.tags or {}) if current is not None else {}).get("llmops.promotion.from_version") or None
-    event = registry.AliasEvent("promotion", cfg.mlflow.model_name, from_version, version, run_key, reason, at)
+    digest = folder_weights_digest(version_path(cfg.paths.model_repository, cfg.triton.model_name, version))
+    event = registry.AliasEvent("promotion", cfg.mlflow.model_name, None, version, run_key, reason, at, digest)
     registry.record_event(cfg, event, promotion_log_path(cfg))
-    log.warning("champion %s had no promotion event; recorded one for run %s", version, run_key)
+    log.warning(
+        "champion %s had no promotion event; recorded one for run %s (the version it replaced is unknown)",
+        version,
+        run_key,
+    )

@@ -14,6 +14,9 @@ from llmops.config import TritonConfig
 from llmops.serving.repository import validate_model_name
 from llmops.versions import validate_version
 
+CONTROL_KEY_ENV = "LLMOPS_TRITON_CONTROL_KEY"
+CONTROL_KEY_FILE_ENV = "LLMOPS_TRITON_CONTROL_KEY_FILE"
+
 
 class TritonClientError(RuntimeError):
     """A Triton call failed; ``message`` carries Triton's own error text."""
@@ -22,6 +25,32 @@ class TritonClientError(RuntimeError):
         super().__init__(message)
         self.message = message
         self.status = status
+
+
+def control_key_from_env(environ: dict[str, str] | None = None) -> str | None:
+    """The Triton control key: ``$LLMOPS_TRITON_CONTROL_KEY``, else the first line of the file named by
+    ``$LLMOPS_TRITON_CONTROL_KEY_FILE`` (the local stack's 0600 key file, or a Docker secret); ``None`` when
+    neither is set.
+
+    Raises:
+        TritonClientError: the key file is named but cannot be read.
+    """
+    import os
+
+    env = os.environ if environ is None else environ
+    key = env.get(CONTROL_KEY_ENV)
+    if key:
+        return key
+    path = env.get(CONTROL_KEY_FILE_ENV)
+    if not path:
+        return None
+    try:
+        with open(path, encoding="utf-8") as handle:
+            return handle.readline().strip() or None
+    except OSError as exc:
+        raise TritonClientError(
+            f"cannot read the Triton control key file ${CONTROL_KEY_FILE_ENV}={path}: {exc}"
+        ) from exc
 
 
 @dataclass(frozen=True)
@@ -50,10 +79,10 @@ class TritonClient:
         url: ``host:port`` of Triton's HTTP endpoint (``TritonConfig.http_url``).
         timeout: network timeout in seconds for every call (a model load can take a while: size it accordingly).
         concurrency: parallel HTTP connections used by :meth:`generate` (one request per prompt).
-        control_header: header that carries the model-control key when the server restricts the model-repository
-            API (``--http-restricted-api=model-repository:<header>=<key>``).
-        control_key: the key; defaults to ``$LLMOPS_TRITON_CONTROL_KEY``. Sent only on repository calls
-            (index, load, unload), never on inference.
+        control_header: header that carries the control key when the server restricts its non-inference APIs
+            (``--http-restricted-api=model-repository,statistics,...:<header>=<key>``).
+        control_key: the key; defaults to :func:`control_key_from_env` (``""``: send none). Sent on every call of
+            a restricted category (repository index, load, unload, statistics), never on health or inference.
     """
 
     def __init__(
@@ -64,13 +93,11 @@ class TritonClient:
         control_header: str = "triton-model-control-key",
         control_key: str | None = None,
     ) -> None:
-        import os
-
         import tritonclient.http as httpclient
 
         self.url = url.removeprefix("http://")
         self.timeout = timeout
-        key = control_key if control_key is not None else os.environ.get("LLMOPS_TRITON_CONTROL_KEY")
+        key = control_key if control_key is not None else control_key_from_env()
         self._control_headers = {control_header: key} if key else None
         self._http = httpclient
         self._client = httpclient.InferenceServerClient(
@@ -211,7 +238,11 @@ class TritonClient:
         """
         validate_model_name(name)
         stats = self._call(
-            f"statistics of model {name!r}", self._client.get_inference_statistics, name, _version_str(version)
+            f"statistics of model {name!r}",
+            self._client.get_inference_statistics,
+            name,
+            _version_str(version),
+            headers=self._control_headers,
         )
         entries = stats.get("model_stats", [])
         if not entries:
@@ -324,7 +355,7 @@ class TritonClient:
 
 
 def client_for(cfg: TritonConfig, timeout: float | None = None) -> TritonClient:
-    """A client of the configured server (model-control key header included when the environment has the key).
+    """A client of the configured server (control key header included when the environment names the key).
 
     Args:
         cfg: Triton settings (address, readiness timeout, control header).

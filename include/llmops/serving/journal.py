@@ -47,6 +47,7 @@ class Operation:
     existed_before: bool  # the version folder was there before this operation started
     step: Step = "started"
     outcome: str = ""  # set with "committed": completed | failed | rolled back by reconcile | completed by reconcile
+    weights_digest: str = ""  # of the version folder that serves, set with "switched" (recorded with the event)
 
     @property
     def open(self) -> bool:
@@ -66,6 +67,7 @@ class Operation:
             run_key=self.run_key,
             reason=self.reason,
             at=self.at,
+            weights_digest=self.weights_digest,
         )
 
 

@@ -18,7 +18,13 @@ the batch are still answered.
 Each answered prompt is logged as one JSON line (``PROD_LOG_COLUMNS`` of ``llmops.data.schema``) to
 ``<log_dir>/requests.jsonl`` by a background thread, so inference never waits for the disk. A failed request is
 logged too, with an empty ``response`` and ``error`` / ``error_kind`` set (``client``: the request was invalid;
-``server``: generation or the model failed), so that monitoring can tell a version's error rate.
+``server``: generation or the model failed), so that monitoring can tell a version's error rate. Records the writer
+loses (queue full, a write failing twice) are counted per minute in ``<log_dir>/writer_status/<instance>.json``;
+the monitoring DAG alerts on them.
+
+Error responses never carry internal details: a request the model cannot serve gets "internal error" or
+"generation failed" plus an error id, and the full exception is written to Triton's log under that id. Only
+messages about the client's own input (empty prompt, ``max_new_tokens`` out of range, ...) are returned as they are.
 
 Parameters (``config.pbtxt``): ``model_name``, ``log_dir``, ``log_rotate_bytes``, ``max_prompt_chars``,
 ``default_max_new_tokens``; optional ``torch_num_threads``, ``max_new_tokens_limit``.
@@ -31,8 +37,12 @@ import json
 import math
 import os
 import queue
+import secrets
+import socket
+import sys
 import threading
 import time
+import traceback
 import uuid
 from datetime import UTC, datetime
 from pathlib import Path
@@ -55,6 +65,10 @@ DEFAULT_MAX_NEW_TOKENS_LIMIT = 1024
 DEFAULT_LOG_ROTATE_BYTES = 5_000_000
 LOG_QUEUE_SIZE = 10_000
 LOG_BATCH_LINES = 512
+# Loss counters of each writer, per minute, read by llmops.monitoring.interval (identical to its STATUS_DIR).
+STATUS_DIR = "writer_status"
+STATUS_MINUTES_KEPT = 7 * 24 * 60
+STATUS_FILES_KEPT_S = 14 * 24 * 3600
 # ``error_kind`` of a failed request's log line (identical to llmops.data.schema.CLIENT_ERROR / SERVER_ERROR).
 CLIENT_ERROR, SERVER_ERROR = "client", "server"
 
@@ -100,17 +114,43 @@ class ProductionLogWriter:
     ``submit`` never blocks: when the queue is full the record is dropped and counted. Lines are written with one
     ``os.write`` on an ``O_APPEND`` descriptor per batch, so several model instances (separate processes) can share
     the file. When the file would grow past ``rotate_bytes`` it is renamed to
-    ``requests-<UTC timestamp>-<n>.jsonl`` first.
+    ``requests-<UTC timestamp>-<n>.jsonl`` first. A failed write is retried once (from the first byte not yet
+    written, so nothing is written twice); a batch that fails again is lost and counted.
+
+    Losses are visible to monitoring: ``dropped`` (queue full), ``failed_writes`` and ``failed_records`` (batches
+    and records lost to write errors) are written, with per-minute counts, to the JSON file ``status_path`` under
+    ``<log_dir>/writer_status/`` (atomically, whenever they change) and to stderr (Triton's log).
     """
 
-    def __init__(self, log_dir: Path, rotate_bytes: int, max_queue: int = LOG_QUEUE_SIZE) -> None:
+    def __init__(
+        self,
+        log_dir: Path,
+        rotate_bytes: int,
+        max_queue: int = LOG_QUEUE_SIZE,
+        *,
+        model_name: str = "",
+        model_version: str = "",
+        retry_delay_s: float = 0.05,
+    ) -> None:
         self.log_dir = Path(log_dir)
         self.log_dir.mkdir(parents=True, exist_ok=True)
         self.path = self.log_dir / LOG_FILE
         self.rotate_bytes = rotate_bytes
+        self.model_name, self.model_version = model_name, model_version
+        self.retry_delay_s = retry_delay_s
         self.dropped = 0
-        self.errors = 0
+        self.failed_writes = 0
+        self.failed_records = 0
+        self.retried_writes = 0
+        self.status_errors = 0
         self.last_error: str | None = None
+        self.started_at = utc_now_iso()
+        status_dir = self.log_dir / STATUS_DIR
+        self.status_path = status_dir / f"{socket.gethostname()}-{os.getpid()}-{secrets.token_hex(4)}.json"
+        self._losses: dict[str, dict[str, int]] = {}
+        self._lock = threading.Lock()
+        self._dirty = False
+        _prune_status_files(status_dir)
         self._queue: queue.Queue[dict[str, Any] | None] = queue.Queue(maxsize=max_queue)
         self._thread = threading.Thread(target=self._run, name="prod-log-writer", daemon=True)
         self._thread.start()
@@ -120,22 +160,89 @@ class ProductionLogWriter:
         try:
             self._queue.put_nowait(record)
         except queue.Full:
-            self.dropped += 1
+            self._count_loss(dropped=1)
 
     def close(self, timeout: float = 10.0) -> None:
-        """Write everything queued so far, then stop the thread."""
-        if not self._thread.is_alive():
-            return
+        """Write everything queued so far, then stop the thread (and write the loss counters if they changed)."""
+        if self._thread.is_alive():
+            with contextlib.suppress(queue.Full):
+                self._queue.put(None, timeout=timeout)
+            self._thread.join(timeout)
+        self._flush_status()
+
+    def counters(self) -> dict[str, int]:
+        """``dropped``, ``failed_writes``, ``failed_records`` and ``retried_writes`` so far."""
+        with self._lock:
+            return {
+                "dropped": self.dropped,
+                "failed_writes": self.failed_writes,
+                "failed_records": self.failed_records,
+                "retried_writes": self.retried_writes,
+            }
+
+    def _count_loss(self, dropped: int = 0, failed_records: int = 0, failed_writes: int = 0) -> None:
+        minute = datetime.now(UTC).strftime("%Y-%m-%dT%H:%MZ")
+        with self._lock:
+            self.dropped += dropped
+            self.failed_records += failed_records
+            self.failed_writes += failed_writes
+            first_in_minute = minute not in self._losses
+            bucket = self._losses.setdefault(minute, {"dropped": 0, "failed_records": 0, "failed_writes": 0})
+            bucket["dropped"] += dropped
+            bucket["failed_records"] += failed_records
+            bucket["failed_writes"] += failed_writes
+            if first_in_minute and len(self._losses) > STATUS_MINUTES_KEPT:
+                for old in sorted(self._losses)[: len(self._losses) - STATUS_MINUTES_KEPT]:
+                    del self._losses[old]
+            self._dirty = True
+        if first_in_minute:  # one line a minute at most: a full queue must not flood Triton's log
+            print(
+                f"[prod-log-writer] production-log records lost (dropped {self.dropped}, failed writes "
+                f"{self.failed_writes}, last error {self.last_error}); counts in {self.status_path}",
+                file=sys.stderr,
+                flush=True,
+            )
+
+    def _flush_status(self) -> None:
+        """Write the counters to ``status_path`` (temp file + rename) when they changed since the last write."""
+        with self._lock:
+            if not self._dirty:
+                return
+            self._dirty = False
+            status = {
+                "host": socket.gethostname(),
+                "pid": os.getpid(),
+                "model_name": self.model_name,
+                "model_version": self.model_version,
+                "log_file": str(self.path),
+                "started_at": self.started_at,
+                "updated_at": utc_now_iso(),
+                "dropped": self.dropped,
+                "failed_writes": self.failed_writes,
+                "failed_records": self.failed_records,
+                "retried_writes": self.retried_writes,
+                "last_error": self.last_error,
+                "losses_by_minute": {k: dict(v) for k, v in sorted(self._losses.items())},
+            }
+        tmp = self.status_path.with_name(f".{self.status_path.name}.tmp")
         try:
-            self._queue.put(None, timeout=timeout)
-        except queue.Full:
-            self.dropped += 1
-        self._thread.join(timeout)
+            self.status_path.parent.mkdir(parents=True, exist_ok=True)
+            tmp.write_text(json.dumps(status, indent=1, sort_keys=True), encoding="utf-8")
+            os.replace(tmp, self.status_path)
+        except OSError as exc:  # the same broken disk: stderr (Triton's log) still says it
+            with self._lock:
+                self.status_errors += 1
+                self._dirty = True
+            print(f"[prod-log-writer] cannot write {self.status_path}: {exc!r}", file=sys.stderr, flush=True)
 
     def _run(self) -> None:
         stop = False
         while not stop:
-            item = self._queue.get()
+            try:
+                item = self._queue.get(timeout=5.0)
+            except queue.Empty:
+                self._flush_status()
+                continue
             batch: list[dict[str, Any]] = []
             if item is None:
                 stop = True
@@ -152,22 +259,39 @@ class ProductionLogWriter:
                     batch.append(item)
             if batch:
                 try:
-                    self._write(batch)
+                    if self._write(batch):
+                        with self._lock:
+                            self.retried_writes += 1
                 except Exception as exc:  # never let a disk problem kill the writer
-                    self.errors += 1
                     self.last_error = repr(exc)
+                    self._count_loss(failed_records=len(batch), failed_writes=1)
+            self._flush_status()
 
-    def _write(self, batch: list[dict[str, Any]]) -> None:
-        data = "".join(json.dumps(r, ensure_ascii=False) + "\n" for r in batch).encode("utf-8")
+    def _write(self, batch: list[dict[str, Any]]) -> bool:
+        """Append the batch; returns True when it took the one retry."""
+        data = "".join(json.dumps(r, ensure_ascii=False, default=str) + "\n" for r in batch).encode("utf-8")
         self._maybe_rotate(len(data))
-        fd = os.open(self.path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o644)
-        try:
-            view = memoryview(data)
-            while view:
-                written = os.write(fd, view)
-                view = view[written:]
-        finally:
-            os.close(fd)
+        view = memoryview(data)
+        retried = False
+        while True:
+            try:
+                fd = os.open(self.path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o644)
+                try:
+                    while view:
+                        view = view[self._write_fd(fd, view) :]
+                finally:
+                    os.close(fd)
+                return retried
+            except OSError as exc:
+                if retried:
+                    raise
+                retried = True
+                self.last_error = repr(exc)
+                time.sleep(self.retry_delay_s)
+
+    @staticmethod
+    def _write_fd(fd: int, view: memoryview) -> int:
+        return os.write(fd, view)
 
     def _maybe_rotate(self, incoming: int) -> None:
         try:
@@ -180,8 +304,23 @@ class ProductionLogWriter:
         n = 0
         while (self.log_dir / f"requests-{stamp}-{n}.jsonl").exists():
             n += 1
-        with contextlib.suppress(FileNotFoundError):  # another instance rotated it first
+        try:
             os.rename(self.path, self.log_dir / f"requests-{stamp}-{n}.jsonl")
+        except FileNotFoundError:  # another instance rotated it first
+            pass
+        except OSError as exc:  # keep appending to the big file rather than lose records
+            self.last_error = repr(exc)
+
+
+def _prune_status_files(status_dir: Path) -> None:
+    """Remove the status files of writers gone for two weeks (every restart starts a new one)."""
+    if not status_dir.is_dir():
+        return
+    cutoff = time.time() - STATUS_FILES_KEPT_S
+    for path in status_dir.glob("*.json"):
+        with contextlib.suppress(OSError):
+            if path.stat().st_mtime < cutoff:
+                path.unlink()
 
 
 _ROW_CONTROLS: tuple[Any, Any] | None = None
@@ -224,6 +363,15 @@ def _row_controls() -> tuple[Any, Any]:
 
     _ROW_CONTROLS = (RowLimits, RowTemperature)
     return _ROW_CONTROLS
+
+
+class RequestError(ValueError):
+    """A request the client got wrong; its message (about the client's own input only) is returned to the client."""
+
+
+def new_error_id() -> str:
+    """A short random id that ties a generic client-facing error to the full exception in Triton's log."""
+    return uuid.uuid4().hex[:12]
 
 
 class _Row:
@@ -283,7 +431,9 @@ class TritonPythonModel:
         log_dir = params.get("log_dir", "").strip()
         if not log_dir:
             raise ValueError("model parameter log_dir is required (set it in config.pbtxt)")
-        self.log_writer = ProductionLogWriter(Path(log_dir), rotate_bytes)
+        self.log_writer = ProductionLogWriter(
+            Path(log_dir), rotate_bytes, model_name=self.model_name, model_version=self.model_version
+        )
         self._log(
             "info",
             f"loaded {self.model_name} version {self.model_version} from {weights} "
@@ -305,30 +455,34 @@ class TritonPythonModel:
     # Requests ------------------------------------------------------------------------------------------------
 
     def _parse_request(self, index: int, request: Any) -> list[_Row]:
-        """Turn one request into rows; raises ``ValueError`` with a client-facing message when it is invalid."""
+        """Turn one request into rows; raises :class:`RequestError` with a client-facing message when it is
+        invalid."""
         prompt_tensor = pb_utils.get_input_tensor_by_name(request, "prompt")
         if prompt_tensor is None:
-            raise ValueError("input 'prompt' is required")
+            raise RequestError("input 'prompt' is required")
         prompts = prompt_tensor.as_numpy().reshape(-1)
         n = len(prompts)
         max_new = self._optional(request, "max_new_tokens", n)
         temps = self._optional(request, "temperature", n)
         rows = []
         for i, raw in enumerate(prompts):
-            prompt = raw.decode("utf-8") if isinstance(raw, bytes) else str(raw)
+            try:
+                prompt = raw.decode("utf-8") if isinstance(raw, bytes) else str(raw)
+            except UnicodeDecodeError:
+                raise RequestError("prompt is not valid UTF-8") from None
             if not prompt.strip():
-                raise ValueError("prompt is empty")
+                raise RequestError("prompt is empty")
             if len(prompt) > self.max_prompt_chars:
-                raise ValueError(f"prompt has {len(prompt)} characters; the limit is {self.max_prompt_chars}")
+                raise RequestError(f"prompt has {len(prompt)} characters; the limit is {self.max_prompt_chars}")
             tokens = self.default_max_new_tokens if max_new is None else int(max_new[i])
             if tokens < 1:
-                raise ValueError(f"max_new_tokens must be >= 1, got {tokens}")
+                raise RequestError(f"max_new_tokens must be >= 1, got {tokens}")
             limit = min(self.max_new_tokens_limit, self.context_length - 1)
             if tokens > limit:
-                raise ValueError(f"max_new_tokens={tokens} exceeds the limit of {limit}")
+                raise RequestError(f"max_new_tokens={tokens} exceeds the limit of {limit}")
             temperature = 0.0 if temps is None else float(temps[i])
             if not math.isfinite(temperature):
-                raise ValueError(f"temperature must be a finite number, got {temperature}")
+                raise RequestError(f"temperature must be a finite number, got {temperature}")
             rows.append(_Row(index, i, prompt, tokens, max(0.0, round(temperature, 4))))
         return rows
 
@@ -339,7 +493,7 @@ class TritonPythonModel:
             return None
         values = tensor.as_numpy().reshape(-1)
         if len(values) != n:
-            raise ValueError(f"input '{name}' has {len(values)} values for {n} prompts")
+            raise RequestError(f"input '{name}' has {len(values)} values for {n} prompts")
         return values
 
     def _generate(self, rows: list[_Row]) -> list[str]:
@@ -393,22 +547,32 @@ class TritonPythonModel:
         try:
             return self._execute(requests, started)
         except Exception as exc:  # a bug must fail the requests, never the model instance
-            self._log("error", f"execute failed: {exc!r}")
+            message = self._internal_error("internal error", f"execute failed for {len(requests)} requests", exc)
             latency_ms = round((time.perf_counter() - started) * 1000.0, 3)
             for request in requests:
                 with contextlib.suppress(Exception):
-                    self._log_failure(request, None, SERVER_ERROR, f"internal error: {exc}", latency_ms)
-            return [self._error(f"internal error: {exc}") for _ in requests]
+                    self._log_failure(request, None, SERVER_ERROR, message, latency_ms)
+            return [self._error(message) for _ in requests]
+
+    def _internal_error(self, what: str, context: str, exc: BaseException) -> str:
+        """Log the full exception under a new error id; return the generic message the client gets."""
+        error_id = new_error_id()
+        detail = "".join(traceback.format_exception(type(exc), exc, exc.__traceback__))
+        self._log("error", f"{context} [error id {error_id}]: {exc!r}\n{detail}")
+        return f"{what} (error id {error_id})"
 
     def _execute(self, requests: list[Any], started: float) -> list[Any]:
         rows_by_request: list[list[_Row] | None] = []
-        errors: dict[int, str] = {}
+        errors: dict[int, tuple[str, str]] = {}  # request index -> (message for the client, error kind)
         for index, request in enumerate(requests):
             try:
                 rows_by_request.append(self._parse_request(index, request))
-            except (ValueError, UnicodeDecodeError) as exc:
+            except RequestError as exc:  # the client's own input: its message helps and reveals nothing
                 rows_by_request.append(None)
-                errors[index] = str(exc)
+                errors[index] = (str(exc), CLIENT_ERROR)
+            except Exception as exc:  # anything else may name internals: only this request fails, generically
+                rows_by_request.append(None)
+                errors[index] = (self._internal_error("internal error", "parsing a request failed", exc), SERVER_ERROR)
 
         # Every valid prompt of every request in the dynamic batch goes through a single generate call.
         batch = [row for request_rows in rows_by_request for row in request_rows or []]
@@ -416,9 +580,9 @@ class TritonPythonModel:
             try:
                 texts = self._generate(batch)
             except Exception as exc:
-                self._log("error", f"generate failed for {len(batch)} prompts: {exc!r}")
+                message = self._internal_error("generation failed", f"generate failed for {len(batch)} prompts", exc)
                 for r in batch:
-                    r.error = f"generation failed: {exc}"
+                    r.error = message
             else:
                 for r, text in zip(batch, texts, strict=True):
                     r.response = text
@@ -427,8 +591,9 @@ class TritonPythonModel:
         responses = []
         for index, (request, rows) in enumerate(zip(requests, rows_by_request, strict=True)):
             if rows is None:
-                responses.append(self._error(errors[index]))
-                self._log_failure(request, None, CLIENT_ERROR, errors[index], latency_ms)
+                message, kind = errors[index]
+                responses.append(self._error(message))
+                self._log_failure(request, None, kind, message, latency_ms)
                 continue
             failed = next((r.error for r in rows if r.error), None)
             if failed:
@@ -500,9 +665,10 @@ class TritonPythonModel:
         writer = getattr(self, "log_writer", None)
         if writer is not None:
             writer.close()
-            if writer.dropped or writer.errors:
+            counts = writer.counters()
+            if counts["dropped"] or counts["failed_writes"]:
                 self._log(
                     "warn",
-                    f"production log: {writer.dropped} records dropped, {writer.errors} write errors "
-                    f"(last: {writer.last_error})",
+                    f"production log: {counts['dropped']} records dropped, {counts['failed_records']} records in "
+                    f"{counts['failed_writes']} failed writes (last error: {writer.last_error})",
                 )

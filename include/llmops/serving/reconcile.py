@@ -9,7 +9,8 @@ llmops.stack`` and the compose stack's ``reconcile`` service), and hourly as its
    already points at the operation's version it is rolled **forward** (its version tags and promotion-log event are
    written when missing, so the rollback watch finds it); otherwise it is rolled **back** (the folder it created is
    removed);
-3. makes sure the champion's folder matches its manifest (written again from the registry when not);
+3. makes sure the champion's folder matches its manifest (written again from the registry when not, provided the
+   download matches the weights digest the promotion log recorded; see :mod:`llmops.serving.trust`);
 4. pins the champion in ``config.pbtxt`` and, with Triton running, makes the champion its one ready version;
 5. repairs the event and tags of the last completed operation when they are missing.
 
@@ -71,16 +72,25 @@ class Reconciliation:
 
 
 def rematerialize_locked(cfg: LLMOpsConfig, version: int) -> None:
-    """Write ``version`` into the repository again from the registry's artifacts (caller holds the lock)."""
+    """Write ``version`` into the repository again from the registry's artifacts (caller holds the lock).
+
+    The download is checked against the weights digest the promotion log recorded for the version before anything
+    in the repository changes (:func:`llmops.serving.trust.check_downloaded_weights`).
+
+    Raises:
+        UntrustedWeights: no digest recorded, or the registry's artifacts differ from it; the repository is as before.
+    """
     from llmops.serving.repository import remove_version_locked, version_path, write_model_version_locked
+    from llmops.serving.trust import check_downloaded_weights
 
     name, repo = cfg.triton.model_name, cfg.paths.model_repository
-    if version_path(repo, name, version).exists():
-        remove_version_locked(repo, name, version, force=True)
     scratch = cfg.paths.home / "tmp"
     scratch.mkdir(parents=True, exist_ok=True)
     with tempfile.TemporaryDirectory(prefix="rematerialize-", dir=scratch) as tmp:
         source = registry.model_dir_of_version(cfg, version, Path(tmp))
+        check_downloaded_weights(cfg, version, source)
+        if version_path(repo, name, version).exists():
+            remove_version_locked(repo, name, version, force=True)
         write_model_version_locked(repo, name, version, source, cfg.triton, cfg.paths.prod_log_dir)
 
 
@@ -132,9 +142,15 @@ def _repository_locked(cfg: LLMOpsConfig, champion: str | None, out: Reconciliat
     # rollback that serves a version checks it in full.
     problems = verify_version(version_path(repo, name, int(champion)), deep=False)
     if problems:
+        from llmops.serving.trust import UntrustedWeights
+
         out.disagreements.append(f"champion folder {champion}: {problems[0]}")
-        rematerialize_locked(cfg, int(champion))
-        out.actions.append(f"wrote version {champion} again from the registry")
+        try:
+            rematerialize_locked(cfg, int(champion))
+        except (UntrustedWeights, ValueError, FileNotFoundError) as exc:  # the registry's artifacts are refused
+            out.problems.append(f"champion folder {champion} was not written again: {exc}")
+        else:
+            out.actions.append(f"wrote version {champion} again from the registry")
     if pinned != int(champion):
         out.disagreements.append(f"config.pbtxt pins version {pinned}, champion is {champion}")
         write_config(repo, name, cfg.triton, cfg.paths.prod_log_dir, served_version=int(champion))

@@ -122,7 +122,8 @@ def render_config_pbtxt(
     Args:
         name: model name (validated).
         cfg: Triton settings: ``max_batch_size``; a ``dynamic_batching`` block (preferred sizes up to
-            ``max_batch_size``, queue delay) only when ``cfg.dynamic_batching``; ``instance_group`` of
+            ``max_batch_size``, queue delay, a queue policy that rejects beyond ``max_queue_size`` waiting requests
+            or after ``queue_timeout_ms``) only when ``cfg.dynamic_batching``; ``instance_group`` of
             ``instance_kind`` x ``instance_count``; prompt and token limits, torch threads, log rotation as
             parameters for ``model.py``.
         log_dir: production-log directory the model writes ``requests.jsonl`` to (made absolute).
@@ -142,7 +143,17 @@ def render_config_pbtxt(
         batching = ["dynamic_batching {"]
         if preferred:
             batching.append(f"  preferred_batch_size: [ {', '.join(str(b) for b in preferred)} ]")
-        batching += [f"  max_queue_delay_microseconds: {cfg.max_queue_delay_us}", "}"]
+        batching += [
+            f"  max_queue_delay_microseconds: {cfg.max_queue_delay_us}",
+            # A bounded queue: overload is answered with an error now, not with a reply much later.
+            "  default_queue_policy {",
+            "    timeout_action: REJECT",
+            f"    default_timeout_microseconds: {cfg.queue_timeout_ms * 1000}",
+            "    allow_timeout_override: false",
+            f"    max_queue_size: {cfg.max_queue_size}",
+            "  }",
+            "}",
+        ]
     params = {
         "model_name": name,
         "log_dir": str(Path(log_dir).expanduser().resolve()),
@@ -365,6 +376,12 @@ def _source_files(model_dir: Path) -> dict[str, Path]:
     sources = {MODEL_PY: SERVING_MODEL_SOURCE}
     sources.update({f"{WEIGHTS_DIR}/{p.name}": p for p in _select_model_files(model_dir)})
     return sources
+
+
+def weights_manifest(model_dir: Path) -> dict[str, dict[str, Any]]:
+    """The ``model/...`` entries (bytes, sha256) that a version written from ``model_dir`` would have in its
+    manifest; raises ``ValueError`` as :func:`write_model_version` does for a directory it refuses."""
+    return files_manifest({f"{WEIGHTS_DIR}/{p.name}": p for p in _select_model_files(model_dir)})
 
 
 def read_manifest(version_dir: Path) -> dict[str, Any] | None:

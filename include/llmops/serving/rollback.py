@@ -1,24 +1,28 @@
 """Roll the served model back: make Triton serve an earlier version, move ``champion`` to it, record the event.
 
 The target is a registered version number or ``"previous"``. **"previous"** is the version the current champion
-replaced when it was last promoted, looked up in this order:
-
-1. the ``llmops.promotion.from_version`` tag of the champion version (written by its last promotion);
-2. the ``from_version`` of the champion's last promotion event in the promotion log;
-3. the highest version below the champion that was ever promoted (has an ``llmops.promotion.at`` tag).
+replaced when it was last promoted: the ``from_version`` of the champion's last ``promotion`` event in the platform's
+own append-only promotion log (:func:`llmops.serving.champion.promotion_log_path`). The registry is not trusted for
+it: whoever can write MLflow can rewrite tags. The ``llmops.promotion.from_version`` tag of the champion version
+must agree with the log when it is present; when it does not, the rollback is refused (the tag may have been
+tampered with) and nothing changes. A champion without a promotion event in the log (moved outside the platform)
+has no "previous": name the version to roll back to.
 
 So two rollbacks in a row walk back the promotion chain (v3 → v2 → v1), and a champion that was the first promotion
 has no "previous" (the rollback fails and changes nothing).
 
 A rollback works when the version serving now is broken: it may have failed to load or answer errors; nothing is
 asked of it. When the target's directory is gone from the model repository (pruned) or damaged, it is written again
-from the MLflow registry's artifacts with the atomic writer. On failure Triton serves what it served before (as far
-as that is possible for a broken version) and ``champion`` does not move.
+from the MLflow registry's artifacts with the atomic writer, after the downloaded weights are checked against the
+digest the promotion log recorded for that version (:mod:`llmops.serving.trust`): replaced artifacts are refused.
+On failure Triton serves what it served before (as far as that is possible for a broken version) and ``champion``
+does not move.
 """
 
 from __future__ import annotations
 
 import logging
+from dataclasses import replace
 from typing import Any
 
 from llmops.config import LLMOpsConfig
@@ -31,7 +35,6 @@ log = logging.getLogger(__name__)
 
 PREVIOUS = "previous"
 PROMOTED_FROM_TAG = "llmops.promotion.from_version"
-PROMOTED_AT_TAG = "llmops.promotion.at"
 
 
 class RollbackError(Permanent):
@@ -57,36 +60,42 @@ def parse_target(target: object) -> str | int:
 
 
 def previous_version(cfg: LLMOpsConfig, champion: str | None) -> int:
-    """The version the champion replaced (see the module docstring for the definition).
+    """The version the champion replaced, from the promotion log (see the module docstring).
 
     Raises:
-        RollbackError: there is no champion, or it has no previous version.
+        RollbackError: there is no champion; the log has no promotion event for it; it was the first promotion;
+            or its ``llmops.promotion.from_version`` tag disagrees with the log (nothing is changed).
     """
+    name = cfg.mlflow.model_name
     if champion is None:
-        raise RollbackError(f"{cfg.mlflow.model_name} has no {registry.CHAMPION}: there is nothing to roll back from")
-    current = registry.get_version(cfg, champion)
-    tag = ((current.tags or {}) if current is not None else {}).get(PROMOTED_FROM_TAG, "")
-    if tag:
-        return validate_version(tag)
+        raise RollbackError(f"{name} has no {registry.CHAMPION}: there is nothing to roll back from")
+    log_path = promotion_log_path(cfg)
     events = [
         e
-        for e in registry.read_events(promotion_log_path(cfg))
-        if e.get("kind") == "promotion" and str(e.get("to_version")) == str(champion)
+        for e in registry.read_events(log_path)
+        if e.get("kind") == "promotion" and str(e.get("to_version")) == str(champion) and e.get("model") == name
     ]
-    if events and events[-1].get("from_version"):
-        return validate_version(str(events[-1]["from_version"]))
-    c = registry.client(cfg)
-    promoted = [
-        int(v.version)
-        for v in c.search_model_versions(f"name = '{cfg.mlflow.model_name}'")
-        if int(v.version) < int(champion) and PROMOTED_AT_TAG in (v.tags or {})
-    ]
-    if promoted:
-        return max(promoted)
-    raise RollbackError(
-        f"{registry.CHAMPION} version {champion} has no previous version (it was the first promotion); "
-        "name a version to roll back to"
-    )
+    if not events:
+        raise RollbackError(
+            f"{registry.CHAMPION} version {champion} has no promotion event in the promotion log {log_path}, so "
+            '"previous" is unknown (registry tags are not trusted for it); name a version to roll back to'
+        )
+    logged = str(events[-1].get("from_version") or "")
+    current = registry.get_version(cfg, champion)
+    tags = (current.tags or {}) if current is not None else {}
+    if PROMOTED_FROM_TAG in tags and str(tags[PROMOTED_FROM_TAG] or "") != logged:
+        raise RollbackError(
+            f"refusing to roll back: tag {PROMOTED_FROM_TAG} of {registry.CHAMPION} version {champion} says "
+            f"{tags[PROMOTED_FROM_TAG] or '(none)'!r} but the promotion log {log_path} says {logged or '(none)'!r}; "
+            "the registry tag may have been tampered with. Nothing was changed; check who wrote the tag, or name "
+            "a version to roll back to"
+        )
+    if not logged:
+        raise RollbackError(
+            f"{registry.CHAMPION} version {champion} has no previous version (it was the first promotion); "
+            "name a version to roll back to"
+        )
+    return validate_version(logged)
 
 
 def resolve_target(cfg: LLMOpsConfig, target: object) -> dict[str, Any]:
@@ -141,6 +150,7 @@ def rollback(
     from llmops.serving.promote import PromotionError, serve_version_locked, smoke_test
     from llmops.serving.reconcile import reconcile_locked, rematerialize_locked
     from llmops.serving.repository import repository_lock, verify_version, version_path
+    from llmops.serving.trust import UntrustedWeights, folder_weights_digest
 
     plan = resolve_target(cfg, target)
     version = int(plan["target_version"])
@@ -195,6 +205,13 @@ def rollback(
                 if problems:
                     log.info("version %s is not intact in the repository (%s): fetching it", version, problems)
                     rematerialize_locked(cfg, version)
+            except (UntrustedWeights, ValueError, FileNotFoundError) as exc:  # refused download: nothing switched
+                advance(repo, name, op, "committed", "failed")
+                raise RollbackError(
+                    f"rollback to version {version} refused; {registry.CHAMPION} stays on {champion} and Triton "
+                    f"keeps serving {state.served if state.served is not None else 'what it served'}: {exc}"
+                ) from exc
+            try:
                 result = serve_version_locked(repo, name, version, tcfg, cfg.paths.prod_log_dir, client, restore)
             except PromotionError as exc:
                 if "restore deferred" not in exc.result.reason:
@@ -203,7 +220,8 @@ def rollback(
                     f"rollback to version {version} failed; {registry.CHAMPION} stays on {champion}: "
                     f"{exc.result.reason}"
                 ) from exc
-            op = advance(repo, name, op, "switched")
+            digest = folder_weights_digest(version_path(repo, name, version))
+            op = advance(repo, name, replace(op, weights_digest=digest), "switched")
             event = op.event(cfg.mlflow.model_name)
             try:
                 registry.move_champion(cfg, event, promotion_log_path(cfg))

@@ -9,12 +9,19 @@ numpy<2/protobuf pins, so it is separate from the main venv. Starting the server
   ``nvidia_pytriton.libs/`` (bundled ``libcudart`` and friends);
 - ``PATH`` starting with the serving venv's ``bin/``: the stub's embedded interpreter finds its site-packages
   through the ``python3`` on PATH (PYTHONPATH is not passed to it).
+
+The wheel's tritonserver is Triton 2.51, older than every fix of NVIDIA's 2025-2026 Triton bulletins: it is for a
+single-user workstation only. The local stack binds it to 127.0.0.1 (HTTP, gRPC and metrics) and restricts every
+API but health and inference with a control key (:func:`restricted_api_args`); production runs the patched image
+of ``docker/triton.Dockerfile``.
 """
 
 from __future__ import annotations
 
 import contextlib
+import ipaddress
 import os
+import re
 import shutil
 import signal
 import subprocess
@@ -33,6 +40,22 @@ STUB_NAME = "triton_python_backend_stub"
 BACKEND_FILES = ("libtriton_python.so", "triton_python_backend_utils.py")
 DEFAULT_STOP_TIMEOUT_S = 45.0
 
+# Every API category a client of the served model does not need; health (probes) and inference stay open.
+# shared-memory is the entry of the August 2025 Python-backend chain (CVE-2025-23319/23320/23334) and Triton has no
+# switch to turn it off; metadata is restricted too since nothing of this platform reads it without the key.
+# docker/triton-start.sh keeps the same list.
+RESTRICTED_APIS = (
+    "model-repository",
+    "model-config",
+    "metadata",
+    "statistics",
+    "shared-memory",
+    "trace",
+    "logging",
+)
+_CONTROL_KEY_RE = re.compile(r"^[A-Za-z0-9._~+/-]{16,256}$")
+_HEADER_RE = re.compile(r"^[A-Za-z0-9-]{1,64}$")
+
 
 class ServingEnvError(RuntimeError):
     """The serving venv or the tritonserver binary is missing or incomplete."""
@@ -40,6 +63,44 @@ class ServingEnvError(RuntimeError):
 
 class TritonStartError(RuntimeError):
     """tritonserver exited early or did not become ready in time."""
+
+
+def validate_control_key(key: str) -> str:
+    """Check a control key: 16-256 characters from ``[A-Za-z0-9._~+/-]`` (what ``secrets.token_urlsafe`` and
+    base64 produce, minus ``=``; ``:``, ``,`` and ``=`` would break Triton's flag syntax).
+
+    Raises:
+        ValueError: the key is too short, too long or has other characters (the message never shows the key).
+    """
+    if not _CONTROL_KEY_RE.fullmatch(key or ""):
+        raise ValueError(
+            f"invalid Triton control key ({len(key or '')} characters): expected 16-256 characters from "
+            "[A-Za-z0-9._~+/-], e.g. python -c 'import secrets; print(secrets.token_urlsafe(32))'"
+        )
+    return key
+
+
+def restricted_api_args(header: str, key: str) -> list[str]:
+    """The flags that make every API in :data:`RESTRICTED_APIS` answer only requests whose ``header`` carries
+    ``key``, on HTTP and gRPC.
+
+    tritonserver takes the key only as a command-line argument, so any local user who can list processes can read
+    it: the embedded stack is for single-user hosts (the Docker image keeps it inside its container).
+    """
+    if not _HEADER_RE.fullmatch(header):
+        raise ValueError(f"invalid control header {header!r}: expected 1-64 characters from [A-Za-z0-9-]")
+    rule = f"{','.join(RESTRICTED_APIS)}:{header}={validate_control_key(key)}"
+    return [f"--http-restricted-api={rule}", f"--grpc-restricted-protocol={rule}"]
+
+
+def is_loopback(host: str) -> bool:
+    """Whether ``host`` is ``localhost`` or a loopback address."""
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
 
 
 @dataclass(frozen=True)
@@ -217,9 +278,11 @@ class TritonServer:
         load_models: Sequence[str] = (),
         extra_args: Iterable[str] = (),
         host: str = "127.0.0.1",
+        control: tuple[str, str] | None = None,
     ) -> list[str]:
-        """The tritonserver command line (explicit model control: only ``load_models`` load at start; all
-        endpoints bound to ``host``)."""
+        """The tritonserver command line (explicit model control: only ``load_models`` load at start; HTTP, gRPC
+        and metrics bound to ``host``; with ``control = (header, key)`` every non-inference API restricted to
+        requests carrying the key, see :func:`restricted_api_args`)."""
         from llmops.serving.repository import validate_model_name
 
         args = [
@@ -240,6 +303,8 @@ class TritonServer:
             f"--backend-config=python,shm-region-prefix-name=llmops{ports.http}_",
         ]
         args += [f"--load-model={validate_model_name(m)}" for m in load_models]
+        if control is not None:
+            args += restricted_api_args(*control)
         args += list(extra_args)
         return args
 
@@ -251,6 +316,7 @@ class TritonServer:
         load_models: Sequence[str] = (),
         extra_args: Iterable[str] = (),
         host: str = "127.0.0.1",
+        control: tuple[str, str] | None = None,
     ) -> subprocess.Popen[bytes]:
         """Launch tritonserver in its own process group, stdout and stderr appended to ``log_file``.
 
@@ -261,6 +327,7 @@ class TritonServer:
             load_models: models to load at start (each needs its ``config.pbtxt``).
             extra_args: further tritonserver flags.
             host: address every endpoint binds to.
+            control: ``(header, key)``: restrict every non-inference API to requests carrying the key.
 
         Returns:
             The process; pass it to :meth:`stop`.
@@ -272,7 +339,7 @@ class TritonServer:
         env = build_env(self.serving_venv, self.backend_dir)
         with open(log_path, "ab") as log:  # the child keeps its own descriptor
             return subprocess.Popen(
-                self.command(repo, ports, load_models, extra_args, host),
+                self.command(repo, ports, load_models, extra_args, host, control),
                 stdout=log,
                 stderr=subprocess.STDOUT,
                 stdin=subprocess.DEVNULL,

@@ -58,16 +58,21 @@ def check_approval_required(
 
 def decide_promotion(run: Run, registration: Registration, gate: VerdictDict, drift: dict[str, Any]) -> VerdictDict:
     """Decide once whether the candidate is promoted: the gate, drift blocking, the approver's answer and the
-    `promote` param. Follows `candidate_accepted` or `candidate_refused`; the reason is in the log and in MLflow."""
+    `promote` param. An approval by the user who triggered the run, or by someone outside `promotion.approvers`,
+    counts as Reject. Follows `candidate_accepted` or `candidate_refused`; the reason is in the log and in MLflow."""
     from llmops.serving.approval import approval_decision, needs_approval
     from llmops.serving.release import approval_verdict, promotion_decision
 
     version = registration.get("version")
     approval = None
     if needs_approval(run.config, gate, run.param("require_approval"), run.param("promote", True)):
-        approval = record(
-            run, approval_verdict(*approval_decision(True, run.upstream_value("approve_promotion"))), version
+        answer = approval_decision(
+            True,
+            run.upstream_value("approve_promotion"),
+            triggered_by=run.triggered_by,
+            approvers=run.config.promotion.approvers,
         )
+        approval = record(run, approval_verdict(*answer), version)
     verdict = promotion_decision(gate, drift, approval, bool(run.param("promote", True)))
     return record(run, verdict, version).to_dict()
 

@@ -22,8 +22,10 @@ from pathlib import Path
 from llmops.config import PROJECT_ROOT, LLMOpsConfig
 from llmops.fsutil import atomic_write_text
 from llmops.ports import free_ports
+from llmops.stack.mlflow_auth import READONLY_ACCOUNT, SERVICE_ACCOUNT, ensure_account, write_auth_config
 
 AIRFLOW_COMPONENTS = ("api-server", "scheduler", "dag-processor", "triggerer")
+TRITON_KEY_FILE = "triton_control_key"
 
 
 @dataclass(frozen=True)
@@ -52,6 +54,7 @@ def base_env(cfg: LLMOpsConfig) -> dict[str, str]:
             "TRANSFORMERS_OFFLINE": "1",
             "GX_ANALYTICS_ENABLED": "false",
             "MLFLOW_TRACKING_URI": cfg.tracking_uri,
+            "MLFLOW_ALLOW_PICKLE_DESERIALIZATION": "false",  # registry content is not trusted with code execution
             "PATH": f"{Path(sys.executable).parent}{os.pathsep}{os.environ.get('PATH', '')}",
         }
     )
@@ -77,6 +80,11 @@ def airflow_secrets(cfg: LLMOpsConfig) -> dict[str, str]:
             "fernet_key": Fernet.generate_key().decode(),
         }
         atomic_write_text(path, json.dumps(data), mode=0o600)
+    if "mlflow_service_password" not in data:  # state folders made before MLflow had accounts
+        data["mlflow_service_password"] = secrets.token_urlsafe(24)
+        data["mlflow_readonly_password"] = secrets.token_urlsafe(24)
+        data["mlflow_flask_secret_key"] = secrets.token_urlsafe(32)
+        atomic_write_text(path, json.dumps(data), mode=0o600)
     passwords = home / "simple_auth_manager_passwords.json"
     user = os.environ.get("LLMOPS_ADMIN_USER", cfg.airflow.admin_user)
     existing = json.loads(passwords.read_text()) if passwords.is_file() else {}
@@ -93,7 +101,8 @@ class Topology:
 
     The production topology swaps in a Postgres metadata database, the CeleryExecutor with one worker per queue
     (``training`` for training tasks, ``default`` for the rest), an MLflow server on a Postgres backend store that
-    proxies artifacts, and Triton with its model-control API restricted to a header key.
+    proxies artifacts. Triton's non-inference APIs always need a header key: ``triton_control_key`` when set,
+    else a generated one (see :func:`triton_control_key`).
     """
 
     executor: str = "LocalExecutor"
@@ -103,7 +112,8 @@ class Topology:
     worker_queues: tuple[str, ...] = ()  # one Celery worker per queue
     mlflow_backend_store_uri: str | None = None  # None: the configured tracking store (SQLite by default)
     mlflow_artifacts_destination: str | None = None  # set: the server proxies artifacts (mlflow-artifacts:/)
-    triton_control_key: str | None = None  # set: model load/unload need the key header
+    mlflow_auth: bool = False  # set: MLflow's basic-auth app, the platform logs in as its service account
+    triton_control_key: str | None = None  # None: $LLMOPS_TRITON_CONTROL_KEY or a generated key
 
     @property
     def distributed(self) -> bool:
@@ -111,6 +121,30 @@ class Topology:
 
 
 EMBEDDED = Topology()
+
+
+def triton_key_file(cfg: LLMOpsConfig) -> Path:
+    """The 0600 file holding the key of the stack's Triton (read by clients through
+    ``$LLMOPS_TRITON_CONTROL_KEY_FILE``)."""
+    return cfg.paths.run_state_dir / TRITON_KEY_FILE
+
+
+def triton_control_key(cfg: LLMOpsConfig, topology: Topology = EMBEDDED) -> str:
+    """The key every non-inference Triton API of the stack asks for, kept in :func:`triton_key_file`.
+
+    The topology's key when it has one, else ``$LLMOPS_TRITON_CONTROL_KEY``, else the key already in the file (a
+    restart keeps it), else a new random one. The file is rewritten (0600) when the key differs from it.
+    """
+    from llmops.serving.server import validate_control_key
+
+    path = triton_key_file(cfg)
+    stored = path.read_text(encoding="utf-8").strip() if path.is_file() else ""
+    key = topology.triton_control_key or os.environ.get("LLMOPS_TRITON_CONTROL_KEY") or stored
+    key = validate_control_key(key) if key else secrets.token_urlsafe(32)
+    if key != stored:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        atomic_write_text(path, key + "\n", mode=0o600)
+    return key
 
 
 def worker_hostname() -> str:
@@ -161,9 +195,31 @@ def airflow_env(cfg: LLMOpsConfig, topology: Topology = EMBEDDED) -> dict[str, s
     if topology.mlflow_backend_store_uri is not None:
         env["LLMOPS__MLFLOW__TRACKING_URI"] = mlflow_url(cfg)
         env["MLFLOW_TRACKING_URI"] = mlflow_url(cfg)
-    if topology.triton_control_key is not None:
-        env["LLMOPS_TRITON_CONTROL_KEY"] = topology.triton_control_key
+    if topology.mlflow_auth:
+        env["MLFLOW_TRACKING_USERNAME"] = SERVICE_ACCOUNT
+        env["MLFLOW_TRACKING_PASSWORD"] = s["mlflow_service_password"]
+    # Tasks send Triton's control key read from the stack's 0600 key file: the key itself stays out of the
+    # environment that every task and subprocess inherits.
+    triton_control_key(cfg, topology)
+    env.pop("LLMOPS_TRITON_CONTROL_KEY", None)
+    env["LLMOPS_TRITON_CONTROL_KEY_FILE"] = str(triton_key_file(cfg))
     return env
+
+
+WORKER_WITHHELD = (
+    "AIRFLOW__DATABASE__SQL_ALCHEMY_CONN",
+    "AIRFLOW__CORE__FERNET_KEY",
+    "AIRFLOW__API_AUTH__JWT_SECRET",
+    "AIRFLOW__CORE__SIMPLE_AUTH_MANAGER_PASSWORDS_FILE",
+)
+"""What a Celery worker does not get: Airflow 3 workers reach the metadata database only through the execution API
+(connections and variables arrive decrypted, each task brings its own token). The worker keeps ``[api] secret_key``:
+its log server checks the api-server's signed log requests with it."""
+
+
+def worker_env(env: dict[str, str]) -> dict[str, str]:
+    """A Celery worker's environment: the Airflow env without the metadata-DB DSN, the Fernet key, the JWT secret."""
+    return {k: v for k, v in env.items() if k not in WORKER_WITHHELD}
 
 
 def mlflow_url(cfg: LLMOpsConfig) -> str:
@@ -210,7 +266,7 @@ def services(cfg: LLMOpsConfig, topology: Topology = EMBEDDED) -> list[Service]:
     for queue in topology.worker_queues if topology.distributed else ():
         # Each worker serves its task logs to the UI on its own port (two workers on one host cannot share 8793).
         wenv = {
-            **aenv,
+            **worker_env(aenv),
             "LLMOPS_WORKER_NAME": f"worker-{queue}",
             "AIRFLOW__LOGGING__WORKER_LOG_SERVER_PORT": str(free_ports(1)[0]),
         }
@@ -232,13 +288,11 @@ def services(cfg: LLMOpsConfig, topology: Topology = EMBEDDED) -> list[Service]:
                 None,
             )
         )
-    menv = base_env(cfg)
-    store = topology.mlflow_backend_store_uri or cfg.tracking_uri
+    # The backend-store URI may hold a password: the server reads it from its environment, not its command line.
+    menv = {**base_env(cfg), "MLFLOW_BACKEND_STORE_URI": topology.mlflow_backend_store_uri or cfg.tracking_uri}
     cmd = [
         _bin("mlflow"),
         "server",
-        "--backend-store-uri",
-        store,
         "--host",
         "127.0.0.1",
         "--port",
@@ -246,6 +300,19 @@ def services(cfg: LLMOpsConfig, topology: Topology = EMBEDDED) -> list[Service]:
         "--workers",
         "1",
     ]
+    if topology.mlflow_auth:
+        s = airflow_secrets(cfg)
+        auth_db = cfg.paths.run_state_dir / "mlflow-auth.db"
+        ini = write_auth_config(cfg.paths.run_state_dir / "mlflow-auth.ini", f"sqlite:///{auth_db}")
+        cmd += ["--app-name", "basic-auth"]
+        menv.update(
+            {
+                "MLFLOW_AUTH_CONFIG_PATH": str(ini),
+                "MLFLOW_AUTH_ADMIN_USERNAME": SERVICE_ACCOUNT,
+                "MLFLOW_AUTH_ADMIN_PASSWORD": s["mlflow_service_password"],
+                "MLFLOW_FLASK_SERVER_SECRET_KEY": s["mlflow_flask_secret_key"],  # signs the auth app's CSRF tokens
+            }
+        )
     if topology.mlflow_artifacts_destination:
         cmd += ["--serve-artifacts", "--artifacts-destination", topology.mlflow_artifacts_destination]
     else:
@@ -339,9 +406,21 @@ def reconcile_repository(cfg: LLMOpsConfig) -> str:
 
 def start_triton(cfg: LLMOpsConfig, topology: Topology = EMBEDDED) -> int:
     """Start Triton on the model repository in explicit mode, loading the champion (pinned by
-    :func:`reconcile_repository` first) if there is one."""
-    from llmops.serving.server import TritonPorts, TritonServer, wait_ready
+    :func:`reconcile_repository` first) if there is one.
 
+    The wheel's Triton (2.51) lacks the 2025-2026 security fixes: it binds HTTP, gRPC and metrics to the loopback
+    address only, and every API but health and inference needs the stack's control key.
+
+    Raises:
+        ValueError: ``triton.host`` is not a loopback address.
+    """
+    from llmops.serving.server import TritonPorts, TritonServer, is_loopback, wait_ready
+
+    if not is_loopback(cfg.triton.host):
+        raise ValueError(
+            f"triton.host={cfg.triton.host!r}: the local stack's Triton only listens on a loopback address "
+            "(127.0.0.1); serve other hosts with the Docker deployment (docker/triton.Dockerfile)"
+        )
     name = "triton"
     pid = running_pid(cfg, name)
     if pid is None:
@@ -350,18 +429,9 @@ def start_triton(cfg: LLMOpsConfig, topology: Topology = EMBEDDED) -> int:
         repo = cfg.paths.model_repository
         loads = [cfg.triton.model_name] if (repo / cfg.triton.model_name / "config.pbtxt").is_file() else []
         ports = TritonPorts(cfg.triton.http_port, cfg.triton.grpc_port, cfg.triton.metrics_port)
-        extra: list[str] = []
-        if topology.triton_control_key is not None:
-            # Only holders of the key may load or unload models; inference stays open.
-            extra.append(
-                f"--http-restricted-api=model-repository:{cfg.triton.control_header}={topology.triton_control_key}"
-            )
-            extra.append(
-                f"--grpc-restricted-protocol=model-repository:{cfg.triton.control_header}={topology.triton_control_key}"
-            )
-        proc = server.start(
-            repo, ports, _log_file(cfg, name), load_models=loads, extra_args=extra, host=cfg.triton.host
-        )
+        # tritonserver takes the key only on its command line (readable by local users who list processes).
+        control = (cfg.triton.control_header, triton_control_key(cfg, topology))
+        proc = server.start(repo, ports, _log_file(cfg, name), load_models=loads, host=cfg.triton.host, control=control)
         cfg.paths.run_state_dir.mkdir(parents=True, exist_ok=True)
         _pid_file(cfg, name).write_text(f"{proc.pid}\n")
         pid = proc.pid
@@ -384,6 +454,13 @@ def up(cfg: LLMOpsConfig, *, with_airflow: bool = True, topology: Topology = EMB
             _wait_http(svc.health_url, 180, pid, _log_file(cfg, svc.name))
         if svc.display_url:
             urls[svc.name] = svc.display_url
+        if svc.name == "mlflow" and topology.mlflow_auth:
+            s = airflow_secrets(cfg)
+            ensure_account(
+                mlflow_url(cfg),
+                (SERVICE_ACCOUNT, s["mlflow_service_password"]),
+                (READONLY_ACCOUNT, s["mlflow_readonly_password"]),
+            )
     return urls
 
 

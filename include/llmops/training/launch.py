@@ -20,18 +20,21 @@ import sys
 import threading
 import time
 from collections import deque
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any
 
 from llmops.config import LLMOpsConfig
+from llmops.faults import KILL_AT_ENV, KILL_ONCE_FILE_ENV, PAUSE_AT_ENV, PHASE_FILE_ENV
 from llmops.ports import free_ports
 from llmops.training.job import (
     EXIT_BAD_INPUT,
     EXIT_DIVERGED,
     EXIT_OOM,
+    FAULT_INJECTION_ENV,
     PROGRESS_PREFIX,
     TrainingJob,
+    check_deepspeed_config,
     write_job,
 )
 
@@ -53,7 +56,11 @@ class TrainingError(RuntimeError):
 
 
 def build_job(cfg: LLMOpsConfig, train_path: str, output_dir: Path, mlflow_run_id: str | None) -> TrainingJob:
-    """Assemble the job file contents from the (recipe-resolved) config."""
+    """Assemble the job file contents from the (recipe-resolved) config.
+
+    Raises:
+        UnsafeDeepSpeedConfig: the DeepSpeed config holds a key outside the allow-list (fails without retries).
+    """
     t = cfg.training
     ds_path = t.deepspeed_config
     if not ds_path.is_file():
@@ -62,6 +69,7 @@ def build_job(cfg: LLMOpsConfig, train_path: str, output_dir: Path, mlflow_run_i
         ds_config = json.loads(ds_path.read_text())
     except json.JSONDecodeError as exc:
         raise ValueError(f"DeepSpeed config {ds_path} is not valid JSON: {exc}") from exc
+    check_deepspeed_config(ds_config, ds_path.name)
     return TrainingJob(
         base_model=cfg.base_model_path,
         train_path=train_path,
@@ -118,9 +126,56 @@ def launch_command(cfg: LLMOpsConfig, job_path: Path) -> list[str]:
     ]
 
 
-def training_env(base: dict[str, str] | None = None) -> dict[str, str]:
-    """Environment for the training processes: offline hub, CPU accelerator where there is no GPU."""
-    env = dict(os.environ if base is None else base)
+# The training processes get an allow-listed environment, never the worker's whole one: Airflow's database URL and
+# Fernet key, the Triton control key and other secrets of the worker are not theirs to read.
+TRAINING_ENV_NAMES: frozenset[str] = frozenset(
+    {
+        # process basics
+        "PATH", "HOME", "USER", "LOGNAME", "SHELL", "LANG", "LANGUAGE", "TZ", "TERM", "TMPDIR", "TMP", "TEMP",
+        "XDG_CACHE_HOME", "VIRTUAL_ENV", "CONDA_PREFIX", "LD_LIBRARY_PATH",
+        # Python
+        "PYTHONPATH", "PYTHONHASHSEED", "PYTHONUNBUFFERED", "PYTHONDONTWRITEBYTECODE", "PYTHONWARNINGS",
+        "PYTHONFAULTHANDLER",
+        # DeepSpeed's JIT op builds
+        "CC", "CXX", "CPATH", "LIBRARY_PATH",
+        # the launcher's rendezvous
+        "MASTER_ADDR", "MASTER_PORT", "WORLD_SIZE", "RANK", "LOCAL_RANK", "LOCAL_WORLD_SIZE", "NODE_RANK",
+        "TOKENIZERS_PARALLELISM",
+        # the trainer logs its metrics to MLflow itself
+        "MLFLOW_TRACKING_URI", "MLFLOW_TRACKING_USERNAME", "MLFLOW_TRACKING_PASSWORD", "MLFLOW_TRACKING_TOKEN",
+        "MLFLOW_TRACKING_INSECURE_TLS", "MLFLOW_TRACKING_SERVER_CERT_PATH", "MLFLOW_TRACKING_CLIENT_CERT_PATH",
+        "MLFLOW_LOGGING_LEVEL",
+        # reaching MLflow through a proxy or a private CA
+        "SSL_CERT_FILE", "SSL_CERT_DIR", "REQUESTS_CA_BUNDLE", "CURL_CA_BUNDLE",
+        "HTTP_PROXY", "HTTPS_PROXY", "NO_PROXY", "http_proxy", "https_proxy", "no_proxy",
+        # configuration, and the fault-injection hooks of the chaos harness and the tests
+        "LLMOPS_HOME", "LLMOPS_CONFIG", KILL_AT_ENV, PHASE_FILE_ENV, PAUSE_AT_ENV, KILL_ONCE_FILE_ENV,
+        FAULT_INJECTION_ENV,
+    }
+)  # fmt: skip
+TRAINING_ENV_PREFIXES: tuple[str, ...] = (
+    "LC_", "CUDA_", "NCCL_", "NVIDIA_", "TORCH_", "PYTORCH_", "OMP_", "MKL_", "KMP_", "OPENBLAS_", "GLOO_", "DS_",
+    "PDSH_", "HF_", "TRANSFORMERS_", "MLFLOW_HTTP_REQUEST_", "LLMOPS__",
+)  # fmt: skip
+# A variable matched by a prefix above that still looks like a credential (HF_TOKEN...) stays out: the training
+# runs offline. Credentials it needs are named one by one in TRAINING_ENV_NAMES.
+_SECRET_LIKE = ("TOKEN", "SECRET", "PASSWORD", "PASSWD", "_KEY", "CREDENTIAL")
+
+
+def allowed_training_var(name: str) -> bool:
+    """Whether a variable of the worker's environment reaches the training processes."""
+    if name in TRAINING_ENV_NAMES:
+        return True
+    if not name.startswith(TRAINING_ENV_PREFIXES):
+        return False
+    return not any(word in name.upper() for word in _SECRET_LIKE)
+
+
+def training_env(base: Mapping[str, str] | None = None) -> dict[str, str]:
+    """Environment for the training processes: the allow-listed part of ``base`` (default: this process's
+    environment, see :data:`TRAINING_ENV_NAMES`), offline hub, CPU accelerator where there is no GPU."""
+    source = os.environ if base is None else base
+    env = {k: v for k, v in source.items() if allowed_training_var(k)}
     env.setdefault("HF_HUB_OFFLINE", "1")
     env.setdefault("TRANSFORMERS_OFFLINE", "1")
     env.setdefault("PYTHONUNBUFFERED", "1")
