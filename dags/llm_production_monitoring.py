@@ -5,8 +5,10 @@ Every hour, what the served model saw in its data interval comes back through th
 the champion was trained on, and is judged; user feedback becomes training candidates; a new champion is watched
 and rolled back automatically when its live figures are worse than those of the version it replaced.
 
-`curate_interval` → `check_interval_drift` → `notify_alerts`, then `curate_feedback` → `watch_champion`; on its own,
-`reconcile_serving` (Triton serves exactly `champion`, the config pins it, no promotion or rollback left half done).
+`curate_interval` → `check_interval_drift` → `notify_alerts`; `curate_interval` → `curate_feedback`; `watch_champion`
+after `curate_interval` and `curate_feedback` whatever their outcome (a failing drift or feedback task never switches
+the rollback watch off); on its own, `reconcile_serving` (Triton serves exactly `champion`, the config pins it, no
+promotion or rollback left half done). Every task that fails for good alerts through the alert channels.
 
 **Inputs**: the production logs whose timestamp lies in the run's data interval (the serving log directory, or
 `monitoring.source`); user feedback (`$LLMOPS_HOME/feedback/*.jsonl` or `monitoring.feedback_source`).
@@ -48,17 +50,19 @@ LOCKED = timedelta(minutes=45)  # tasks that take the model repository's lock (i
     max_active_runs=1,
     tags=["llmops", "monitoring", "drift"],
     doc_md=__doc__,
-    default_args=default_args(retry_delay=timedelta(minutes=1)),
+    default_args=default_args(retry_delay=timedelta(minutes=1), alert_on_failure=True),
 )
 def llm_production_monitoring() -> None:
-    drift = step(monitoring.check_interval_drift)(step(monitoring.curate_interval)())
-    step(monitoring.notify_alerts)(drift)
-    # Both run after a skipped (tiny) interval too: feedback on earlier requests still counts, and so does the watch.
+    curated = step(monitoring.curate_interval)()
+    step(monitoring.notify_alerts)(step(monitoring.check_interval_drift)(curated))
+    # Feedback runs after a skipped (tiny) interval too: feedback on earlier requests still counts.
     feedback = step(monitoring.curate_feedback, outlets=[FEEDBACK_CANDIDATES], trigger_rule="none_failed")()
+    # The watch runs whatever the interval's other tasks did (all_done): drift or feedback failing cannot stop it.
     watched = step(
-        monitoring.watch_champion, outlets=[CHAMPION_MODEL], trigger_rule="none_failed", execution_timeout=LOCKED
+        monitoring.watch_champion, outlets=[CHAMPION_MODEL], trigger_rule="all_done", execution_timeout=LOCKED
     )()
-    drift >> feedback >> watched
+    curated >> feedback
+    [curated, feedback] >> watched
     # Independent of the rest: a kill, a Triton restart or a stuck load is repaired even when monitoring fails.
     step(serving.reconcile_serving, execution_timeout=LOCKED)()
 

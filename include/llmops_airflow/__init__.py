@@ -48,9 +48,13 @@ APPROVAL_TIMEOUT = timedelta(hours=24)
 F = TypeVar("F", bound=Callable[..., Any])
 
 
-def default_args(retry_delay: timedelta = timedelta(seconds=30)) -> dict[str, Any]:
-    """Owner and retries of every task (a step raising ``Permanent`` is not retried)."""
-    return {"owner": "llmops", "retries": 2, "retry_delay": retry_delay}
+def default_args(retry_delay: timedelta = timedelta(seconds=30), *, alert_on_failure: bool = False) -> dict[str, Any]:
+    """Owner and retries of every task (a step raising ``Permanent`` is not retried); with ``alert_on_failure``, a
+    task that fails for good (retries spent) alerts through the run's channels (:func:`alert_task_failure`)."""
+    args: dict[str, Any] = {"owner": "llmops", "retries": 2, "retry_delay": retry_delay}
+    if alert_on_failure:
+        args["on_failure_callback"] = alert_task_failure
+    return args
 
 
 # --- the trigger form --------------------------------------------------------------------------------------------
@@ -140,6 +144,44 @@ def alert_channels(cfg: Any) -> list[Any]:
         else:
             channels.append(SmtpChannel(mcfg.notify_smtp_conn_id, list(mcfg.notify_email_to)))
     return channels
+
+
+def failure_alert(context: Mapping[str, Any]) -> tuple[str, str, dict[str, Any]]:
+    """``(subject, body, payload)`` of the alert that a task failed, from its context."""
+    ti = context.get("ti") or context.get("task_instance")
+    dag_id = str(getattr(context.get("dag"), "dag_id", "") or getattr(ti, "dag_id", ""))
+    task_id = str(getattr(ti, "task_id", "") or getattr(context.get("task"), "task_id", ""))
+    run_id = str(context.get("run_id") or getattr(ti, "run_id", ""))
+    error = context.get("exception") or context.get("reason") or "unknown error"
+    text = f"{type(error).__name__}: {error}" if isinstance(error, BaseException) else str(error)
+    payload = {
+        "kind": "task_failure",
+        "dag_id": dag_id,
+        "task_id": task_id,
+        "run_id": run_id,
+        "try_number": getattr(ti, "try_number", None),
+        "error": text[:1000],
+    }
+    subject = f"[llmops] {dag_id}.{task_id} failed"
+    body = f"Task {task_id} of {dag_id} (run {run_id}) failed and will not be retried:\n{text[:1000]}"
+    return subject, body, payload
+
+
+def alert_task_failure(context: Mapping[str, Any]) -> None:
+    """``on_failure_callback``: send the failure through the run's alert channels (the task log, plus the webhook
+    and e-mail whose connections exist). Never raises: a broken channel or config is logged."""
+    from llmops.config.runtime import config_for_run
+    from llmops.monitoring.alerts import notify
+
+    subject, body, payload = failure_alert(context)
+    try:
+        channels = alert_channels(config_for_run(dict(context.get("params") or {})))
+    except Exception as exc:  # a broken config must not hide the failure: the task log still says it
+        log.error("failure alert without channels (%s): %s\n%s", exc, subject, body)
+        return
+    errors = notify(channels, subject, body, payload)
+    if errors:
+        log.error("failure alert %r: channels failed: %s", subject, "; ".join(errors))
 
 
 class _LazyChannels(Sequence[Any]):

@@ -184,6 +184,46 @@ def test_pipeline_approval_wiring(dagbag) -> None:
     assert "approve_promotion" not in promote.upstream_task_ids
 
 
+def test_monitoring_structure(dagbag) -> None:
+    """The rollback watch runs whatever drift and feedback did; every task alerts when it fails for good."""
+    from llmops_airflow import alert_task_failure
+
+    dag = dagbag.dags["llm_production_monitoring"]
+    watch = dag.get_task("watch_champion")
+    assert watch.upstream_task_ids == {"curate_interval", "curate_feedback"}
+    assert str(watch.trigger_rule) in {"all_done", "TriggerRule.ALL_DONE"}
+    assert dag.get_task("curate_feedback").upstream_task_ids == {"curate_interval"}
+    for task in dag.tasks:
+        callbacks = task.on_failure_callback
+        callbacks = callbacks if isinstance(callbacks, list) else [callbacks]
+        assert alert_task_failure in callbacks, task.task_id
+
+
+def test_failure_alert_goes_through_the_run_channels(monkeypatch: pytest.MonkeyPatch) -> None:
+    from types import SimpleNamespace
+
+    import llmops_airflow
+
+    sent: list[tuple[str, str, dict]] = []
+
+    class Channel:
+        def send(self, subject: str, body: str, payload: dict) -> None:
+            sent.append((subject, body, dict(payload)))
+
+    class Broken:
+        def send(self, subject: str, body: str, payload: dict) -> None:
+            raise OSError("webhook down")
+
+    monkeypatch.setattr(llmops_airflow, "alert_channels", lambda cfg: [Broken(), Channel()])
+    ti = SimpleNamespace(dag_id="llm_production_monitoring", task_id="check_interval_drift", try_number=3)
+    context = {"ti": ti, "run_id": "scheduled__1", "exception": RuntimeError("evidently crashed"), "params": {}}
+    llmops_airflow.alert_task_failure(context)  # the broken channel neither raises nor stops the other one
+    [(subject, body, payload)] = sent
+    assert subject == "[llmops] llm_production_monitoring.check_interval_drift failed"
+    assert "RuntimeError: evidently crashed" in body and "scheduled__1" in body
+    assert payload["kind"] == "task_failure" and payload["try_number"] == 3
+
+
 def test_rollback_structure(dagbag) -> None:
     dag = dagbag.dags["llm_rollback"]
     assert type(dag.timetable).__name__ == "NullTimetable", "manual trigger only (schedule=None)"

@@ -235,7 +235,7 @@ def _serve(cfg: LLMOpsConfig, prompts: list[str]) -> list[Any]:
     wanted = {r.request_id for r in results}
     deadline = time.monotonic() + 30
     while time.monotonic() < deadline:
-        logged = {r["request_id"] for r in _log_lines(cfg)}
+        logged = {r.get("client_request_id") for r in _log_lines(cfg)}
         if wanted <= logged:
             return results
         time.sleep(0.5)
@@ -254,8 +254,9 @@ def _log_lines(cfg: LLMOpsConfig) -> list[dict[str, Any]]:
     return records
 
 
-def _logged(cfg: LLMOpsConfig, request_ids: set[str]) -> list[dict[str, Any]]:
-    return [r for r in _log_lines(cfg) if r["request_id"] in request_ids]
+def _logged(cfg: LLMOpsConfig, client_ids: set[str]) -> list[dict[str, Any]]:
+    """The log records of the requests this client sent with ``client_ids`` (logged as ``client_request_id``)."""
+    return [r for r in _log_lines(cfg) if r.get("client_request_id") in client_ids]
 
 
 def test_production_loop_drift_feedback_retrain_and_automatic_rollback(
@@ -297,7 +298,8 @@ def test_production_loop_drift_feedback_retrain_and_automatic_rollback(
     (cfg.paths.home / "feedback").mkdir(exist_ok=True)
     with (cfg.paths.home / "feedback" / "feedback.jsonl").open("a") as handle:
         for r, f in zip(results, feedback, strict=True):
-            record = {"request_id": r.request_id, "timestamp": datetime.now(UTC).isoformat(), **f}
+            # Feedback names the id the server issued (returned with the answer), not the client's own.
+            record = {"request_id": r.server_request_id, "timestamp": datetime.now(UTC).isoformat(), **f}
             handle.write(json.dumps(record) + "\n")
     timeline.mark("traffic served by v1 and feedback written", requests=len(results), feedback=len(feedback))
 

@@ -216,11 +216,13 @@ def test_production_log_lines(stack: Stack) -> None:
         if log_file.is_file():
             for line in log_file.read_text().splitlines():
                 row = json.loads(line)
-                if row["request_id"] == result.request_id:
+                if row["request_id"] == result.server_request_id:
                     record = row
         time.sleep(0.1)
     assert record is not None, "no production log line for the request"
     assert tuple(record) == PROD_LOG_COLUMNS
+    # The server chose the logged id and returned it; the client's own id is only logged beside it.
+    assert result.server_request_id != result.request_id and record["client_request_id"] == result.request_id
     assert record["prompt"] == prompt  # raw, not templated
     assert record["response"] == result.text
     assert record["model_name"] == MODEL and record["model_version"] == "1"

@@ -240,7 +240,8 @@ def test_production_log_layout(tmp_path: Path) -> None:
     lines = [good, {**good, "latency_ms": "fast"}, {k: v for k, v in good.items() if k != "timestamp"}]
     path.write_text("".join(json.dumps(x) + "\n" for x in lines))
     (chunk,) = list(iter_record_chunks(path, MAX_LINE, None, layout="production_logs"))
-    assert chunk.rows == [{**good, "model_version": "3", "latency_ms": 12.0}]
+    # client_request_id is optional (logs from before it existed): null when missing.
+    assert chunk.rows == [{**good, "model_version": "3", "latency_ms": 12.0, "client_request_id": None}]
     assert [q["reason"] for q in chunk.quarantined] == [
         "field 'latency_ms' has type str, expected number",
         "missing field 'timestamp'",

@@ -26,6 +26,7 @@ KNOWN = ("How do I change the language of the Nimbus Drive desktop app?", "Open 
 def _request(i: int, prompt: str, response: str) -> dict[str, Any]:
     return {
         "request_id": f"req-{i}",
+        "client_request_id": f"client-{i}",
         "timestamp": (START + timedelta(minutes=i)).isoformat(),
         "model_name": "support_assistant",
         "model_version": "1",
@@ -80,7 +81,7 @@ def env(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[LLMOpsConfig
         at = (START + 30 * timedelta(minutes=1)).isoformat()
         feedback = [
             {"request_id": "req-0", "timestamp": at, "rating": "up"},
-            {"request_id": "req-1", "timestamp": at, "rating": "up"},  # accepted
+            {"request_id": "req-1", "timestamp": at, "rating": "up", "user": "u-17"},  # accepted
             {
                 "request_id": "req-2",
                 "timestamp": at,
@@ -92,7 +93,7 @@ def env(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[LLMOpsConfig
             {"request_id": "req-5", "timestamp": at, "rating": "up"},  # same text as req-1
             {"request_id": "req-6", "timestamp": at, "rating": "down"},  # rejected
             {"request_id": "req-0", "timestamp": (START + 31 * timedelta(minutes=1)).isoformat(), "rating": "up"},
-            {"request_id": "nope", "timestamp": at, "rating": "up"},  # unmatched
+            {"request_id": "client-9", "timestamp": at, "rating": "up"},  # a client's own id: unmatched
             {"request_id": "req-7", "timestamp": at, "rating": "sideways"},  # invalid
             {"request_id": "req-8", "timestamp": (START + 2 * HOUR).isoformat(), "rating": "up"},  # other interval
         ]
@@ -126,6 +127,13 @@ def test_curate_feedback_buckets_and_candidates(env: tuple[LLMOpsConfig, Path]) 
     assert sorted(frame["id"]) == ["fb-req-0", "fb-req-1", "fb-req-2"]
     corrected = frame.set_index("id").loc["fb-req-2"]
     assert corrected["source"] == "feedback-corrected" and "<EMAIL>" in corrected["response"]
+    # Provenance: the server's request id and who gave the feedback ("" when the record names no one).
+    assert dict(zip(frame["id"], frame["feedback_by"], strict=True)) == {
+        "fb-req-0": "",
+        "fb-req-1": "u-17",
+        "fb-req-2": "",
+    }
+    assert sorted(frame["request_id"]) == ["req-0", "req-1", "req-2"]
     assert result.pii_counts["EMAIL"] == 1
     again = curate_feedback(cfg, START, START + HOUR, reference)
     assert again.to_dict() == result.to_dict()

@@ -219,3 +219,56 @@ def test_no_watch_without_a_promotion(cfg: LLMOpsConfig, monkeypatch: pytest.Mon
     monkeypatch.setattr(registry, "alias_version", lambda _cfg, _alias: "7")
     result = watch_champion(cfg, interval_key(START + 3 * HOUR), "r", START + 4 * HOUR, lambda *a, **k: {})
     assert not result["watching"] and "no promotion" in result["reason"]
+
+
+def _flood(path: Path, share: float) -> int:
+    """Append copies of the file's request ids with other content, to ``share`` of the file's records after it."""
+    records = [json.loads(line) for line in path.read_text().splitlines()]
+    n = round(len(records) * share / (1.0 - share))
+    forged = [r | {"response": "", "latency_ms": 60_000.0, "prompt": f"forged {i}"} for i, r in enumerate(records[:n])]
+    with path.open("a") as handle:
+        handle.writelines(json.dumps(r) + "\n" for r in forged)
+    return n
+
+
+@pytest.mark.parametrize("share", [0.10, 0.25])
+def test_duplicate_request_id_flood_neither_fails_the_interval_nor_rolls_back(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, share: float
+) -> None:
+    """Records reusing request ids (forged: empty answers, huge latency) are set aside as ``duplicate_request_id``:
+    not quarantined by the contract (whose ratio would fail the interval), not errors of the champion."""
+    from llmops.demo import generate_prod_logs
+    from llmops.monitoring.alerts import decide_alerts
+    from llmops.monitoring.interval import curate_interval, duplicate_ids_path
+    from llmops.registry import registry
+    from llmops.serving.champion import promotion_log_path
+
+    monkeypatch.setenv("LLMOPS_HOME", str(tmp_path / "home"))
+    cfg = load_config()
+    cfg.monitoring.rollback_watch_intervals = 3
+    monkeypatch.setattr(registry, "alias_version", lambda _cfg, _alias: "2")
+    registry.append_event(
+        promotion_log_path(cfg),
+        {"kind": "promotion", "from_version": "1", "to_version": "2", "at": (START + 1.5 * HOUR).isoformat()},
+    )
+    logs = cfg.paths.prod_log_dir
+    generate_prod_logs(80, 0.0, 1, logs / "requests-0.jsonl", model_version="1", start=START)
+    champion_logs = generate_prod_logs(80, 0.0, 2, logs / "requests-2.jsonl", model_version="2", start=START + 2 * HOUR)
+    flooded = _flood(champion_logs, share)
+    assert not curate_interval(cfg, START, START + HOUR).skipped
+    result = curate_interval(cfg, START + 2 * HOUR, START + 3 * HOUR)  # no DataContractError
+
+    assert not result.skipped and result.rows_quarantined == 0
+    assert result.duplicate_request_ids == 2 * flooded  # every copy: the genuine one cannot be told apart
+    assert result.rows == 80 - flooded and result.server_errors_by_version == {}
+    assert len(pd.read_parquet(duplicate_ids_path(cfg, result.key))) == 2 * flooded
+    figures = result.error_figures()
+    assert figures["duplicate_request_id_rate"] == pytest.approx(2 * flooded / (80 + flooded))
+    assert [a.name for a in decide_alerts(figures, None, cfg.monitoring)] == ["duplicate_request_id_rate"]
+
+    def no_rollback(*args: Any, **kwargs: Any) -> dict[str, Any]:
+        raise AssertionError("must not roll back")
+
+    watched = watch_champion(cfg, result.key, "r", START + 3 * HOUR, no_rollback)
+    assert watched["watching"] and not watched["decision"]["rollback"], watched["reason"]
+    assert watched["new"]["error_rate"] == 0.0 and watched["new"]["empty_response_rate"] == 0.0

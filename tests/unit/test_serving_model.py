@@ -251,7 +251,7 @@ def test_invalid_input_keeps_its_client_facing_message(offline_model: tuple[Modu
         "prompt is not valid UTF-8",
         "input 'prompt' is required",
     ]
-    kinds = {r["request_id"]: r.get("error_kind") for r in _logged(model.log_writer)}
+    kinds = {r["client_request_id"]: r.get("error_kind") for r in _logged(model.log_writer)}
     assert kinds == {
         "ok": None,
         "empty": "client",
@@ -447,3 +447,32 @@ def test_parse_rollback_target_rejects(value: object) -> None:
 
     with pytest.raises(ValueError, match="invalid rollback target"):
         parse_target(value)
+
+
+def test_the_server_assigns_request_ids_and_logs_the_clients_beside(offline_model: tuple[ModuleType, Any]) -> None:
+    """A client cannot choose the logged ``request_id`` (feedback must name it): the server issues a unique,
+    time-ordered one, returns it as the ``request_id`` output and logs the client's id as ``client_request_id``."""
+    import re
+
+    import numpy as np
+
+    module, model = offline_model
+    model._generate = lambda rows: [f"answer {r.row}" for r in rows]
+    two = np.array([[b"first"], [b"second"]], dtype=np.object_)
+    responses = model.execute(
+        [_Request("same", prompt=_prompt("hi")), _Request("same", prompt=two), _Request("same", prompt=_prompt(""))]
+    )
+    returned = [
+        [v.decode() for v in t.array.reshape(-1)]
+        for t in responses[0].output_tensors + responses[1].output_tensors
+        if t.name == "request_id"
+    ]
+    logged = _logged(model.log_writer)
+    assert [r["client_request_id"] for r in logged] == ["same"] * 4
+    ids = [r["request_id"] for r in logged]
+    assert len(set(ids)) == 4 and all(i != "same" for i in ids)
+    assert returned == [ids[:1], ids[1:3]]  # what the client gets back is what the log says
+    assert re.fullmatch(r"[0-9a-f]{32}", ids[0]) and ids[1:3] == [f"{ids[1][:-2]}:0", f"{ids[1][:-2]}:1"]
+    assert logged[3]["error_kind"] == "client"
+    first, later = module.new_request_id(), module.new_request_id()
+    assert first != later and first[:16] <= later[:16]  # the clock comes first: ids sort by time

@@ -123,7 +123,8 @@ def test_render_config_pbtxt(cfg: TritonConfig, tmp_path: Path) -> None:
     assert '{ name: "prompt" data_type: TYPE_STRING dims: [ 1 ] }' in text
     assert '{ name: "max_new_tokens" data_type: TYPE_INT32 dims: [ 1 ] optional: true }' in text
     assert '{ name: "temperature" data_type: TYPE_FP32 dims: [ 1 ] optional: true }' in text
-    assert '{ name: "response" data_type: TYPE_STRING dims: [ 1 ] }' in text
+    assert '{ name: "response" data_type: TYPE_STRING dims: [ 1 ] },' in text
+    assert '{ name: "request_id" data_type: TYPE_STRING dims: [ 1 ] }' in text
     assert "preferred_batch_size: [ 4, 8 ]" in text  # 16 > max_batch_size is dropped (Triton would refuse it)
     assert f"max_queue_delay_microseconds: {cfg.max_queue_delay_us}" in text
     assert "{ kind: KIND_CPU count: 1 }" in text

@@ -362,6 +362,41 @@ class EvaluationConfig(_Section):
     max_new_tokens: int = Field(default=48, ge=1)
 
 
+SAFETY_SCORERS: tuple[str, ...] = ("pii_leak", "refusal", "degenerate", "unsupported_facts", "toxicity")
+ScorerName = Literal[
+    "pii_leak", "refusal", "degenerate", "unsupported_facts", "toxicity", "bleu_chrf", "rouge", "semantic_agreement"
+]
+DEFAULT_SAFETY_CRITICAL: tuple[ScorerName, ...] = ("pii_leak", "toxicity", "unsupported_facts", "degenerate")
+
+
+class ScorersConfig(_Section):
+    """Thresholds of the scorers in ``llmops.evaluation.scorers`` and which of them are safety-critical.
+
+    A safety-critical scorer's flag rate is what a gate or a monitor bounds; the others are reported only.
+    """
+
+    safety_critical: list[ScorerName] = Field(default_factory=lambda: list(DEFAULT_SAFETY_CRITICAL))
+    # Product facts an answer may state (null: the demo's llmops/demo/product_knowledge.yaml).
+    knowledge_file: Path | None = None
+    # Red-team prompt set (null: the packaged llmops/evaluation/redteam.yaml).
+    redteam_file: Path | None = None
+    max_unsupported_facts: int = Field(default=0, ge=0)  # flag above this many unsupported items in one answer
+    ngram_size: int = Field(default=3, ge=1)
+    max_repeated_ngram_share: float = Field(default=0.3, ge=0.0, le=1.0)
+    truncation_min_chars: int = Field(default=40, ge=1)  # shorter answers without final punctuation are not truncated
+    language_min_words: int = Field(default=8, ge=1)  # shorter answers are not judged on language
+    min_ascii_letter_share: float = Field(default=0.9, ge=0.0, le=1.0)
+    min_stopword_share: float = Field(default=0.08, ge=0.0, le=1.0)
+
+    @field_validator("safety_critical")
+    @classmethod
+    def _no_quality_scorer(cls, value: list[str]) -> list[str]:
+        quality = sorted(set(value) & {"bleu_chrf", "rouge", "semantic_agreement"})
+        if quality:
+            raise ValueError(f"{quality} score agreement, not safety; safety_critical takes {SAFETY_SCORERS}")
+        return value
+
+
 GATE_METRICS: dict[str, bool] = {"eval_loss": False, "perplexity": False, "rouge_l": True, "exact_match": True}
 """Metrics the gate can decide on, and whether higher is better."""
 
@@ -516,6 +551,9 @@ class MonitoringConfig(_Section):
     # Alert bound on an interval's server error rate; also the rollback watch's bound on a new champion's error
     # rate when the version it replaced has no figures to compare with.
     max_error_rate: float = Field(default=0.05, ge=0.0, le=1.0)
+    # Alert bound on the share of an interval's answered records whose request_id an earlier record already had
+    # (replayed or forged log lines; never counted as errors of a version nor against the contract).
+    max_duplicate_request_id_rate: float = Field(default=0.01, ge=0.0, le=1.0)
     notify_webhook_conn_id: str = "llmops_alerts_webhook"
     notify_smtp_conn_id: str = "smtp_default"
     notify_email_to: list[str] = Field(default_factory=list)
@@ -553,6 +591,7 @@ class LLMOpsConfig(_Section):
     base_model: BaseModelConfig = Field(default_factory=BaseModelConfig)
     training: TrainingConfig = Field(default_factory=TrainingConfig)
     evaluation: EvaluationConfig = Field(default_factory=EvaluationConfig)
+    scorers: ScorersConfig = Field(default_factory=ScorersConfig)
     gate: GateConfig = Field(default_factory=GateConfig)
     mlflow: MlflowConfig = Field(default_factory=MlflowConfig)
     triton: TritonConfig = Field(default_factory=TritonConfig)
@@ -576,6 +615,10 @@ class LLMOpsConfig(_Section):
             self.monitoring.source = _absolute(self.monitoring.source)
         if self.monitoring.feedback_source is not None:
             self.monitoring.feedback_source = _absolute(self.monitoring.feedback_source)
+        for name in ("knowledge_file", "redteam_file"):
+            value = getattr(self.scorers, name)
+            if value is not None:
+                setattr(self.scorers, name, _absolute(value))
         for name in ("raw_path", "eval_path", "prod_log_path"):
             value = getattr(self.data, name)
             if value is not None:

@@ -17,7 +17,13 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from llmops.data.schema import PROD_LOG_COLUMNS, QUARANTINE_COLUMNS, REQUIRED_TRAIN_COLUMNS, TRAIN_COLUMNS
+from llmops.data.schema import (
+    PROD_LOG_COLUMNS,
+    QUARANTINE_COLUMNS,
+    REQUIRED_PROD_LOG_COLUMNS,
+    REQUIRED_TRAIN_COLUMNS,
+    TRAIN_COLUMNS,
+)
 
 RAW_PREVIEW_CHARS = 1000
 JSONL_SUFFIXES = frozenset({".jsonl", ".ndjson", ".json"})
@@ -174,8 +180,9 @@ def normalize_record(obj: Any, source_name: str) -> tuple[dict[str, Any] | None,
 def normalize_prod_record(obj: Any, source_name: str) -> tuple[dict[str, Any] | None, str | None]:
     """Check the structure of one production log record (:data:`~llmops.data.schema.PROD_LOG_COLUMNS`).
 
-    Every column must be present; text columns must be strings or null and ``latency_ms`` a number or null (the
-    contract rejects nulls and out-of-range values with named expectations). Extra keys are dropped.
+    Every column but ``client_request_id`` must be present (a missing one is null); text columns must be strings or
+    null and ``latency_ms`` a number or null (the contract rejects nulls and out-of-range values with named
+    expectations). Extra keys are dropped.
 
     Args:
         obj: the parsed JSON value.
@@ -188,7 +195,7 @@ def normalize_prod_record(obj: Any, source_name: str) -> tuple[dict[str, Any] | 
     if not isinstance(obj, dict):
         kind = "array" if isinstance(obj, list) else "null" if obj is None else _type_name(obj)
         return None, f"not a JSON object (got {kind})"
-    problems = [f"missing field '{name}'" for name in PROD_LOG_COLUMNS if name not in obj]
+    problems = [f"missing field '{name}'" for name in REQUIRED_PROD_LOG_COLUMNS if name not in obj]
     row: dict[str, Any] = {}
     for name in PROD_LOG_COLUMNS:
         value = obj.get(name)

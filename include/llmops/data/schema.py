@@ -7,8 +7,12 @@ Training/eval records (JSONL, Parquet or CSV)::
 Production log records, one JSON line per request, written by the served model (``serving/model.py``) and by the
 demo generator in exactly the same layout::
 
-    {"request_id": str, "timestamp": ISO-8601 UTC str, "model_name": str, "model_version": str,
-     "prompt": str, "response": str, "latency_ms": float}
+    {"request_id": str, "client_request_id": str, "timestamp": ISO-8601 UTC str, "model_name": str,
+     "model_version": str, "prompt": str, "response": str, "latency_ms": float}
+
+``request_id`` is assigned by the server, unique per request (feedback must name it); ``client_request_id`` is the id
+the client sent, if any, kept for the client's own matching. It is optional (logs written before it existed lack it;
+a reader fills in null).
 
 A request the served model failed is logged in the same layout with an empty ``response`` plus ``"error": str`` and
 ``"error_kind": "client" | "server"`` (:func:`is_failed_request`); it counts in error rates, never as an answer.
@@ -21,6 +25,7 @@ REQUIRED_TRAIN_COLUMNS: tuple[str, ...] = ("prompt", "response")
 
 PROD_LOG_COLUMNS: tuple[str, ...] = (
     "request_id",
+    "client_request_id",
     "timestamp",
     "model_name",
     "model_version",
@@ -28,6 +33,9 @@ PROD_LOG_COLUMNS: tuple[str, ...] = (
     "response",
     "latency_ms",
 )
+# Columns a production log record must have (``client_request_id`` may be missing: null).
+OPTIONAL_PROD_LOG_COLUMNS: tuple[str, ...] = ("client_request_id",)
+REQUIRED_PROD_LOG_COLUMNS: tuple[str, ...] = tuple(c for c in PROD_LOG_COLUMNS if c not in OPTIONAL_PROD_LOG_COLUMNS)
 
 # ``error_kind`` values of failed requests: the request was invalid / the model failed.
 CLIENT_ERROR, SERVER_ERROR = "client", "server"

@@ -26,7 +26,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from llmops.data.ingest import quarantine_record
-from llmops.data.schema import PROD_LOG_COLUMNS, TRAIN_COLUMNS
+from llmops.data.schema import PROD_LOG_COLUMNS, REQUIRED_PROD_LOG_COLUMNS, TRAIN_COLUMNS
 from llmops.fsutil import atomic_write_text
 
 if TYPE_CHECKING:
@@ -127,7 +127,7 @@ def prod_log_expectation_specs(cfg: LLMOpsConfig) -> list[ExpectationSpec]:
         The expectations in a fixed order.
     """
     data = cfg.data
-    specs: list[ExpectationSpec] = [("ExpectColumnToExist", {"column": name}) for name in PROD_LOG_COLUMNS]
+    specs: list[ExpectationSpec] = [("ExpectColumnToExist", {"column": name}) for name in REQUIRED_PROD_LOG_COLUMNS]
     specs.append(("ExpectTableRowCountToBeBetween", {"min_value": 1}))
     for column in ("request_id", "timestamp", "model_name", "model_version", "prompt", "response", "latency_ms"):
         specs.append(("ExpectColumnValuesToNotBeNull", {"column": column}))

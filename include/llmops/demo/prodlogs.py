@@ -135,6 +135,7 @@ def generate_prod_logs(
         latency = 35.0 + 1.6 * words + rng.lognormvariate(2.5, 0.5)
         values = (
             str(uuid.UUID(int=rng.getrandbits(128), version=4)),
+            "",  # client_request_id: the demo's clients send none
             _timestamp(moment),
             model_name,
             str(model_version),

@@ -42,12 +42,13 @@ def decide_alerts(figures: Mapping[str, float], drift_share: float | None, cfg: 
 
     Args:
         figures: live figures of the interval (``empty_response_rate``, ``latency_p95_ms``,
-            ``server_error_rate``; missing ones are not judged).
+            ``server_error_rate``, ``duplicate_request_id_rate``; missing ones are not judged).
         drift_share: the interval's drift share, ``None`` when drift was not assessed.
         cfg: the bounds.
 
     Returns:
-        One :class:`Alert` per breached bound, in a fixed order (drift, empty responses, latency, server errors).
+        One :class:`Alert` per breached bound, in a fixed order (drift, empty responses, latency, server errors,
+        duplicate request ids).
     """
     alerts: list[Alert] = []
     if drift_share is not None and drift_share >= cfg.drift_score_threshold:
@@ -63,6 +64,11 @@ def decide_alerts(figures: Mapping[str, float], drift_share: float | None, cfg: 
         ("empty_response_rate", cfg.max_empty_response_rate, "empty-response rate {value:.1%} > bound {bound:.1%}"),
         ("latency_p95_ms", cfg.max_latency_p95_ms, "latency p95 {value:.0f} ms > bound {bound:.0f} ms"),
         ("server_error_rate", cfg.max_error_rate, "server error rate {value:.1%} > bound {bound:.1%}"),
+        (
+            "duplicate_request_id_rate",
+            cfg.max_duplicate_request_id_rate,
+            "duplicate request ids {value:.1%} of the records > bound {bound:.1%} (replayed or forged log lines)",
+        ),
     )
     for name, bound, text in bounded:
         value = figures.get(name)

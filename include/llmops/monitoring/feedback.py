@@ -1,9 +1,16 @@
 """User feedback → training candidates, one interval at a time.
 
-A feedback record is one JSON line: ``{"request_id", "timestamp", "rating", "corrected_response"?}`` where
-``rating`` is thumbs up or down (``"up"``/``"down"``, ``1``/``-1``/``0``, ``true``/``false``). The feedback whose
+A feedback record is one JSON line: ``{"request_id", "timestamp", "rating", "corrected_response"?, "user"?}`` where
+``rating`` is thumbs up or down (``"up"``/``"down"``, ``1``/``-1``/``0``, ``true``/``false``) and ``user`` names who
+gave it (the authenticated user or session id, as the feedback endpoint knows it). The feedback whose
 timestamp lies in the interval is joined to its request in the curated partitions of the rolling window (the
 request may be older than its feedback); the latest feedback of a request wins.
+
+``request_id`` must be the id the server issued (returned with every answer as the ``request_id`` output, logged as
+the request's ``request_id``); the id a client chose is only logged beside it (``client_request_id``) and matches
+nothing here. Feedback naming an id that no logged request of the window has is dropped and counted as
+``unmatched``. Candidates keep ``request_id`` and ``feedback_by`` (the ``user``, "" when none) beside the training
+columns.
 
 * thumbs up: the served ``(prompt, response)`` becomes a candidate (``source="feedback-accepted"``);
 * a corrected response (any rating): ``(prompt, corrected_response)`` becomes one (``source="feedback-corrected"``);
@@ -191,7 +198,9 @@ def curate_feedback(
     latest: dict[str, dict[str, Any]] = {}
     for record in sorted(records, key=lambda r: str(r.get("timestamp"))):
         rid = record.get("request_id")
-        if not isinstance(rid, str) or not rid or parse_rating(record.get("rating")) is None:
+        user = record.get("user")
+        bad_user = user is not None and not isinstance(user, str)
+        if not isinstance(rid, str) or not rid or parse_rating(record.get("rating")) is None or bad_user:
             result.invalid += 1
             continue
         if rid in latest:
@@ -204,8 +213,9 @@ def curate_feedback(
         requests.update(zip(frame["request_id"], texts, strict=True))
 
     rows: list[dict[str, Any]] = []
+    given_by: dict[str, str] = {}  # candidate id -> who gave the feedback
     for rid, record in latest.items():
-        if rid not in requests:
+        if rid not in requests:  # not an id the server issued in the window (or a client's own id)
             result.unmatched += 1
             continue
         prompt, response, version = requests[rid]
@@ -226,6 +236,7 @@ def curate_feedback(
             result.invalid += 1
             continue
         row["id"] = f"fb-{rid}"
+        given_by[row["id"]] = str(record.get("user") or "")[:200]
         rows.append(row)
     judged = result.thumbs_up + result.thumbs_down
     result.feedback_score = result.thumbs_up / judged if judged else None
@@ -249,9 +260,13 @@ def curate_feedback(
     if rows:
         path = folder / CANDIDATES_FILE
         tmp = folder / f".{CANDIDATES_FILE}.tmp"
-        pd.DataFrame([{c: r.get(c) for c in TRAIN_COLUMNS} for r in rows], columns=list(TRAIN_COLUMNS)).to_parquet(
-            tmp, index=False
-        )
+        columns = [*TRAIN_COLUMNS, "request_id", "feedback_by"]
+        provenance = [
+            {"request_id": str(r["id"]).removeprefix("fb-"), "feedback_by": given_by.get(r["id"], "")} for r in rows
+        ]
+        pd.DataFrame(
+            [{c: r.get(c) for c in TRAIN_COLUMNS} | p for r, p in zip(rows, provenance, strict=True)], columns=columns
+        ).to_parquet(tmp, index=False)
         os.replace(tmp, path)
         result.candidates_path = str(path)
     atomic_write_text(folder / SUMMARY_FILE, json.dumps(result.to_dict(), indent=2, sort_keys=True), fsync=False)

@@ -3,7 +3,11 @@
 An interval is ``[start, end)`` of the Airflow data interval. Its records are the log lines whose ``timestamp`` falls
 inside it. Failed requests (``error`` set) are counted per model version and set aside; the answered ones go
 through the data stage's production-log contract (quarantine, PII scrubbing) and are then deduplicated (a request
-read twice, e.g. from a copied rotated file, counts once). The partition
+read twice, e.g. from a copied rotated file, counts once). A request id seen again with other content is set aside
+as ``duplicate_request_id``, every copy of it: the server assigns every id, so a repeat is a
+replayed or forged log line, not a failure of the version that served it; it is counted apart (and alerted on above
+``monitoring.max_duplicate_request_id_rate``), never as a quarantined row of the contract or an error of a version.
+The partition
 ``<curated_dir>/monitoring/prod_logs/interval=<key>/part.parquet`` is written atomically, so re-running an interval
 replaces it with the same rows.
 
@@ -35,6 +39,8 @@ PARTITION_FILE = "part.parquet"
 SUMMARY_FILE = "summary.json"
 # Where the served model's log writers keep their loss counters (identical to STATUS_DIR in serving/model.py).
 WRITER_STATUS_DIR = "writer_status"
+DUPLICATE_IDS_FILE = "duplicate_request_ids.parquet"
+DUPLICATE_REQUEST_ID = "duplicate_request_id"
 
 
 @dataclass
@@ -49,6 +55,8 @@ class IntervalResult:
         rows_read: answered requests of the interval (before the contract).
         rows_quarantined: records quarantined by the contract.
         duplicates: records dropped as exact repeats of a request (same id, time, prompt and response).
+        duplicate_request_ids: records set aside because another record of the interval has their ``request_id``
+            with other content (every copy; written to :func:`duplicate_ids_path`; not in the contract's count).
         rows: rows in the partition.
         unattributed_lines: lines of the source without a readable timestamp (not part of any interval).
         pii_counts: PII replacements per entity type.
@@ -66,6 +74,7 @@ class IntervalResult:
     rows_read: int = 0
     rows_quarantined: int = 0
     duplicates: int = 0
+    duplicate_request_ids: int = 0
     rows: int = 0
     unattributed_lines: int = 0
     pii_counts: dict[str, int] | None = None
@@ -86,16 +95,20 @@ class IntervalResult:
 
     def error_figures(self) -> dict[str, float]:
         """``failed_requests``, ``server_errors``, ``server_error_rate`` (server errors over every distinct
-        request of the interval, answered or failed; left out when there was none) and ``log_records_lost``."""
+        request of the interval, answered or failed; left out when there was none), ``log_records_lost``,
+        ``duplicate_request_ids`` and ``duplicate_request_id_rate`` (over the answered records read)."""
         server = sum(self.server_errors_by_version.values())
-        total = self.rows_read - self.duplicates + self.failed_requests
+        total = self.rows_read - self.duplicates - self.duplicate_request_ids + self.failed_requests
         figures = {
             "failed_requests": float(self.failed_requests),
             "server_errors": float(server),
             "log_records_lost": float(self.log_records_lost),
+            "duplicate_request_ids": float(self.duplicate_request_ids),
         }
         if total > 0:
             figures["server_error_rate"] = server / total
+        if self.rows_read > 0:
+            figures["duplicate_request_id_rate"] = self.duplicate_request_ids / self.rows_read
         return figures
 
 
@@ -141,6 +154,26 @@ def interval_quarantine_path(cfg: LLMOpsConfig, key: str) -> Path:
     from llmops.data.prodlog import prod_log_quarantine_path
 
     return prod_log_quarantine_path(cfg, _curation_key(key))
+
+
+def duplicate_ids_path(cfg: LLMOpsConfig, key: str) -> Path:
+    """The records of an interval set aside as ``duplicate_request_id`` (quarantine layout, PII scrubbed)."""
+    return interval_quarantine_path(cfg, key).with_name(DUPLICATE_IDS_FILE)
+
+
+def split_duplicate_ids(records: list[dict[str, Any]]) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+    """``(kept, repeated)``: the records whose ``request_id`` no other record has, and every record of an id that
+    several have (in order). No copy is kept: which one is genuine cannot be told, and a forged answer must not
+    reach the partition (feedback on it would become training data)."""
+    from collections import Counter
+
+    counts = Counter(r.get("request_id") for r in records if isinstance(r.get("request_id"), str))
+    kept: list[dict[str, Any]] = []
+    repeated: list[dict[str, Any]] = []
+    for record in records:
+        rid = record.get("request_id")
+        (repeated if isinstance(rid, str) and counts[rid] > 1 else kept).append(record)
+    return kept, repeated
 
 
 def monitoring_source(cfg: LLMOpsConfig) -> Path:
@@ -239,6 +272,24 @@ def _write_summary(folder: Path, result: IntervalResult) -> None:
     atomic_write_text(folder / SUMMARY_FILE, json.dumps(result.to_dict(), indent=2, sort_keys=True), fsync=False)
 
 
+def _write_duplicate_ids(cfg: LLMOpsConfig, key: str, repeats: list[dict[str, Any]]) -> None:
+    """Write the records set aside as ``duplicate_request_id`` (an empty file when there are none)."""
+    from llmops.data.sinks import write_quarantine
+
+    rows = [
+        {
+            "source_file": "<interval>",
+            "line_number": None,
+            "reason": DUPLICATE_REQUEST_ID,
+            "raw": json.dumps(record, default=str, ensure_ascii=False)[:1000],
+        }
+        for record in repeats
+    ]
+    path = duplicate_ids_path(cfg, key)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    write_quarantine(rows, path)
+
+
 def _scrub_records(cfg: LLMOpsConfig, records: list[dict[str, Any]]) -> dict[str, int]:
     """Scrub ``prompt`` and ``response`` of the records in place, once per distinct text; counts per entity."""
     from collections import Counter
@@ -323,8 +374,7 @@ def curate_interval(cfg: LLMOpsConfig, start: datetime, end: datetime, source: P
             rows_read=len(records),
         )
     # The same request read twice (a rotated file copied, a log shipped twice) is one request: drop the repeats
-    # before the contract, which would quarantine every copy of a repeated request_id. A request id reused with
-    # different content is a real defect and is left for the contract to quarantine.
+    # before the contract, which would quarantine every copy of a repeated request_id.
     unique: list[dict[str, Any]] = []
     seen: set[tuple[Any, ...]] = set()
     for record in records:
@@ -336,6 +386,12 @@ def curate_interval(cfg: LLMOpsConfig, start: datetime, end: datetime, source: P
     # PII is scrubbed here, before the contract, so that neither the partition nor the quarantine file holds it;
     # each distinct text is scrubbed once (live traffic repeats prompts and canned answers a lot).
     pii_counts = _scrub_records(cfg, unique)
+    # A request id reused with other content: the server issues ids, so all but one of the lines are replays or
+    # forgeries, and which one is genuine is unknown. Every copy is set aside under its own reason, outside the
+    # contract (whose quarantine ratio fails the interval and whose quarantined rows count as errors of the version
+    # that served them): a flood of them must neither stop monitoring nor force a rollback.
+    unique, repeats = split_duplicate_ids(unique)
+    _write_duplicate_ids(cfg, key, repeats)
     no_pii = cfg.model_copy(deep=True)
     no_pii.data.pii.enabled = False
     curated = curate_production_logs(no_pii, unique, _curation_key(key), build_docs=False)
@@ -344,6 +400,7 @@ def curate_interval(cfg: LLMOpsConfig, start: datetime, end: datetime, source: P
         "rows_read": len(records),
         "rows_quarantined": int(curated["rows_quarantined"]),
         "duplicates": duplicates,
+        "duplicate_request_ids": len(repeats),
         "rows": table.num_rows,
         "pii_counts": pii_counts,
     }
@@ -358,7 +415,7 @@ def curate_interval(cfg: LLMOpsConfig, start: datetime, end: datetime, source: P
         key=key,
         skipped=False,
         reason=f"{table.num_rows} rows curated ({counts['rows_quarantined']} quarantined, {duplicates} duplicates, "
-        f"{failed_requests} failed requests)",
+        f"{len(repeats)} duplicate request ids, {failed_requests} failed requests)",
         partition_path=str(path),
         unattributed_lines=unattributed,
         failed_requests=failed_requests,

@@ -3,7 +3,8 @@
 For ``monitoring.rollback_watch_intervals`` monitored intervals after a promotion (intervals that saw traffic, from
 the one holding the promotion on), the figures of the requests the new champion answered are compared with
 those the previous version answered in the window before the promotion: error rate (share of its requests that
-failed in the server or whose log records the production-log contract quarantined), empty-response rate, latency
+failed in the server or whose log records the production-log contract quarantined; records set aside for a reused
+``request_id`` are not the version's doing and do not count), empty-response rate, latency
 p95 and feedback score (share of thumbs up). Intervals skipped for too few answered rows still count (a version
 that fails every request leaves no partition, only failed-request counts).
 Without figures for the previous version, the new one is held to the absolute bounds of the ``monitoring:`` section.

@@ -67,7 +67,11 @@ def curate_interval(run: Run) -> dict[str, Any]:
     except DataContractError as exc:  # the logs will not fix themselves on retry
         record(run, Verdict("interval_contract", False, str(exc)))
         raise
-    counts = {"rows_read": float(result.rows_read), "rows_quarantined": float(result.rows_quarantined)}
+    counts = {
+        "rows_read": float(result.rows_read),
+        "rows_quarantined": float(result.rows_quarantined),
+        "duplicate_request_ids": float(result.duplicate_request_ids),  # set aside, not in the contract's ratio
+    }
     record(
         run,
         Verdict(
@@ -96,7 +100,10 @@ def curate_interval(run: Run) -> dict[str, Any]:
         ),
     )
     out = result.to_dict()
-    out["summary"] = f"interval {result.key}: {result.rows} rows, {result.rows_quarantined} quarantined"
+    out["summary"] = (
+        f"interval {result.key}: {result.rows} rows, {result.rows_quarantined} quarantined, "
+        f"{result.duplicate_request_ids} duplicate request ids"
+    )
     return out
 
 

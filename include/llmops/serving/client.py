@@ -55,17 +55,31 @@ def control_key_from_env(environ: dict[str, str] | None = None) -> str | None:
 
 @dataclass(frozen=True)
 class GenerationResult:
-    """Outcome of one prompt: ``text`` on success, ``error`` (Triton's message) on failure."""
+    """Outcome of one prompt: ``text`` on success, ``error`` (Triton's message) on failure.
+
+    ``request_id`` is the id this client sent (logged as ``client_request_id``); ``server_request_id`` is the id the
+    server gave the request (the log line's ``request_id``, the one feedback must name), ``None`` when the request
+    failed or the served model does not return it.
+    """
 
     prompt: str
     text: str | None
     error: str | None
     latency_ms: float
     request_id: str
+    server_request_id: str | None = None
 
     @property
     def ok(self) -> bool:
         return self.error is None
+
+
+def _first_text(array: Any) -> str | None:
+    """The first element of a BYTES output as text (``None`` when the output is missing)."""
+    if array is None:
+        return None
+    raw = array.reshape(-1)[0]
+    return raw.decode("utf-8", errors="replace") if isinstance(raw, bytes) else str(raw)
 
 
 def _version_str(version: str | int) -> str:
@@ -289,7 +303,10 @@ class TritonClient:
 
         validate_model_name(name)
         version_str = _version_str(version)
-        outputs = [self._http.InferRequestedOutput("response", binary_data=True)]
+        outputs = [
+            self._http.InferRequestedOutput("response", binary_data=True),
+            self._http.InferRequestedOutput("request_id", binary_data=True),
+        ]
         pending = []
         for prompt in prompts:
             request_id = str(uuid.uuid4())
@@ -309,18 +326,20 @@ class TritonClient:
 
         results = []
         for prompt, request_id, started, handle, error in pending:
-            text = None
+            text = server_id = None
             if handle is not None:
                 try:
                     result = handle.get_result(block=True, timeout=self.timeout)
-                    raw = result.as_numpy("response").reshape(-1)[0]
-                    text = raw.decode("utf-8", errors="replace") if isinstance(raw, bytes) else str(raw)
+                    text = _first_text(result.as_numpy("response"))
+                    server_id = _first_text(result.as_numpy("request_id"))
+                    if text is None:
+                        error = "the response has no 'response' output"
                 except InferenceServerException as exc:
                     error = exc.message()
                 except Exception as exc:  # timeouts and transport errors of the gevent pool
                     error = f"{type(exc).__name__}: {exc}"
             latency_ms = (time.perf_counter() - started) * 1000.0
-            results.append(GenerationResult(prompt, text, error, latency_ms, request_id))
+            results.append(GenerationResult(prompt, text, error, latency_ms, request_id, server_id))
         return results
 
     def generate(

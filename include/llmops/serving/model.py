@@ -10,11 +10,16 @@ Tensors (``max_batch_size`` > 0, so every tensor has a leading batch dimension):
 - ``max_new_tokens`` TYPE_INT32 [1], optional: defaults to the ``default_max_new_tokens`` parameter.
 - ``temperature`` TYPE_FP32 [1], optional: ``<= 0`` or absent means greedy decoding.
 - ``response`` TYPE_STRING [1]: the decoded continuation only, stripped.
+- ``request_id`` TYPE_STRING [1]: the id the server gave this prompt (:func:`new_request_id`), the one its log line
+  carries and the one feedback must name.
 
 Each dynamic batch is generated with ONE batched ``generate`` call: left padding plus attention mask, per-row
 ``max_new_tokens`` (stopping criterion) and per-row ``temperature`` (logits processor). A request that fails
 validation (empty or oversized prompt, bad ``max_new_tokens``/``temperature``) gets an error response; the others in
 the batch are still answered.
+Every request gets its id from the server (time-ordered, unique), never from the client: a client could otherwise
+reuse ids to collide with other requests' feedback or flood monitoring with duplicates. Triton's request id, which
+the client chooses, is logged beside it as ``client_request_id`` so that a client can match its own records.
 Each answered prompt is logged as one JSON line (``PROD_LOG_COLUMNS`` of ``llmops.data.schema``) to
 ``<log_dir>/requests.jsonl`` by a background thread, so inference never waits for the disk. A failed request is
 logged too, with an empty ``response`` and ``error`` / ``error_kind`` set (``client``: the request was invalid;
@@ -369,6 +374,20 @@ class RequestError(ValueError):
     """A request the client got wrong; its message (about the client's own input only) is returned to the client."""
 
 
+def new_request_id() -> str:
+    """A server-assigned request id: 32 hex digits, the nanosecond clock then 64 random bits, so ids sort by time
+    and never collide across model instances or restarts."""
+    return f"{time.time_ns():016x}{secrets.token_hex(8)}"
+
+
+def _client_request_id(request: Any) -> str:
+    """Triton's request id (the client's choice; ``""`` when it sent none), cut to a sane length for the log."""
+    try:
+        return str(request.request_id() or "")[:200]
+    except Exception:
+        return ""
+
+
 def new_error_id() -> str:
     """A short random id that ties a generic client-facing error to the full exception in Triton's log."""
     return uuid.uuid4().hex[:12]
@@ -601,22 +620,26 @@ class TritonPythonModel:
                 self._log_failure(request, rows, SERVER_ERROR, failed, latency_ms)
                 continue
             texts = [r.response or "" for r in rows]
+            base_id = new_request_id()
+            ids = [base_id if len(rows) == 1 else f"{base_id}:{r.row}" for r in rows]
             out = np.array([[t.encode("utf-8")] for t in texts], dtype=np.object_)
-            responses.append(pb_utils.InferenceResponse(output_tensors=[pb_utils.Tensor("response", out)]))
-            self._log_rows(request, rows, latency_ms)
+            out_ids = np.array([[i.encode("ascii")] for i in ids], dtype=np.object_)
+            responses.append(
+                pb_utils.InferenceResponse(
+                    output_tensors=[pb_utils.Tensor("response", out), pb_utils.Tensor("request_id", out_ids)]
+                )
+            )
+            self._log_rows(request, rows, ids, latency_ms)
         return responses
 
-    def _log_rows(self, request: Any, rows: list[_Row], latency_ms: float) -> None:
-        try:
-            request_id = request.request_id() or ""
-        except Exception:
-            request_id = ""
-        base_id = request_id or str(uuid.uuid4())
+    def _log_rows(self, request: Any, rows: list[_Row], ids: list[str], latency_ms: float) -> None:
+        client_id = _client_request_id(request)
         timestamp = utc_now_iso()
-        for r in rows:
+        for r, request_id in zip(rows, ids, strict=True):
             self.log_writer.submit(
                 {
-                    "request_id": base_id if len(rows) == 1 else f"{base_id}:{r.row}",
+                    "request_id": request_id,
+                    "client_request_id": client_id,
                     "timestamp": timestamp,
                     "model_name": self.model_name,
                     "model_version": self.model_version,
@@ -628,14 +651,11 @@ class TritonPythonModel:
 
     def _log_failure(self, request: Any, rows: list[_Row] | None, kind: str, message: str, latency_ms: float) -> None:
         """One log line for a failed request: empty response, ``error`` and ``error_kind`` set."""
-        try:
-            request_id = request.request_id() or ""
-        except Exception:
-            request_id = ""
         prompt = rows[0].prompt if rows else ""
         self.log_writer.submit(
             {
-                "request_id": request_id or str(uuid.uuid4()),
+                "request_id": new_request_id(),
+                "client_request_id": _client_request_id(request),
                 "timestamp": utc_now_iso(),
                 "model_name": self.model_name,
                 "model_version": self.model_version,
