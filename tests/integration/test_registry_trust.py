@@ -20,9 +20,9 @@ from urllib.parse import unquote, urlparse
 
 import pandas as pd
 import pytest
-from test_triton_serving import PAIRS, _quick_finetune, _serving_venv
+from test_triton_serving import served_state
 
-from llmops.config import LLMOpsConfig, TinyModelSpec, load_config
+from llmops.config import LLMOpsConfig
 
 pytestmark = [pytest.mark.integration, pytest.mark.timeout(900)]
 
@@ -69,46 +69,9 @@ def _serving(env: Env) -> tuple[str | None, list[int], int]:
 
 @pytest.fixture(scope="module")
 def env(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Env]:
-    from llmops.serving.client import client_for
-    from llmops.serving.server import ServingEnvError, TritonPorts, TritonServer
-    from llmops.training.base_model import build_tiny_base_model
-
     tmp = tmp_path_factory.mktemp("trust")
-    ports = TritonPorts.free()
-    settings = {
-        "LLMOPS_HOME": str(tmp / "home"),
-        "LLMOPS__PATHS__MODEL_REPOSITORY": str(tmp / "triton_models"),
-        "LLMOPS__PATHS__SERVING_VENV": str(_serving_venv()),
-        "LLMOPS__TRITON__HTTP_PORT": str(ports.http),
-        "LLMOPS__TRITON__GRPC_PORT": str(ports.grpc),
-        "LLMOPS__TRITON__METRICS_PORT": str(ports.metrics),
-        "LLMOPS__TRITON__DEFAULT_MAX_NEW_TOKENS": "8",
-        "LLMOPS__TRITON__SMOKE_MAX_NEW_TOKENS": "8",
-        "LLMOPS__TRITON__SMOKE_PROMPT": PROMPT,
-        "LLMOPS__TRITON__SMOKE_PROMPTS": "[]",
-        "LLMOPS__TRITON__READY_TIMEOUT_S": "60",
-    }
-    with pytest.MonkeyPatch.context() as mp:
-        for key, value in settings.items():
-            mp.setenv(key, value)
-        cfg = load_config()
-        try:
-            server = TritonServer(cfg.paths.serving_venv, tmp / "work", exit_timeout_s=5)
-        except ServingEnvError as exc:
-            pytest.skip(f"serving venv unavailable, run `make install`: {exc}")
-        corpus = [t for pair in PAIRS for t in pair]
-        base = build_tiny_base_model(TinyModelSpec(vocab_size=400, n_embd=64, n_layer=2, n_head=2), corpus, tmp / "b")
-        model_dir = _quick_finetune(base, tmp / "model")
-        proc = server.start(cfg.paths.model_repository, ports, tmp / "tritonserver.log")
-        client = None
-        try:
-            server.wait_ready(cfg.triton.http_url, 60, proc)
-            client = client_for(cfg.triton, timeout=60)
-            yield Env(cfg, tmp, client, {"model_dir": str(model_dir), "base_model": "tiny"})
-        finally:
-            if client is not None:
-                client.close()
-            server.stop(proc)
+    with served_state(tmp, smoke_prompt=PROMPT, smoke_prompts="[]") as (cfg, model_dir, client):
+        yield Env(cfg, tmp, client, {"model_dir": str(model_dir), "base_model": "tiny"})
 
 
 def _register_and_promote(env: Env, n: int) -> None:

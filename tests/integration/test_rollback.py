@@ -17,9 +17,9 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from test_triton_serving import PAIRS, RAISING_MODEL_PY, _quick_finetune, _serving_venv
+from test_triton_serving import RAISING_MODEL_PY, served_state
 
-from llmops.config import LLMOpsConfig, TinyModelSpec, load_config
+from llmops.config import LLMOpsConfig
 from llmops.errors import Refused
 
 pytestmark = [pytest.mark.integration, pytest.mark.timeout(900)]
@@ -82,47 +82,14 @@ def _tags(cfg: LLMOpsConfig, version: str) -> dict[str, str]:
 
 @pytest.fixture(scope="module")
 def env(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Env]:
-    from llmops.serving.client import client_for
-    from llmops.serving.server import ServingEnvError, TritonPorts, TritonServer
-    from llmops.training.base_model import build_tiny_base_model
-
     tmp = tmp_path_factory.mktemp("rollback")
-    ports = TritonPorts.free()
     settings = {
-        "LLMOPS_HOME": str(tmp / "home"),
-        "LLMOPS__PATHS__MODEL_REPOSITORY": str(tmp / "triton_models"),
-        "LLMOPS__PATHS__SERVING_VENV": str(_serving_venv()),
-        "LLMOPS__TRITON__HTTP_PORT": str(ports.http),
-        "LLMOPS__TRITON__GRPC_PORT": str(ports.grpc),
-        "LLMOPS__TRITON__METRICS_PORT": str(ports.metrics),
-        "LLMOPS__TRITON__DEFAULT_MAX_NEW_TOKENS": "8",
-        "LLMOPS__TRITON__SMOKE_MAX_NEW_TOKENS": "8",
-        "LLMOPS__TRITON__SMOKE_PROMPT": "How do I reset my password?",
-        "LLMOPS__TRITON__SMOKE_PROMPTS": '["How do I share my folder?"]',
-        "LLMOPS__TRITON__READY_TIMEOUT_S": "60",
-        "LLMOPS__TRITON__VERSIONS_TO_KEEP": "2",
+        "smoke_prompt": "How do I reset my password?",
+        "smoke_prompts": '["How do I share my folder?"]',
+        "versions_to_keep": "2",
     }
-    with pytest.MonkeyPatch.context() as mp:
-        for key, value in settings.items():
-            mp.setenv(key, value)
-        cfg = load_config()
-        try:
-            server = TritonServer(cfg.paths.serving_venv, tmp / "work", exit_timeout_s=5)
-        except ServingEnvError as exc:
-            pytest.skip(f"serving venv unavailable, run `make install`: {exc}")
-        corpus = [t for pair in PAIRS for t in pair]
-        base = build_tiny_base_model(TinyModelSpec(vocab_size=400, n_embd=64, n_layer=2, n_head=2), corpus, tmp / "b")
-        model_dir = _quick_finetune(base, tmp / "model")
-        proc = server.start(cfg.paths.model_repository, ports, tmp / "tritonserver.log")
-        client = None
-        try:
-            server.wait_ready(cfg.triton.http_url, 60, proc)
-            client = client_for(cfg.triton, timeout=60)
-            yield Env(cfg, model_dir, tmp, client, {"model_dir": str(model_dir), "base_model": "tiny"})
-        finally:
-            if client is not None:
-                client.close()
-            server.stop(proc)
+    with served_state(tmp, **settings) as (cfg, model_dir, client):
+        yield Env(cfg, model_dir, tmp, client, {"model_dir": str(model_dir), "base_model": "tiny"})
 
 
 def _promote(env: Env, registration: dict[str, Any], run_key: str) -> dict[str, Any]:

@@ -13,10 +13,10 @@ import urllib.error
 import urllib.request
 from collections.abc import Iterator
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
 import pytest
+from test_triton_serving import _serving_venv
 
 from llmops.config import TinyModelSpec, TritonConfig
 
@@ -25,17 +25,6 @@ pytestmark = [pytest.mark.integration, pytest.mark.timeout(300)]
 MODEL = "tiny_llm"
 HEADER = "triton-model-control-key"
 CORPUS = [f"How do I {verb} my {thing}?" for verb in ("reset", "share", "sync") for thing in ("password", "folder")]
-
-
-def _serving_venv() -> Path:
-    if os.environ.get("LLMOPS_SERVING_VENV"):
-        return Path(os.environ["LLMOPS_SERVING_VENV"])
-    from llmops.config import PROJECT_ROOT, load_config
-
-    try:
-        return load_config().paths.serving_venv
-    except Exception:
-        return PROJECT_ROOT / ".venv-serving"
 
 
 @dataclass

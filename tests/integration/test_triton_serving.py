@@ -13,6 +13,7 @@ import shutil
 import threading
 import time
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
@@ -20,7 +21,7 @@ from typing import Any
 
 import pytest
 
-from llmops.config import TinyModelSpec, TritonConfig
+from llmops.config import LLMOpsConfig, TinyModelSpec, TritonConfig
 from llmops.data.schema import PROD_LOG_COLUMNS
 
 pytestmark = [pytest.mark.integration, pytest.mark.timeout(300)]
@@ -74,6 +75,52 @@ def _serving_venv() -> Path:
         return load_config().paths.serving_venv
     except Exception:
         return PROJECT_ROOT / ".venv-serving"
+
+
+@contextmanager
+def served_state(tmp: Path, **triton_settings: str) -> Iterator[tuple[LLMOpsConfig, Path, Any]]:
+    """A state folder and a model repository under ``tmp``, a REAL tritonserver on it (explicit model control, free
+    ports) and a tiny fine-tuned model to promote: ``(cfg, model_dir, client)``. ``triton_settings`` are
+    ``LLMOPS__TRITON__<NAME>`` overrides; the config and its environment hold until the block ends."""
+    from llmops.config import load_config
+    from llmops.serving.client import client_for
+    from llmops.serving.server import ServingEnvError, TritonPorts, TritonServer
+    from llmops.training.base_model import build_tiny_base_model
+
+    ports = TritonPorts.free()
+    settings = {
+        "LLMOPS_HOME": str(tmp / "home"),
+        "LLMOPS__PATHS__MODEL_REPOSITORY": str(tmp / "triton_models"),
+        "LLMOPS__PATHS__SERVING_VENV": str(_serving_venv()),
+        "LLMOPS__TRITON__HTTP_PORT": str(ports.http),
+        "LLMOPS__TRITON__GRPC_PORT": str(ports.grpc),
+        "LLMOPS__TRITON__METRICS_PORT": str(ports.metrics),
+        "LLMOPS__TRITON__DEFAULT_MAX_NEW_TOKENS": "8",
+        "LLMOPS__TRITON__SMOKE_MAX_NEW_TOKENS": "8",
+        "LLMOPS__TRITON__READY_TIMEOUT_S": "60",
+        **{f"LLMOPS__TRITON__{name.upper()}": value for name, value in triton_settings.items()},
+    }
+    with pytest.MonkeyPatch.context() as mp:
+        for key, value in settings.items():
+            mp.setenv(key, value)
+        cfg = load_config()
+        try:
+            server = TritonServer(cfg.paths.serving_venv, tmp / "work", exit_timeout_s=5)
+        except ServingEnvError as exc:
+            pytest.skip(f"serving venv unavailable, run `make install`: {exc}")
+        corpus = [t for pair in PAIRS for t in pair]
+        base = build_tiny_base_model(TinyModelSpec(vocab_size=400, n_embd=64, n_layer=2, n_head=2), corpus, tmp / "b")
+        model_dir = _quick_finetune(base, tmp / "model")
+        proc = server.start(cfg.paths.model_repository, ports, tmp / "tritonserver.log")
+        client = None
+        try:
+            server.wait_ready(cfg.triton.http_url, 60, proc)
+            client = client_for(cfg.triton, timeout=60)
+            yield cfg, model_dir, client
+        finally:
+            if client is not None:
+                client.close()
+            server.stop(proc)
 
 
 @dataclass
