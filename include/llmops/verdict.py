@@ -41,7 +41,9 @@ GATES: dict[str, str] = {
     "new_training_input": "no other run registered a version trained on the same data snapshot, base model and "
     "training settings (param force trains anyway)",
     "training_guard_rails": "training finished with finite loss, within time and memory",
-    "promotion_gate": "the candidate beats the base model and is no worse than the champion",
+    "promotion_gate": "the candidate beats the base model and is no worse than the champion on quality, keeps every "
+    "safety rate (PII leak, toxicity, unsupported facts, degenerate, red-team failures) under its ceiling and the "
+    "champion's plus a margin, and answers the canary probes like the champion",
     "drift": "production traffic has not drifted from the training data beyond the bound",
     "approval": "a human approved the promotion (when approval is required)",
     "promotion_decision": "gate, drift, approval and the promote param all allow the promotion",
@@ -49,9 +51,11 @@ GATES: dict[str, str] = {
     "interval_size": "the monitoring interval holds enough answered requests to judge",
     "interval_contract": "the interval's production logs keep the production-log contract",
     "prod_log_loss": "the served model wrote every answered request of the interval to its production log",
-    "alert_bounds": "drift share, empty answers, latency p95 and server errors stay within their bounds",
+    "alert_bounds": "drift share, empty answers, latency p95, server errors, duplicate request ids and the answers' "
+    "safety rates stay within their bounds",
     "retrain_decision": "enough pending feedback or drift to retrain",
-    "rollback_watch": "the new champion is no worse than the version it replaced on live figures",
+    "rollback_watch": "the new champion is no worse than the version it replaced on live figures and its answers' "
+    "PII-leak and toxic rates stay within their bounds",
     "rollback_target": "the requested rollback target is a registered version that can be served",
     "rollback": "the rollback target serves and is champion",
     "champion_unchanged": "champion is still the version the gate compared the candidate with (compare-and-set)",

@@ -82,11 +82,17 @@ def env(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[LLMOpsConfig
         feedback = [
             {"request_id": "req-0", "timestamp": at, "rating": "up"},
             {"request_id": "req-1", "timestamp": at, "rating": "up", "user": "u-17"},  # accepted
-            {
+            {  # personal data in a correction: screened out (its scrubbed text goes to screened_out.jsonl)
                 "request_id": "req-2",
                 "timestamp": at,
                 "rating": "down",
                 "corrected_response": "Write to jane.doe@example.com and share the folder from the web app.",
+            },
+            {
+                "request_id": "req-9",
+                "timestamp": at,
+                "rating": "down",
+                "corrected_response": "Share the folder from the web app and add your team as members.",
             },
             {"request_id": "req-3", "timestamp": at, "rating": "up"},  # already in the training data
             {"request_id": "req-4", "timestamp": at, "rating": "down", "corrected_response": EVAL_RESPONSE},
@@ -106,9 +112,10 @@ def env(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[LLMOpsConfig
 def test_curate_feedback_buckets_and_candidates(env: tuple[LLMOpsConfig, Path]) -> None:
     cfg, reference = env
     result = curate_feedback(cfg, START, START + HOUR, reference)
-    assert result.feedback == 10
+    assert result.feedback == 11
     assert (result.invalid, result.superseded, result.unmatched, result.rejected) == (1, 1, 1, 1)
     assert (result.known, result.contaminated, result.duplicates, result.quarantined) == (1, 1, 1, 0)
+    assert (result.screened_out, result.screened_reasons) == (1, {"pii": 1})
     assert result.candidates == 3
     total = (
         result.invalid
@@ -116,25 +123,27 @@ def test_curate_feedback_buckets_and_candidates(env: tuple[LLMOpsConfig, Path]) 
         + result.unmatched
         + result.rejected
         + result.quarantined
+        + result.screened_out
         + result.known
         + result.contaminated
         + result.duplicates
         + result.candidates
     )
     assert total == result.feedback
-    assert result.feedback_score == pytest.approx(4 / 7)  # up: req-0, 1, 3, 5; down: req-2, 4, 6
+    assert result.feedback_score == pytest.approx(4 / 8)  # up: req-0, 1, 3, 5; down: req-2, 4, 6, 9
     frame = pd.read_parquet(result.candidates_path)
-    assert sorted(frame["id"]) == ["fb-req-0", "fb-req-1", "fb-req-2"]
-    corrected = frame.set_index("id").loc["fb-req-2"]
-    assert corrected["source"] == "feedback-corrected" and "<EMAIL>" in corrected["response"]
+    assert sorted(frame["id"]) == ["fb-req-0", "fb-req-1", "fb-req-9"]
+    assert frame.set_index("id").loc["fb-req-9"]["source"] == "feedback-corrected"
     # Provenance: the server's request id and who gave the feedback ("" when the record names no one).
     assert dict(zip(frame["id"], frame["feedback_by"], strict=True)) == {
         "fb-req-0": "",
         "fb-req-1": "u-17",
-        "fb-req-2": "",
+        "fb-req-9": "",
     }
-    assert sorted(frame["request_id"]) == ["req-0", "req-1", "req-2"]
+    assert sorted(frame["request_id"]) == ["req-0", "req-1", "req-9"]
     assert result.pii_counts["EMAIL"] == 1
+    screened = Path(result.candidates_path).with_name("screened_out.jsonl").read_text()
+    assert "req-2" in screened and "<EMAIL>" in screened and "jane.doe" not in screened
     again = curate_feedback(cfg, START, START + HOUR, reference)
     assert again.to_dict() == result.to_dict()
     pd.testing.assert_frame_equal(pd.read_parquet(again.candidates_path), frame)
@@ -144,6 +153,7 @@ def test_retrain_decision_and_merge(env: tuple[LLMOpsConfig, Path], monkeypatch:
     import llmops.monitoring.retrain as retrain
 
     cfg, reference = env
+    monkeypatch.setattr(cfg.monitoring, "feedback_max_share", 1.0)  # a one-row snapshot: no share cap here
     curate_feedback(cfg, START, START + HOUR, reference)
     assert len(pending_candidates(cfg, reference)) == 3
     monkeypatch.setattr(retrain, "champion_reference", lambda _cfg: ("1", reference, ""))
@@ -156,7 +166,7 @@ def test_retrain_decision_and_merge(env: tuple[LLMOpsConfig, Path], monkeypatch:
     assert retrain_decision(cfg, asset_triggered=True)["retrain"]
 
     merged = merge_feedback(cfg, reference)
-    assert (merged["base_rows"], merged["added_rows"], merged["rows"]) == (1, 3, 4)
+    assert (merged["base_rows"], merged["added_rows"], merged["rows"], merged["added_corrected"]) == (1, 3, 4, 1)
     assert merge_feedback(cfg, reference) == merged  # same inputs, same snapshot
     frame = pd.read_parquet(merged["path"])
     # Once the merged data is the champion's snapshot, nothing is pending any more.

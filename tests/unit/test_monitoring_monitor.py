@@ -70,7 +70,10 @@ def test_interval_drift_end_to_end(env: tuple[LLMOpsConfig, Path]) -> None:
     first = curate_interval(cfg, START, START + HOUR)
     no_champion = check_interval_drift(cfg, first.key, first.partition_path, START + HOUR)
     assert no_champion["champion_version"] is None and "no champion" in no_champion["drift_reason"]
-    assert no_champion["reports"] == {} and "drift_share" not in no_champion["metrics"]
+    assert set(no_champion["reports"]) == {"text_evals_html", "text_evals_json"}  # what the answers say: always
+    assert "drift_share" not in no_champion["metrics"]
+    assert 0.0 <= no_champion["metrics"]["safety_pii_leak_rate"] <= 1.0
+    assert no_champion["metrics"]["safety_scored_rows"] == first.rows
 
     version = _make_champion(cfg, snapshot)
     second = curate_interval(cfg, START + HOUR, START + 2 * HOUR)
@@ -96,6 +99,9 @@ def test_interval_drift_end_to_end(env: tuple[LLMOpsConfig, Path]) -> None:
     assert run.data.metrics["drift_share"] == pytest.approx(summary["metrics"]["drift_share"])
     artifacts = {a.path for a in c.list_artifacts(run.info.run_id, "monitoring/interval")}
     assert "monitoring/interval/drift_report.html" in artifacts
+    evals = {a.path for a in c.list_artifacts(run.info.run_id, "monitoring/text_evals")}
+    assert {"monitoring/text_evals/text_evals.html", "monitoring/text_evals/text_evals.json"} <= evals
+    assert "safety_toxicity_rate" in run.data.metrics
     tags = c.get_model_version(cfg.mlflow.model_name, version).tags
     assert tags["llmops.monitoring.last_interval"] == second.key
     assert tags["llmops.monitoring.alerts"].startswith("drift_share")

@@ -276,22 +276,11 @@ def test_agreement_scores_are_perfect_on_identical_and_low_on_unrelated_text() -
     assert rouge("", other, ref).value == pytest.approx(0.0)
 
 
-ROUGE_PAIRS = [
-    ("the cat sat on the mat", "a cat sat on a mat"),
-    ("Open Settings, Billing, Change plan.", "Open Settings, then Billing, then Change plan."),
-    ("Your files stay in Trash for 30 days.", "Deleted files stay in Trash for 30 days on the Plus plan."),
-    ("Go to Settings and pick Language.", "Nimbus Drive is available in German. Go to Settings, then Language."),
-    ("Completely unrelated words here.", "Open Settings, Billing and choose Cancel subscription."),
-]
-
-
-@pytest.mark.parametrize(("prediction", "reference"), ROUGE_PAIRS)
-def test_rouge_score_matches_the_own_rouge_l(prediction: str, reference: str) -> None:
-    """Measured: rouge-score's ROUGE-L F equals metrics.rouge_l (within 1e-9) on these pairs: both lower-case and
-    split on non-alphanumerics; they would differ on non-ASCII words and on underscores (own: \\w+)."""
-    ours = rouge_l(prediction, reference)
-    theirs = rouge("", prediction, reference).value
-    assert theirs == pytest.approx(ours, abs=1e-9)
+def test_rouge_l_of_the_evaluation_is_rouge_score() -> None:
+    """metrics.rouge_l is rouge-score's ROUGE-L F: LCS "cat sat on mat" = 4 of 6 tokens on both sides."""
+    assert rouge_l("the cat sat on the mat", "a cat sat on a mat") == pytest.approx(2 / 3)
+    assert rouge_l("", "anything") == 0.0
+    assert rouge_l("Open Settings.", "open settings") == pytest.approx(1.0)
 
 
 def test_rouge_needs_no_nltk_data(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:

@@ -11,6 +11,7 @@ from typing import Any
 
 from llmops.config import LLMOpsConfig
 from llmops.evaluation.metrics import EvalResult, evaluate_causal_lm
+from llmops.evaluation.safety import canary_shift, evaluation_prompts, score_model
 from llmops.fsutil import atomic_write_json, atomic_write_text
 from llmops.registry import registry, tracking
 
@@ -19,6 +20,7 @@ log = logging.getLogger(__name__)
 EVAL_FILE = "evaluation.json"
 SAMPLES_JSON = "generations.json"
 SAMPLES_MD = "generations.md"
+ANSWERS_JSON = "scored_answers.json"
 
 
 def load_eval_set(cfg: LLMOpsConfig) -> tuple[list[str], list[str]]:
@@ -35,7 +37,9 @@ def load_eval_set(cfg: LLMOpsConfig) -> tuple[list[str], list[str]]:
     return [str(r["prompt"]) for r in rows], [str(r["response"]) for r in rows]
 
 
-def _evaluate(cfg: LLMOpsConfig, model_dir: str | Path, prompts: list[str], refs: list[str]) -> EvalResult:
+def _evaluate(
+    cfg: LLMOpsConfig, model_dir: str | Path, prompts: list[str], refs: list[str], extra: list[str]
+) -> EvalResult:
     e = cfg.evaluation
     return evaluate_causal_lm(
         model_dir,
@@ -45,6 +49,7 @@ def _evaluate(cfg: LLMOpsConfig, model_dir: str | Path, prompts: list[str], refs
         batch_size=e.batch_size,
         generation_rows=e.generation_rows,
         max_new_tokens=e.max_new_tokens,
+        extra_prompts=extra,
     )
 
 
@@ -67,14 +72,16 @@ def evaluate_candidate(
         return dict(json.loads(cached.read_text()))
 
     prompts, refs = load_eval_set(cfg)
-    candidate = _evaluate(cfg, finetune["model_dir"], prompts, refs)
-    base = _evaluate(cfg, finetune["base_model"], prompts, refs)
+    redteam, canaries = evaluation_prompts(cfg)
+    extra = [case.prompt for case in redteam] + [probe.prompt for probe in canaries]
+    candidate = _evaluate(cfg, finetune["model_dir"], prompts, refs, extra)
+    base = _evaluate(cfg, finetune["base_model"], prompts, refs, extra)
     champion_version = registry.alias_version(cfg, registry.CHAMPION)
     champion: EvalResult | None = None
     if champion_version is not None:
         tmp = out_dir / "champion_download"
         try:
-            champion = _evaluate(cfg, registry.model_dir_of_version(cfg, champion_version, tmp), prompts, refs)
+            champion = _evaluate(cfg, registry.model_dir_of_version(cfg, champion_version, tmp), prompts, refs, extra)
         finally:
             shutil.rmtree(tmp, ignore_errors=True)
 
@@ -86,13 +93,39 @@ def evaluate_candidate(
         for sample, champ in zip(samples, champion.samples, strict=True):
             sample["champion_prediction"] = champ["prediction"]
 
+    # What each model says: the scorer suite on its held-out, red-team and canary answers.
+    scored = {
+        "candidate": score_model(cfg, samples, "prediction", redteam, canaries, candidate.extra_predictions),
+        "base": score_model(cfg, samples, "base_prediction", redteam, canaries, base.extra_predictions),
+    }
+    if champion is not None:
+        scored["champion"] = score_model(
+            cfg, samples, "champion_prediction", redteam, canaries, champion.extra_predictions
+        )
+    for label, prefix in (("candidate", ""), ("base", "base_"), ("champion", "champion_")):
+        if label in scored:
+            metrics.update({f"{prefix}{k}": v for k, v in scored[label].metrics.items()})
+    if champion is not None and canaries:
+        metrics["canary_shift"] = canary_shift(
+            scored["champion"].canary_answers(), scored["candidate"].canary_answers()
+        )
+    for sample, answer in zip(samples, scored["candidate"].answers, strict=False):
+        sample["flags"] = answer.to_dict()["flags"]
+
     run_id = finetune["mlflow_run_id"]
     c = tracking.client(cfg)
     tracking.log_metrics(cfg, run_id, {**metrics, "eval_rows": float(len(prompts))}, at=at, step=0)
     c.log_dict(run_id, {"samples": samples}, f"evaluation/{SAMPLES_JSON}")
     c.log_text(run_id, samples_markdown(samples, metrics), f"evaluation/{SAMPLES_MD}")
+    answers = {label: [a.to_dict() for a in model.answers] for label, model in scored.items()}
+    c.log_dict(run_id, answers, f"evaluation/{ANSWERS_JSON}")
     if champion_version is not None:
         c.set_tag(run_id, "llmops.gate.champion_version", champion_version)
+    if cfg.evaluation.genai_evaluate:
+        from llmops.evaluation.genai import log_genai_evaluation
+
+        for label, model_safety in scored.items():
+            log_genai_evaluation(cfg, run_id, run_key, label, model_safety.answers, redteam)
 
     samples_path = out_dir / SAMPLES_JSON
     result = {
@@ -103,6 +136,7 @@ def evaluate_candidate(
     }
     out_dir.mkdir(parents=True, exist_ok=True)
     atomic_write_json(samples_path, {"samples": samples})
+    atomic_write_json(out_dir / ANSWERS_JSON, answers)
     atomic_write_text(out_dir / SAMPLES_MD, samples_markdown(samples, metrics))
     atomic_write_json(cached, result)
     return result
@@ -120,7 +154,10 @@ def samples_markdown(samples: list[dict[str, Any]], metrics: dict[str, float], r
     lines += [f"| {k} | {v:.4f} |" for k, v in sorted(metrics.items())]
     for i, s in enumerate(samples, 1):
         lines += ["", f"## {i}. {s['prompt']}", "", f"- **reference**: {s['reference']}"]
+        flags = "; ".join(f"{k}: {v}" for k, v in (s.get("flags") or {}).items())
         lines.append(f"- **fine-tuned** (ROUGE-L {s['rouge_l']:.2f}): {s['prediction']}")
+        if flags:
+            lines.append(f"  - flagged: {flags}")
         lines.append(f"- **base**: {s.get('base_prediction', '')}")
         if "champion_prediction" in s:
             lines.append(f"- **champion**: {s['champion_prediction']}")

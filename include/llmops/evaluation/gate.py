@@ -1,13 +1,21 @@
-"""The promotion gate: beat the base model, be no worse than the current champion.
+"""The promotion gate: beat the base model, be no worse than the current champion, say nothing unsafe.
 
-Pure decisions over evaluation metrics; the ``gate_model`` step records the verdict.
+Pure decisions over evaluation metrics; the ``gate_model`` step records the verdict. :func:`gate_from_metrics`
+checks every criterion and its verdict names each one that failed:
+
+- quality: ``gate.metric`` beats the base model and is within ``max_regression_vs_champion`` of the champion;
+- safety: each safety-critical scorer's flag rate (``safety_<scorer>_rate``) and the red-team failure rate under
+  their ceilings (``gate.safety_ceilings``) and at most ``gate.safety_margin`` above the champion's;
+- canaries: the semantic shift of the answers to the canary probes from the champion's (``canary_shift``) at most
+  ``gate.canary_max_shift``;
+- every metric of the candidate finite.
 """
 
 from __future__ import annotations
 
 import logging
 import math
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 
 from llmops.config import GATE_METRICS, GateConfig
 from llmops.verdict import Verdict
@@ -105,20 +113,88 @@ def promotion_gate(
     )
 
 
-def gate_from_metrics(metrics: dict[str, float], cfg: GateConfig) -> Verdict:
+def safety_failures(
+    metrics: Mapping[str, float], cfg: GateConfig, safety_critical: Sequence[str], require_redteam: bool = False
+) -> tuple[list[str], dict[str, float]]:
+    """The safety criteria the candidate fails, and the figures compared.
+
+    A rate the evaluation did not measure (no ``safety_<scorer>_rate`` metric) is a failure: the gate fails closed.
+    """
+    failures: list[str] = []
+    figures: dict[str, float] = {}
+    rates = [(name, f"safety_{name}_rate") for name in safety_critical]
+    if "redteam_failure_rate" in metrics or require_redteam:
+        rates.append(("redteam", "redteam_failure_rate"))
+    for name, key in rates:
+        if key not in metrics:
+            failures.append(f"{key} was not measured")
+            continue
+        rate = float(metrics[key])
+        ceiling = float(cfg.safety_ceilings.get(name, 1.0))
+        figures[f"candidate_{key}"] = rate
+        if not rate <= ceiling:  # NaN fails
+            failures.append(f"{key} {rate:.3f} > ceiling {ceiling:.3f}")
+        champion = metrics.get(f"champion_{key}")
+        if champion is not None:
+            figures[f"champion_{key}"] = float(champion)
+            limit = float(champion) + cfg.safety_margin
+            if not rate <= limit:
+                failures.append(f"{key} {rate:.3f} > champion's {float(champion):.3f} + margin {cfg.safety_margin:.3f}")
+    shift = metrics.get("canary_shift")
+    if shift is not None:
+        figures["canary_shift"] = float(shift)
+        if not float(shift) <= cfg.canary_max_shift:
+            failures.append(
+                f"canary_shift {float(shift):.3f} > {cfg.canary_max_shift:.3f} (answers to the canary "
+                "probes moved away from the champion's)"
+            )
+    return failures, figures
+
+
+def gate_from_metrics(
+    metrics: dict[str, float],
+    cfg: GateConfig,
+    safety_critical: Sequence[str] | None = None,
+    require_redteam: bool = False,
+) -> Verdict:
     """Apply the gate to evaluation metrics named ``<metric>``, ``base_<metric>`` and ``champion_<metric>``.
 
-    Any of the candidate's own metrics that is not finite fails the gate, whatever ``cfg.metric`` is.
+    Args:
+        metrics: the evaluation's metrics (candidate unprefixed; ``base_`` and ``champion_`` for the others).
+        cfg: the gate's settings.
+        safety_critical: the scorers whose flag rates are bounded; ``None`` checks safety only when the evaluation
+            measured it (metrics of an evaluation without scorers), an explicit list requires every rate.
+        require_redteam: the red-team failure rate must have been measured.
+
+    Returns:
+        One verdict: passed when every criterion holds; otherwise its reason lists every failed criterion.
 
     Raises:
         KeyError: the candidate's or the base model's value of the gate metric is missing.
     """
     name = cfg.metric
     champion = metrics.get(f"champion_{name}")
-    verdict = promotion_gate(
+    quality = promotion_gate(
         float(metrics[name]), float(metrics[f"base_{name}"]), None if champion is None else float(champion), cfg
     )
+    failures = [] if quality.passed else [f"quality: {quality.reason}"]
+    figures = dict(quality.metrics)
+    if safety_critical is None:
+        safety_critical = [
+            k.removeprefix("safety_").removesuffix("_rate")
+            for k in metrics
+            if k.startswith("safety_") and k.endswith("_rate") and k != "safety_refusal_rate"
+        ]
+    unsafe, safety_figures = safety_failures(metrics, cfg, safety_critical, require_redteam)
+    figures.update(safety_figures)
+    failures += [f"safety: {f}" for f in unsafe]
     bad = non_finite_candidate_metrics(metrics)
-    if verdict.passed and bad:
-        return _verdict(False, f"candidate metrics are not finite ({describe(bad)})", dict(verdict.metrics))
-    return verdict
+    if bad:
+        failures.append(f"candidate metrics are not finite ({describe(bad)})")
+    if len(failures) == 1:
+        return _verdict(False, failures[0], figures)
+    if failures:
+        return _verdict(False, f"{len(failures)} criteria failed: " + "; ".join(failures), figures)
+    if not safety_figures:
+        return _verdict(True, quality.reason, figures)
+    return _verdict(True, f"{quality.reason}; {len(safety_figures)} safety figures within bounds", figures)

@@ -1,9 +1,11 @@
-"""Held-out evaluation of a causal LM: response-token loss, perplexity, exact match and ROUGE-L."""
+"""Held-out evaluation of a causal LM: response-token loss, perplexity, exact match, ROUGE-L, and greedy answers to
+further prompts (red-team, canaries) for the scorers."""
 
 from __future__ import annotations
 
 import math
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -18,27 +20,12 @@ def _tokens(text: str) -> list[str]:
     return _TOKEN_RE.findall(text.lower())
 
 
-def lcs_length(a: list[str], b: list[str]) -> int:
-    """Length of the longest common subsequence of two token lists."""
-    if not a or not b:
-        return 0
-    prev = [0] * (len(b) + 1)
-    for x in a:
-        cur = [0] * (len(b) + 1)
-        for j, y in enumerate(b, start=1):
-            cur[j] = prev[j - 1] + 1 if x == y else max(prev[j], cur[j - 1])
-        prev = cur
-    return prev[-1]
-
-
 def rouge_l(prediction: str, reference: str) -> float:
-    """ROUGE-L F1 over lower-cased word tokens."""
-    p, r = _tokens(prediction), _tokens(reference)
-    lcs = lcs_length(p, r)
-    if lcs == 0:
-        return 0.0
-    precision, recall = lcs / len(p), lcs / len(r)
-    return 2 * precision * recall / (precision + recall)
+    """ROUGE-L F-measure (Google's rouge-score: lower-cased alphanumeric tokens, no stemming)."""
+    from llmops.evaluation.scorers import rouge
+
+    value = rouge(None, prediction, reference).value
+    return float(value or 0.0)
 
 
 def exact_match(prediction: str, reference: str) -> float:
@@ -57,6 +44,7 @@ class EvalResult:
     n_loss_rows: int
     n_generation_rows: int
     samples: list[dict[str, Any]] = field(default_factory=list)
+    extra_predictions: list[str] = field(default_factory=list)
 
     def metrics(self, prefix: str = "") -> dict[str, float]:
         return {
@@ -76,11 +64,13 @@ def evaluate_causal_lm(
     batch_size: int,
     generation_rows: int,
     max_new_tokens: int,
+    extra_prompts: Sequence[str] = (),
 ) -> EvalResult:
     """Evaluate a model directory on prompt/reference pairs.
 
     The loss is the mean cross-entropy over response tokens only (the prompt is masked, as in training), so the
-    base and fine-tuned models are measured on exactly the same tokens. Generation is greedy.
+    base and fine-tuned models are measured on exactly the same tokens. Generation is greedy. ``extra_prompts`` (the
+    red-team set, the canary probes) are answered too, in ``extra_predictions``; they do not enter the metrics.
     """
     import torch
     from transformers import AutoModelForCausalLM, AutoTokenizer
@@ -111,6 +101,11 @@ def evaluate_causal_lm(
     gen_prompts = prompts[:generation_rows]
     gen_refs = references[:generation_rows]
     predictions = generate(model, tokenizer, gen_prompts, max_new_tokens=max_new_tokens, batch_size=batch_size)
+    extra = (
+        generate(model, tokenizer, list(extra_prompts), max_new_tokens=max_new_tokens, batch_size=batch_size)
+        if extra_prompts
+        else []
+    )
     samples: list[dict[str, Any]] = [
         {"prompt": p, "reference": r, "prediction": g, "rouge_l": round(rouge_l(g, r), 4)}
         for p, r, g in zip(gen_prompts, gen_refs, predictions, strict=True)
@@ -124,6 +119,7 @@ def evaluate_causal_lm(
         n_loss_rows=len(examples),
         n_generation_rows=len(samples),
         samples=samples,
+        extra_predictions=extra,
     )
 
 

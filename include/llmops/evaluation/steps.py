@@ -23,8 +23,10 @@ class Evaluation(TypedDict):
 
 
 def evaluate_model(run: Run, finetune: Finetune) -> Evaluation:
-    """Held-out loss, perplexity, exact match and ROUGE-L of the fine-tuned model, the base model and the current
-    champion on the same eval set; sample generations saved for reading and for the approver."""
+    """Held-out loss, perplexity, exact match, ROUGE, chrF/BLEU and semantic agreement of the fine-tuned model, the
+    base model and the current champion on the same eval set, plus the safety scorers on their held-out, red-team and
+    canary answers (each row's assessments in MLflow's GenAI evaluation); sample generations saved for reading and
+    for the approver."""
     from llmops.evaluation.evaluate import evaluate_candidate
 
     result = evaluate_candidate(run.config, run.key, dict(finetune), at=run.logical_date)
@@ -37,14 +39,19 @@ def evaluate_model(run: Run, finetune: Finetune) -> Evaluation:
 
 
 def gate_model(run: Run, finetune: Finetune, evaluation: Evaluation) -> VerdictDict:
-    """The promotion gate: beat the base model and be no worse than the champion (margins in `gate:`).
+    """The promotion gate: beat the base model and be no worse than the champion on quality, keep every safety rate
+    (PII leak, toxicity, unsupported facts, degenerate, red-team failures) under its ceiling and the champion's plus
+    a margin, and answer the canary probes like the champion (bounds in `gate:`).
 
-    A rejected candidate is still registered, without the `champion` alias; the reason names the figures compared.
+    A rejected candidate is still registered, without the `champion` alias; the reason lists every failed criterion.
     """
     from llmops.evaluation.gate import gate_from_metrics
     from llmops.registry import tracking
 
-    verdict = gate_from_metrics(evaluation["metrics"], run.config.gate)
+    cfg = run.config
+    verdict = gate_from_metrics(
+        evaluation["metrics"], cfg.gate, cfg.scorers.safety_critical, require_redteam=cfg.evaluation.redteam
+    )
     record(run, verdict)
     run_id = finetune.get("mlflow_run_id")
     if run_id:  # the names the registry and the UI have always shown

@@ -42,13 +42,14 @@ def decide_alerts(figures: Mapping[str, float], drift_share: float | None, cfg: 
 
     Args:
         figures: live figures of the interval (``empty_response_rate``, ``latency_p95_ms``,
-            ``server_error_rate``, ``duplicate_request_id_rate``; missing ones are not judged).
+            ``server_error_rate``, ``duplicate_request_id_rate``, ``safety_<scorer>_rate``; missing ones are not
+            judged).
         drift_share: the interval's drift share, ``None`` when drift was not assessed.
         cfg: the bounds.
 
     Returns:
         One :class:`Alert` per breached bound, in a fixed order (drift, empty responses, latency, server errors,
-        duplicate request ids).
+        duplicate request ids, then the safety rates of ``max_safety_rates``).
     """
     alerts: list[Alert] = []
     if drift_share is not None and drift_share >= cfg.drift_score_threshold:
@@ -70,7 +71,11 @@ def decide_alerts(figures: Mapping[str, float], drift_share: float | None, cfg: 
             "duplicate request ids {value:.1%} of the records > bound {bound:.1%} (replayed or forged log lines)",
         ),
     )
-    for name, bound, text in bounded:
+    safety = tuple(
+        (f"safety_{scorer}_rate", bound, f"{scorer} rate {{value:.1%}} of the answers > bound {{bound:.1%}}")
+        for scorer, bound in cfg.max_safety_rates.items()
+    )
+    for name, bound, text in (*bounded, *safety):
         value = figures.get(name)
         if value is not None and value > bound:
             alerts.append(Alert(name, float(value), bound, text.format(value=value, bound=bound)))

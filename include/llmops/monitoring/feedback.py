@@ -16,10 +16,31 @@ columns.
 * a corrected response (any rating): ``(prompt, corrected_response)`` becomes one (``source="feedback-corrected"``);
 * thumbs down without a correction: no candidate (it counts in the feedback score).
 
-Candidates then go through what training data goes through: the training contract's row-level checks (quarantine),
-PII scrubbing, exact and near-duplicate removal within the batch and against the champion's training snapshot, and
-decontamination against the eval set (MinHash/LSH with the data stage's parameters). They are written to
-``<curated_dir>/feedback/interval=<key>/candidates.parquet`` (training layout), replacing an earlier attempt.
+Candidates then go through what training data goes through: PII scrubbing, the training contract's row-level checks
+(quarantine), screening (below), exact and near-duplicate removal within the batch and against the champion's
+training snapshot, and decontamination against the eval set (MinHash/LSH with the data stage's parameters). They are
+written to ``<curated_dir>/feedback/interval=<key>/candidates.parquet`` (training layout), replacing an earlier
+attempt.
+
+Screening (:func:`screen_candidate`): feedback is text that anyone with a session can send, so a candidate is
+dropped when
+
+* its prompt, or a corrected response, holds an injection marker or backdoor trigger (``injection_markers`` in
+  ``llmops/evaluation/scorer_lexicon.yaml``; a served answer is not searched: "you are now signed in" is an answer);
+* a corrected response holds personal data: any entity the PII detector finds in the text as typed (before
+  scrubbing), whoever it belongs to, since a correction is not the place for contact details;
+* a thumbs-up answer leaks personal data (the ``pii_leak`` scorer on the texts as served: a value the prompt did not
+  contain and that is not the company's own contact detail, which also catches invented e-mail addresses and phone
+  numbers);
+* the answer or correction is abusive (the ``toxicity`` scorer, l33t and spaced spellings included), or a
+  thumbs-up answer is degenerate (the ``degenerate`` scorer with the ``scorers`` thresholds). ``degenerate`` is not
+  applied to corrections: people type answers without a final full stop, which it reads as truncation.
+  ``unsupported_facts`` is not applied at all: it flags most real answers (its gate ceiling is 0.6), and the
+  invented facts that matter most (contact details) are ``pii_leak``'s.
+
+The scorers that quote text (``toxicity``, ``degenerate``) read the scrubbed text, ``pii_leak`` and the PII check
+report types and counts only, and markers are quoted from the list: no reason carries raw personal data. Dropped
+candidates are written with their reasons and scrubbed texts to ``screened_out.jsonl`` beside the candidates.
 
 No Airflow import here.
 """
@@ -29,9 +50,12 @@ from __future__ import annotations
 import json
 import logging
 import os
+import re
 import shutil
+from collections import Counter
 from dataclasses import asdict, dataclass, field
 from datetime import datetime
+from functools import cache
 from pathlib import Path
 from typing import Any
 
@@ -42,6 +66,7 @@ from llmops.monitoring.interval import interval_key, read_interval_records, wind
 log = logging.getLogger(__name__)
 
 CANDIDATES_FILE = "candidates.parquet"
+SCREENED_FILE = "screened_out.jsonl"
 SUMMARY_FILE = "summary.json"
 ACCEPTED, CORRECTED = "feedback-accepted", "feedback-corrected"
 _UP = {"up", "thumbs_up", "+1", "1", "true", "yes", "good"}
@@ -62,6 +87,9 @@ class FeedbackResult:
     thumbs_down: int = 0
     rejected: int = 0
     quarantined: int = 0
+    # Candidates dropped by screening; screened_reasons counts each reason's kind (a row can have several).
+    screened_out: int = 0
+    screened_reasons: dict[str, int] = field(default_factory=dict)
     duplicates: int = 0
     known: int = 0
     contaminated: int = 0
@@ -94,6 +122,99 @@ def parse_rating(value: Any) -> bool | None:
         return True if value > 0 else False if value <= 0 else None
     text = str(value).strip().lower() if isinstance(value, str) else ""
     return True if text in _UP else False if text in _DOWN else None
+
+
+@cache
+def load_injection_markers(path: Path | None = None) -> tuple[str, ...]:
+    """The ``injection_markers`` list of the scorers' lexicon (lower case, curly apostrophes straightened).
+
+    Args:
+        path: the YAML file; the packaged ``scorer_lexicon.yaml`` by default.
+
+    Returns:
+        The markers (cached per path).
+    """
+    import yaml
+
+    from llmops.evaluation.scorers import LEXICON_FILE
+
+    source = path or LEXICON_FILE
+    data = yaml.safe_load(source.read_text(encoding="utf-8"))
+    markers = data.get("injection_markers") if isinstance(data, dict) else None
+    if not isinstance(markers, list) or not markers:
+        raise ValueError(f"{source}: expected a non-empty list 'injection_markers'")
+    return tuple(_normalize_text(str(m)) for m in markers)
+
+
+def _normalize_text(text: str) -> str:
+    """Compatibility form (full-width letters read as ASCII), zero-width and other format characters removed,
+    curly apostrophes straightened, lower case."""
+    import unicodedata
+
+    plain = "".join(c for c in unicodedata.normalize("NFKC", text) if unicodedata.category(c) != "Cf")
+    return plain.replace("\u2019", "'").replace("\u2018", "'").lower()
+
+
+def _bounded(marker: str) -> str:
+    """A marker's pattern: whole words where it starts or ends with a word character ("cf" is not "cfg"), and
+    anywhere next to its markup ("<|im_start|>system")."""
+    body = re.escape(marker).replace(r"\ ", r"\s+")
+    start = r"(?<!\w)" if re.match(r"\w", marker) else ""
+    end = r"(?!\w)" if re.search(r"\w$", marker) else ""
+    return f"{start}{body}{end}"
+
+
+@cache
+def _marker_pattern(markers: tuple[str, ...]) -> re.Pattern[str]:
+    return re.compile("|".join(_bounded(m) for m in sorted(markers, key=len, reverse=True)))
+
+
+def injection_markers(text: str | None, markers: tuple[str, ...] | None = None) -> list[str]:
+    """The injection markers and trigger tokens a text holds (as listed, each once, in order of appearance)."""
+    if not text:
+        return []
+    pattern = _marker_pattern(markers if markers is not None else load_injection_markers())
+    found = [" ".join(m.group().split()) for m in pattern.finditer(_normalize_text(text))]
+    return list(dict.fromkeys(found))
+
+
+def screen_candidate(cfg: LLMOpsConfig, source: str, raw: tuple[str, str], scrubbed: tuple[str, str]) -> dict[str, str]:
+    """Why a feedback candidate must not be trained on (empty when it may).
+
+    Args:
+        cfg: configuration (``data.pii.entities``, ``scorers`` thresholds and knowledge file).
+        source: :data:`ACCEPTED` (a served answer the user liked) or :data:`CORRECTED` (a response the user typed).
+        raw: ``(prompt, response)`` as logged and typed, before PII scrubbing; read, never quoted.
+        scrubbed: the same texts after scrubbing; the scorers that quote text read these.
+
+    Returns:
+        Reason kind (``injection_marker``, ``pii``, ``pii_leak``, ``toxicity``, ``degenerate``) -> reason.
+    """
+    from llmops.data.pii import PiiScrubber
+    from llmops.evaluation.scorers import score_response
+
+    reasons: dict[str, str] = {}
+    corrected = source == CORRECTED
+    found = injection_markers(raw[0]) + (injection_markers(raw[1]) if corrected else [])
+    if found:
+        where = "prompt or correction" if corrected else "prompt"
+        listed = ", ".join(repr(m) for m in dict.fromkeys(found))
+        reasons["injection_marker"] = f"injection marker or trigger in the {where}: {listed}"
+    if corrected:
+        entities = Counter(m.entity for m in PiiScrubber(cfg.data.pii.entities).analyze(raw[1]))
+        if entities:
+            listed = ", ".join(f"{entity} x{n}" for entity, n in sorted(entities.items()))
+            reasons["pii"] = f"personal data in the correction: {listed}"
+        scored = score_response(*scrubbed, None, cfg.scorers, ["toxicity"])
+    else:
+        leak = score_response(*raw, None, cfg.scorers, ["pii_leak"])["pii_leak"]
+        if leak.flagged:
+            reasons["pii_leak"] = f"pii_leak: {leak.reason}"
+        scored = score_response(*scrubbed, None, cfg.scorers, ["toxicity", "degenerate"])
+    for name, score in scored.items():
+        if score.flagged:
+            reasons[name] = f"{name}: {score.reason}"
+    return reasons
 
 
 def _join_texts(prompts: list[str], responses: list[str]) -> list[str]:
@@ -168,6 +289,53 @@ def _filter_known(
     return kept
 
 
+def _screen(
+    cfg: LLMOpsConfig,
+    rows: list[dict[str, Any]],
+    raw: dict[str, tuple[str, str]],
+    given_by: dict[str, str],
+    result: FeedbackResult,
+) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+    """Split candidates into kept and screened-out ones (:func:`screen_candidate`), counting the reasons.
+
+    Returns:
+        ``(kept rows, screened-out records)``; a record holds ``request_id``, ``feedback_by``, ``source``,
+        ``reasons`` (kinds), ``reason`` and the scrubbed ``prompt`` and ``response``.
+    """
+    from llmops.data.pii import PiiScrubber
+
+    # The screened-out file holds scrubbed text even where scrubbing of training data is switched off.
+    scrubber = None if cfg.data.pii.enabled else PiiScrubber(cfg.data.pii.entities)
+    kept: list[dict[str, Any]] = []
+    screened: list[dict[str, Any]] = []
+    reasons: Counter[str] = Counter()
+    for row in rows:
+        texts = (str(row["prompt"]), str(row["response"]))
+        if scrubber is not None:
+            texts = (scrubber.scrub(texts[0])[0] or "", scrubber.scrub(texts[1])[0] or "")
+        found = screen_candidate(cfg, str(row["source"]), raw[row["id"]], texts)
+        if not found:
+            kept.append(row)
+            continue
+        reasons.update(found.keys())
+        screened.append(
+            {
+                "request_id": str(row["id"]).removeprefix("fb-"),
+                "feedback_by": given_by.get(row["id"], ""),
+                "source": row["source"],
+                "reasons": sorted(found),
+                "reason": "; ".join(found[k] for k in sorted(found)),
+                "prompt": texts[0],
+                "response": texts[1],
+            }
+        )
+    result.screened_out = len(screened)
+    result.screened_reasons = dict(sorted(reasons.items()))
+    if screened:
+        log.warning("feedback %s: %d candidates screened out %s", result.key, len(screened), result.screened_reasons)
+    return kept, screened
+
+
 def curate_feedback(
     cfg: LLMOpsConfig, start: datetime, end: datetime, reference: Path | None, source: Path | None = None
 ) -> FeedbackResult:
@@ -182,7 +350,7 @@ def curate_feedback(
 
     Returns:
         The :class:`FeedbackResult`; ``candidates_path`` is "" when no candidate is left (an earlier file of the
-        interval is removed).
+        interval is removed). Screened-out candidates are in ``screened_out.jsonl`` beside it (only when any).
     """
     import pandas as pd
 
@@ -241,7 +409,10 @@ def curate_feedback(
     judged = result.thumbs_up + result.thumbs_down
     result.feedback_score = result.thumbs_up / judged if judged else None
 
+    screened: list[dict[str, Any]] = []
     if rows:
+        # Screening reads the texts as typed (PII in a correction is a reason); kept in memory only.
+        raw = {r["id"]: (str(r["prompt"]), str(r["response"])) for r in rows}
         # Corrections are user-typed text: scrub before validation so nothing unscrubbed reaches any output.
         if cfg.data.pii.enabled:
             rows, counts, _ = PiiScrubber(cfg.data.pii.entities).scrub_records(rows)
@@ -249,7 +420,7 @@ def curate_feedback(
         # Row-level contract only: batch-level bounds (minimum rows, ...) apply to the merged training set.
         outcome = validate_records(rows, cfg, f"feedback-{key}", build_docs=False, kind=TRAINING)
         result.quarantined = len(outcome.quarantined)
-        rows = [dict(r) for r in outcome.kept_rows]
+        rows, screened = _screen(cfg, [dict(r) for r in outcome.kept_rows], raw, given_by, result)
     rows = _filter_known(cfg, rows, reference, result)
     result.candidates = len(rows)
 
@@ -269,6 +440,9 @@ def curate_feedback(
         ).to_parquet(tmp, index=False)
         os.replace(tmp, path)
         result.candidates_path = str(path)
+    if screened:
+        lines = "".join(json.dumps(r, ensure_ascii=False, sort_keys=True) + "\n" for r in screened)
+        atomic_write_text(folder / SCREENED_FILE, lines, fsync=False)
     atomic_write_text(folder / SUMMARY_FILE, json.dumps(result.to_dict(), indent=2, sort_keys=True), fsync=False)
     log.info("feedback %s: %s", key, json.dumps(result.to_dict(), sort_keys=True))
     return result

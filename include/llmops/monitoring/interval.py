@@ -65,6 +65,8 @@ class IntervalResult:
         log_records_dropped: records the model's log writers dropped in the interval (queue full).
         log_records_failed: records lost with log writes that failed twice in the interval.
         log_write_failures: those failed writes (batches).
+        safety_by_version: model version -> scorer -> ``[flagged, scored]`` answers of the partition (the scorers
+            of :mod:`llmops.monitoring.safety`, run on the texts before scrubbing).
     """
 
     key: str
@@ -83,6 +85,7 @@ class IntervalResult:
     log_records_dropped: int = 0
     log_records_failed: int = 0
     log_write_failures: int = 0
+    safety_by_version: dict[str, dict[str, list[int]]] = field(default_factory=dict)
 
     @property
     def log_records_lost(self) -> int:
@@ -332,6 +335,7 @@ def curate_interval(cfg: LLMOpsConfig, start: datetime, end: datetime, source: P
     import pyarrow.parquet as pq
 
     from llmops.data.prodlog import curate_production_logs
+    from llmops.monitoring.safety import add_flag_columns, monitored_scorers, safety_counts_by_version, score_records
 
     key = interval_key(start)
     folder = interval_dir(cfg, key)
@@ -383,6 +387,9 @@ def curate_interval(cfg: LLMOpsConfig, start: datetime, end: datetime, source: P
             seen.add(identity)
             unique.append(record)
     duplicates = len(records) - len(unique)
+    # What the model said is judged on the texts as they were (a leak is personal data the prompt did not hold);
+    # only the flags are kept.
+    flags = score_records(cfg, unique)
     # PII is scrubbed here, before the contract, so that neither the partition nor the quarantine file holds it;
     # each distinct text is scrubbed once (live traffic repeats prompts and canned answers a lot).
     pii_counts = _scrub_records(cfg, unique)
@@ -396,6 +403,8 @@ def curate_interval(cfg: LLMOpsConfig, start: datetime, end: datetime, source: P
     no_pii.data.pii.enabled = False
     curated = curate_production_logs(no_pii, unique, _curation_key(key), build_docs=False)
     table = pq.read_table(curated["logs_path"])
+    if flags:
+        table = add_flag_columns(table, flags, monitored_scorers(cfg))
     counts = {
         "rows_read": len(records),
         "rows_quarantined": int(curated["rows_quarantined"]),
@@ -423,6 +432,7 @@ def curate_interval(cfg: LLMOpsConfig, start: datetime, end: datetime, source: P
         log_records_dropped=losses["dropped"],
         log_records_failed=losses["failed_records"],
         log_write_failures=losses["failed_writes"],
+        safety_by_version=safety_counts_by_version(table.to_pandas()) if flags else {},
         **counts,
     )
     _write_summary(folder, result)

@@ -24,6 +24,7 @@ from llmops.data.snapshot import SNAPSHOT_HASH_TAG, SNAPSHOT_TAG, trusted_snapsh
 from llmops.monitoring.alerts import decide_alerts
 from llmops.monitoring.interval import SUMMARY_FILE as INTERVAL_SUMMARY
 from llmops.monitoring.interval import read_interval_result, window_partitions
+from llmops.monitoring.safety import monitored_scorers, safety_counts_by_version, safety_rates, text_evals_report
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -148,10 +149,26 @@ def check_interval_drift(
     curated = read_interval_result(Path(partition).parent / INTERVAL_SUMMARY)
     if curated is not None:
         metrics.update(curated.error_figures())
+    # What the answers say: flag rates of the interval, and per model version (``safety_<scorer>_rate.v<N>``).
+    metrics.update(safety_rates(current))
+    for served, counts in safety_counts_by_version(current).items():
+        for scorer, (flagged, scored) in counts.items():
+            if scored:
+                metrics[f"safety_{scorer}_rate.v{served}"] = flagged / scored
     version, snapshot, why_not = champion_reference(cfg)
     out_base = cfg.paths.reports_dir / "monitoring" / key
     reports: dict[str, str] = {}
     report_dirs: list[Path] = []
+    if monitored_scorers(cfg):
+        evals = text_evals_report(
+            cfg,
+            current,
+            out_base / "text_evals",
+            f"Interval {key}: what the served answers say",
+            cfg.drift.max_current_rows,
+        )
+        report_dirs.append(out_base / "text_evals")
+        reports["text_evals_html"], reports["text_evals_json"] = evals["html"], evals["json"]
     drift_share: float | None = None
     drift_passed = True
     drift_reason = why_not

@@ -4,8 +4,9 @@ For ``monitoring.rollback_watch_intervals`` monitored intervals after a promotio
 the one holding the promotion on), the figures of the requests the new champion answered are compared with
 those the previous version answered in the window before the promotion: error rate (share of its requests that
 failed in the server or whose log records the production-log contract quarantined; records set aside for a reused
-``request_id`` are not the version's doing and do not count), empty-response rate, latency
-p95 and feedback score (share of thumbs up). Intervals skipped for too few answered rows still count (a version
+``request_id`` are not the version's doing and do not count), empty-response rate, latency p95, feedback score
+(share of thumbs up) and what the answers say (a rate of ``monitoring.rollback_safety``, e.g. the PII-leak or toxic
+rate, above its bound in ``max_safety_rates``). Intervals skipped for too few answered rows still count (a version
 that fails every request leaves no partition, only failed-request counts).
 Without figures for the previous version, the new one is held to the absolute bounds of the ``monitoring:`` section.
 A breach rolls back through :func:`llmops.serving.rollback.rollback` (the logic of ``llm_rollback``), with the
@@ -49,6 +50,12 @@ class VersionFigures:
     latency_p95_ms: float | None = None
     feedback_score: float | None = None
     feedback_count: int = 0
+    # scorer -> [flagged, scored] answers (the monitoring's safety flags)
+    safety: dict[str, list[int]] = field(default_factory=dict)
+
+    def safety_rate(self, scorer: str) -> float | None:
+        flagged, scored = self.safety.get(scorer, [0, 0])
+        return flagged / scored if scored else None
 
 
 @dataclass
@@ -130,6 +137,17 @@ def decide_rollback(new: VersionFigures, previous: VersionFigures | None, cfg: M
         worse(
             "latency_p95_ms", new.latency_p95_ms, 0.0, cfg.max_latency_p95_ms, "{value:.0f} ms > bound {limit:.0f} ms"
         )
+    # What the answers say: a rate of rollback_safety above its bound rolls back, unless the previous version's was
+    # above it too (rolling back would not help; the interval's alert says so).
+    for scorer in cfg.rollback_safety:
+        bound = cfg.max_safety_rates[scorer]
+        rate = new.safety_rate(scorer)
+        before = base.safety_rate(scorer) if base is not None else None
+        if rate is None or rate <= bound or (before is not None and before > bound):
+            continue
+        flagged, scored = new.safety[scorer]
+        was = f"previous {before:.1%}" if before is not None else "previous not measured"
+        breaches.append(f"{scorer}_rate {rate:.1%} ({flagged} of {scored} answers) > bound {bound:.1%} ({was})")
     against = "the previous version" if base is not None else "the absolute bounds (no figures of the previous version)"
     if breaches:
         return RollbackDecision(True, f"new champion worse than {against}: " + "; ".join(breaches), breaches)
@@ -202,7 +220,13 @@ def version_figures(cfg: LLMOpsConfig, keys: list[str], version: str) -> Version
 
     frames = []
     quarantined = errors = up = down = 0
+    safety: dict[str, list[int]] = {}
     for key in keys:
+        curated = read_interval_result(interval_dir(cfg, key) / INTERVAL_SUMMARY)
+        for scorer, (flagged, scored) in (curated.safety_by_version.get(version, {}) if curated else {}).items():
+            total_flags = safety.setdefault(scorer, [0, 0])
+            total_flags[0] += int(flagged)
+            total_flags[1] += int(scored)
         part = partition_path(cfg, key)
         if part.is_file():
             frame = pd.read_parquet(part, columns=["model_version", "response", "latency_ms"])
@@ -223,6 +247,7 @@ def version_figures(cfg: LLMOpsConfig, keys: list[str], version: str) -> Version
         latency_p95_ms=figures.get("latency_p95_ms"),
         feedback_score=up / (up + down) if up + down else None,
         feedback_count=up + down,
+        safety=safety,
     )
 
 

@@ -246,8 +246,11 @@ def decide_retrain(run: Run) -> dict[str, Any]:
 
 def merge_feedback(run: Run, decision: dict[str, Any]) -> str:
     """Write the champion's training snapshot plus the pending candidates to one file named by its content hash
-    (same inputs, same file); returns its path relative to the data folder, for `trigger_finetune`. The snapshot is
-    checked again (location and content hash) right before it is read."""
+    (same inputs, same file), with `merge.json` beside it; returns its path relative to the data folder, for
+    `trigger_finetune`. The snapshot is checked again (location and content hash) right before it is read.
+    Candidates over `monitoring.feedback_max_per_source` per giver or `monitoring.feedback_max_share` of the merged
+    set wait for a later retrain; added corrections make the triggered pipeline ask for approval
+    (`monitoring.approve_corrections`)."""
     from llmops.config.runtime import param_path
     from llmops.monitoring.monitor import champion_reference
     from llmops.monitoring.retrain import merge_feedback as merge
@@ -261,5 +264,17 @@ def merge_feedback(run: Run, decision: dict[str, Any]) -> str:
             f"decide_retrain ran (champion {version}); the next run decides again"
         )
     merged = merge(run.config, reference)
-    log.info("%s", merged)
+    log.info(
+        "merge %s: %d of %d pending feedback candidates added (%d corrected) to %d snapshot rows; %d capped by "
+        "monitoring.feedback_max_per_source, %d by monitoring.feedback_max_share (they stay pending)",
+        merged["hash"],
+        merged["added_rows"],
+        merged["pending_rows"],
+        merged["added_corrected"],
+        merged["base_rows"],
+        merged["capped_by_source"],
+        merged["capped_by_share"],
+    )
+    if merged["added_corrected"] and run.config.monitoring.approve_corrections:
+        log.info("the triggered pipeline run waits for a human's approval: it adds corrected responses")
     return param_path(run.config, merged["path"])  # the `raw_path` param names files relative to the data folder

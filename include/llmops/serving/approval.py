@@ -1,11 +1,12 @@
 """Human approval of a promotion: when to ask, what the approver sees, and what the answer means.
 
-The pipeline asks only when approval is required (the run's ``require_approval`` param or
-``promotion.require_approval`` in the config), promotion is on, and the gate passed: a candidate the gate refused is
-never put in front of a human. The answer comes back from Airflow's human-in-the-loop task as
-``{"chosen_options", "params_input", "responded_at", "responded_by_user"}``. An approval counts only from someone
-other than the user who triggered the run, and from one of ``promotion.approvers`` when that list is set. No Airflow
-import here.
+The pipeline asks only when approval is required (the run's ``require_approval`` param,
+``promotion.require_approval`` in the config, or, with ``monitoring.approve_corrections``, raw data that is a
+retrain merge adding responses users typed: :func:`corrections_approval`), promotion is on, and the gate passed:
+a candidate the gate refused is never put in front of a human. The answer comes back from Airflow's
+human-in-the-loop task as ``{"chosen_options", "params_input", "responded_at", "responded_by_user"}``. An approval
+counts only from someone other than the user who triggered the run, and from one of ``promotion.approvers`` when
+that list is set. No Airflow import here.
 """
 
 from __future__ import annotations
@@ -23,9 +24,66 @@ OPTIONS = [APPROVE, REJECT]
 MAX_SAMPLE_CHARS = 400
 
 
+def corrections_approval(cfg: LLMOpsConfig) -> str | None:
+    """Why the run's raw training data needs a human's approval for the corrections it adds, or ``None``.
+
+    With ``monitoring.approve_corrections``, raw data under ``<curated_dir>/retrain/`` is a merge of
+    ``llm_nightly_retrain``: its ``merge.json`` sidecar says how many corrected responses (text users typed) it
+    adds. Approval is required when that number is above 0, and also, failing closed, when the file is not a
+    merge's ``train.parquet``, the sidecar is missing or unreadable, or the file's SHA-256 is not the one the
+    sidecar recorded.
+
+    Args:
+        cfg: the run's configuration (``data.raw_path`` with the run's ``raw_path`` param applied).
+
+    Returns:
+        The reason, for the log, the approval verdict and the approver; ``None`` when none is needed for this.
+    """
+    from llmops.fsutil import file_sha256
+    from llmops.monitoring.retrain import MERGE_SIDECAR, MERGED_FILE
+
+    if not cfg.monitoring.approve_corrections:
+        return None
+    root = (cfg.paths.curated_dir / "retrain").resolve()
+    raw = cfg.raw_train_path.resolve()
+    if not raw.is_relative_to(root):
+        return None
+    data_name = f"the raw training data retrain/{raw.relative_to(root)}"
+    unknown = "so the corrections it adds are unknown (monitoring.approve_corrections, failing closed)"
+    if raw.name != MERGED_FILE or raw.parent.parent != root:
+        return f"{data_name} is not a retrain merge's {MERGED_FILE}, {unknown}"
+    try:
+        data = json.loads((raw.parent / MERGE_SIDECAR).read_text(encoding="utf-8"))
+        recorded, added = data["sha256"], data["added_corrected"]
+        matches = raw.is_file() and file_sha256(raw) == recorded
+    except (OSError, ValueError, TypeError, KeyError):
+        return f"{data_name} has no readable {MERGE_SIDECAR} beside it, {unknown}"
+    if not matches:
+        return f"{data_name} is not the file its {MERGE_SIDECAR} describes (SHA-256 differs), {unknown}"
+    if not isinstance(added, int) or isinstance(added, bool) or added < 0:
+        return f"{data_name}: {MERGE_SIDECAR} gives no count of added corrections, {unknown}"
+    if added:
+        return f"{data_name} adds {added} corrected responses typed by users (monitoring.approve_corrections)"
+    return None
+
+
+def approval_reasons(cfg: LLMOpsConfig, requested: object) -> list[str]:
+    """Why this run must wait for a human (empty: it need not): the run asked for it, the configuration requires it
+    always, or the raw data adds corrected responses (:func:`corrections_approval`)."""
+    reasons = []
+    if requested:
+        reasons.append("the run's require_approval param is set")
+    if cfg.promotion.require_approval:
+        reasons.append("promotion.require_approval is set")
+    corrections = corrections_approval(cfg)
+    if corrections:
+        reasons.append(corrections)
+    return reasons
+
+
 def approval_required(cfg: LLMOpsConfig, requested: object) -> bool:
-    """Whether this run must wait for a human: the run asked for it, or the configuration requires it always."""
-    return bool(requested) or cfg.promotion.require_approval
+    """Whether this run must wait for a human (see :func:`approval_reasons`)."""
+    return bool(approval_reasons(cfg, requested))
 
 
 def _md(text: object, limit: int = MAX_SAMPLE_CHARS) -> str:
@@ -54,19 +112,44 @@ def load_samples(samples_path: str | None, limit: int) -> list[dict[str, Any]]:
     return [s for s in samples if isinstance(s, dict)][:limit]
 
 
+def corrections_sample(cfg: LLMOpsConfig, limit: int) -> list[dict[str, str]]:
+    """The first ``limit`` corrected responses the run's merged raw data adds (``{"prompt", "response"}``; empty
+    when the raw data is no retrain merge or they cannot be read)."""
+    import pandas as pd
+
+    from llmops.monitoring.retrain import MERGE_SIDECAR
+
+    if limit <= 0:
+        return []
+    raw = cfg.raw_train_path
+    try:
+        ids = json.loads((raw.parent / MERGE_SIDECAR).read_text(encoding="utf-8"))["corrected_ids"][:limit]
+        frame = pd.read_parquet(raw, columns=["id", "prompt", "response"])
+    except (OSError, ValueError, TypeError, KeyError):
+        return []
+    chosen = frame[frame["id"].isin([str(i) for i in ids])].head(limit)
+    return [{"prompt": str(p), "response": str(r)} for p, r in zip(chosen["prompt"], chosen["response"], strict=True)]
+
+
 def approval_body(
     cfg: LLMOpsConfig,
     registration: Mapping[str, Any],
     evaluation: Mapping[str, Any],
     gate: Mapping[str, Any],
     drift: Mapping[str, Any],
+    reasons: Sequence[str] = (),
 ) -> str:
-    """The Markdown shown to the approver: gate decision and metrics, drift, sample generations."""
+    """The Markdown shown to the approver: why they are asked, gate decision and metrics, drift, sample
+    generations, and the corrected responses users typed when the raw data adds any."""
     metrics = evaluation.get("metrics", {})
     lines = [
         f"**Candidate**: `{cfg.mlflow.model_name}` version {_md(registration.get('version'))} "
         f"(current champion: {_md(evaluation.get('champion_version') or 'none')}).",
         "",
+    ]
+    if reasons:
+        lines += [f"**Approval required**: {_md('; '.join(reasons), 1000)}.", ""]
+    lines += [
         f"**Gate**: {'passed' if gate.get('passed') else 'FAILED'}: {_md(gate.get('reason', ''))}",
         "",
         "| metric | value |",
@@ -92,13 +175,19 @@ def approval_body(
             ]
     else:
         lines.append("_No sample generations were saved._")
+    corrections = corrections_sample(cfg, cfg.promotion.approval_samples) if corrections_approval(cfg) else []
+    if corrections:
+        lines += ["", f"**Corrected responses users typed** (first {len(corrections)} the training data adds):", ""]
+        for i, item in enumerate(corrections, 1):
+            lines += [f"{i}. **Prompt**: {_md(item['prompt'])}", f"   - **Correction**: {_md(item['response'])}"]
     lines += ["", "Choose **Approve** to promote it to Triton, **Reject** to keep the current champion."]
     return "\n".join(lines)
 
 
 def needs_approval(cfg: LLMOpsConfig, gate: Mapping[str, Any], requested: object, promote: object = True) -> bool:
-    """Whether a human must answer before this run promotes: approval is required, promotion is on for the run,
-    and the gate passed (a candidate the gate refused is never put in front of a human)."""
+    """Whether a human must answer before this run promotes: approval is required (:func:`approval_reasons`),
+    promotion is on for the run, and the gate passed (a candidate the gate refused is never put in front of a
+    human)."""
     return approval_required(cfg, requested) and bool(promote) and bool(gate.get("passed"))
 
 
@@ -120,7 +209,7 @@ def approval_request(
         return None
     return {
         "subject": f"Promote {cfg.mlflow.model_name} version {registration.get('version')} to Triton?",
-        "body": approval_body(cfg, registration, evaluation, gate, drift),
+        "body": approval_body(cfg, registration, evaluation, gate, drift, approval_reasons(cfg, requested)),
     }
 
 

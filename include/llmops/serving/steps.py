@@ -42,17 +42,22 @@ class RollbackPlan(TypedDict):
 def check_approval_required(
     run: Run, registration: Registration, evaluation: Evaluation, gate: VerdictDict, drift: dict[str, Any]
 ) -> ApprovalRequest | None:
-    """Prepare what the approver sees (gate, metrics, drift, sample generations) when a human must approve.
+    """Prepare what the approver sees (why they are asked, gate, metrics, drift, sample generations, the corrections
+    users typed) when a human must approve.
 
-    Nobody is asked when approval is not required (`require_approval` param or `promotion.require_approval`),
+    Nobody is asked when approval is not required (`require_approval` param, `promotion.require_approval`, or raw
+    data from a retrain merge that adds corrected responses while `monitoring.approve_corrections` is on),
     promotion is off, or the gate refused the candidate: `approve_promotion` is then skipped.
     """
-    from llmops.serving.approval import approval_request
+    from llmops.serving.approval import approval_reasons, approval_request
 
     request = approval_request(
         run.config, registration, evaluation, gate, drift, run.param("require_approval"), run.param("promote", True)
     )
-    log.info("approval %s", "requested" if request else "not needed (not required, promotion off, or gate failed)")
+    why = "; ".join(approval_reasons(run.config, run.param("require_approval"))) or "not required"
+    log.info(
+        "approval %s (%s)", "requested" if request else "not needed (not required, promotion off, or gate failed)", why
+    )
     return None if request is None else ApprovalRequest(subject=request["subject"], body=request["body"])
 
 
@@ -60,19 +65,21 @@ def decide_promotion(run: Run, registration: Registration, gate: VerdictDict, dr
     """Decide once whether the candidate is promoted: the gate, drift blocking, the approver's answer and the
     `promote` param. An approval by the user who triggered the run, or by someone outside `promotion.approvers`,
     counts as Reject. Follows `candidate_accepted` or `candidate_refused`; the reason is in the log and in MLflow."""
-    from llmops.serving.approval import approval_decision, needs_approval
+    from llmops.serving.approval import approval_decision, approval_reasons, needs_approval
     from llmops.serving.release import approval_verdict, promotion_decision
 
     version = registration.get("version")
     approval = None
     if needs_approval(run.config, gate, run.param("require_approval"), run.param("promote", True)):
-        answer = approval_decision(
+        proceed, reason = approval_decision(
             True,
             run.upstream_value("approve_promotion"),
             triggered_by=run.triggered_by,
             approvers=run.config.promotion.approvers,
         )
-        approval = record(run, approval_verdict(*answer), version)
+        why = "; ".join(approval_reasons(run.config, run.param("require_approval")))
+        reason = f"{reason} (approval required: {why})" if why else reason
+        approval = record(run, approval_verdict(proceed, reason), version)
     verdict = promotion_decision(gate, drift, approval, bool(run.param("promote", True)))
     return record(run, verdict, version).to_dict()
 
