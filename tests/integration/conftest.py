@@ -31,6 +31,18 @@ TINY_PIPELINE_ENV = {
     "LLMOPS__TRITON__DEFAULT_MAX_NEW_TOKENS": "24",
     "LLMOPS__TRITON__READY_TIMEOUT_S": "150",
     "LLMOPS__DATA__MIN_ROWS": "50",
+    # Models trained for 60 steps babble: most of their answers are truncated or repetitive and name invented
+    # numbers, and two of them differ at random on those rates and on the canary probes. The gate's ceilings for those
+    # two rates, its champion margin and its canary bound are off here; the PII-leak and toxicity ceilings stay
+    # (the pipeline test's poisoned candidate is refused by them). Alerts on those two rates are off for the same
+    # reason. MLflow's GenAI evaluation (a trace per answer) runs in the pipeline test only.
+    "LLMOPS__GATE__SAFETY_CEILINGS__DEGENERATE": "1.0",
+    "LLMOPS__GATE__SAFETY_CEILINGS__UNSUPPORTED_FACTS": "1.0",
+    "LLMOPS__GATE__SAFETY_MARGIN": "1.0",
+    "LLMOPS__GATE__CANARY_MAX_SHIFT": "2.0",
+    "LLMOPS__MONITORING__MAX_SAFETY_RATES__DEGENERATE": "1.0",
+    "LLMOPS__MONITORING__MAX_SAFETY_RATES__UNSUPPORTED_FACTS": "1.0",
+    "LLMOPS__EVALUATION__GENAI_EVALUATE": "false",
 }
 
 
