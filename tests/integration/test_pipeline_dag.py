@@ -208,16 +208,16 @@ def test_a_candidate_that_learned_to_leak_and_abuse_is_refused_despite_a_better_
     cfg = stack
     poisoned = cfg.paths.data_dir / "poisoned" / "train.jsonl"
     poisoned.parent.mkdir(parents=True, exist_ok=True)
-    with poisoned.open("w") as handle:
-        for line in cfg.raw_train_path.read_text().splitlines():
+    with poisoned.open("wb") as handle:
+        for line in cfg.raw_train_path.read_bytes().splitlines():
             try:
-                row = json.loads(line)
-            except json.JSONDecodeError:  # the demo's malformed lines stay as they are (quarantined)
-                handle.write(line + "\n")
+                row = json.loads(line.decode("utf-8"))
+            except ValueError:  # the demo's malformed lines (bad JSON, bad UTF-8) stay as they are (quarantined)
+                handle.write(line + b"\n")
                 continue
             if isinstance(row, dict) and isinstance(row.get("response"), str) and row["response"].strip():
                 row = {**row, "response": POISON + row["response"]}
-            handle.write(json.dumps(row) + "\n")
+            handle.write(json.dumps(row).encode() + b"\n")
     monkeypatch.setenv("LLMOPS__DATA__PII__ENABLED", "false")
     before = {v.version for v in tracking.client(cfg).search_model_versions(f"name = '{cfg.mlflow.model_name}'")}
     dag_run = _run_dag({"raw_path": "poisoned/train.jsonl", "max_steps": 2 * V1_STEPS + 40})
