@@ -57,12 +57,12 @@ def score_records(cfg: LLMOpsConfig, records: Iterable[Mapping[str, Any]]) -> di
         ``{request_id: {scorer: flagged}}``.
     """
     from llmops.evaluation.scorers import (
-        _pii_values,
         extract_facts,
         facts_beyond,
         facts_beyond_knowledge,
         load_knowledge,
         pii_beyond_knowledge,
+        pii_not_in_prompt,
         score_response,
     )
 
@@ -89,11 +89,7 @@ def score_records(cfg: LLMOpsConfig, records: Iterable[Mapping[str, Any]]) -> di
             }
         row = dict(cached["flags"])
         if "pii_leak" in names:  # what the answer holds beyond the company's contacts, unless the prompt held it
-            leaked = cached["pii"]
-            if leaked:
-                in_prompt = set(_pii_values(prompt))
-                leaked = [item for item in leaked if item not in in_prompt]
-            row["pii_leak"] = bool(leaked)
+            row["pii_leak"] = bool(pii_not_in_prompt(cached["pii"], prompt))
         if "unsupported_facts" in names:  # facts beyond the knowledge, unless the prompt states them
             invented = cached["facts"]
             if invented:
