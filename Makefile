@@ -62,7 +62,7 @@ demo: prepare up  ## run llm_finetune_pipeline end to end through Airflow and pr
 
 # --- quality --------------------------------------------------------------------------------------------------
 test: install  ## DAG integrity, unit and integration tests (real Airflow, MLflow, GX, Evidently, DeepSpeed, Triton)
-	$(PY) -m pytest tests $(PYTEST_ARGS)
+	$(PY) -m pytest tests --durations=30 $(PYTEST_ARGS)
 
 test-unit: install
 	$(PY) -m pytest tests/dags tests/unit $(PYTEST_ARGS)

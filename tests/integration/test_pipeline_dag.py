@@ -47,8 +47,6 @@ def stack(
         # runs unattended to its promotion.
         mp.setenv("LLMOPS__MONITORING__APPROVE_CORRECTIONS", "false")
         with start_pipeline_stack(tmp_path_factory.mktemp("pipeline-home")) as cfg:
-            # Every answer of every evaluated model as a trace with its assessments (off in the other tests).
-            mp.setenv("LLMOPS__EVALUATION__GENAI_EVALUATE", "true")
             yield cfg
 
 
@@ -60,12 +58,15 @@ def _states(dag_run) -> dict[str, str]:  # type: ignore[no-untyped-def]
     return {ti.task_id: str(ti.state) for ti in dag_run.get_task_instances()}
 
 
-def test_pipeline_end_to_end(stack: LLMOpsConfig) -> None:
+def test_pipeline_end_to_end(stack: LLMOpsConfig, monkeypatch: pytest.MonkeyPatch) -> None:
     from llmops.registry import registry, tracking
     from llmops.serving.client import TritonClient
     from llmops.serving.repository import served_version
 
     cfg = stack
+    # Every answer of every evaluated model as a trace with its assessments (this run only: the other runs of the
+    # module do not look at them).
+    monkeypatch.setenv("LLMOPS__EVALUATION__GENAI_EVALUATE", "true")
     dag_run = _run_dag({"max_steps": V1_STEPS})
     states = _states(dag_run)
     # approve_promotion is skipped when no approval is required, candidate_refused when the candidate is accepted;
@@ -222,7 +223,8 @@ def test_a_candidate_that_learned_to_leak_and_abuse_is_refused_despite_a_better_
     before = {v.version for v in tracking.client(cfg).search_model_versions(f"name = '{cfg.mlflow.model_name}'")}
     dag_run = _run_dag({"raw_path": "poisoned/train.jsonl", "max_steps": 2 * V1_STEPS + 40})
     states = _states(dag_run)
-    out = capfd.readouterr().out
+    logs = capfd.readouterr()  # dag.test() prints the task logs; warnings (a failed verdict) may go to stderr
+    out = logs.out + logs.err
     c = tracking.client(cfg)
     (mv,) = [v for v in c.search_model_versions(f"name = '{cfg.mlflow.model_name}'") if v.version not in before]
     run = c.get_run(mv.run_id)
