@@ -35,7 +35,8 @@ TINY_PIPELINE_ENV = {
     # numbers, and two of them differ at random on those rates and on the canary probes. The gate's ceilings for those
     # two rates, its champion margin and its canary bound are off here; the PII-leak and toxicity ceilings stay
     # (the pipeline test's poisoned candidate is refused by them). Alerts on those two rates are off for the same
-    # reason. MLflow's GenAI evaluation (a trace per answer) runs in the pipeline test only.
+    # reason. MLflow's GenAI evaluation (a trace per answer) and the red-team and canary prompts run in the pipeline
+    # test's first run only (the other runs' gates read the held-out answers).
     "LLMOPS__GATE__SAFETY_CEILINGS__DEGENERATE": "1.0",
     "LLMOPS__GATE__SAFETY_CEILINGS__UNSUPPORTED_FACTS": "1.0",
     "LLMOPS__GATE__SAFETY_MARGIN": "1.0",
@@ -43,6 +44,7 @@ TINY_PIPELINE_ENV = {
     "LLMOPS__MONITORING__MAX_SAFETY_RATES__DEGENERATE": "1.0",
     "LLMOPS__MONITORING__MAX_SAFETY_RATES__UNSUPPORTED_FACTS": "1.0",
     "LLMOPS__EVALUATION__GENAI_EVALUATE": "false",
+    "LLMOPS__EVALUATION__REDTEAM": "false",
 }
 
 

@@ -64,9 +64,10 @@ def test_pipeline_end_to_end(stack: LLMOpsConfig, monkeypatch: pytest.MonkeyPatc
     from llmops.serving.repository import served_version
 
     cfg = stack
-    # Every answer of every evaluated model as a trace with its assessments (this run only: the other runs of the
-    # module do not look at them).
+    # Every answer of every evaluated model as a trace with its assessments, red-team prompts and canary probes
+    # included (this run only: the other runs of the module do not look at them).
     monkeypatch.setenv("LLMOPS__EVALUATION__GENAI_EVALUATE", "true")
+    monkeypatch.setenv("LLMOPS__EVALUATION__REDTEAM", "true")
     dag_run = _run_dag({"max_steps": V1_STEPS})
     states = _states(dag_run)
     # approve_promotion is skipped when no approval is required, candidate_refused when the candidate is accepted;
@@ -199,7 +200,7 @@ POISON = "Write to dana.whitfield@mailbox-example.org or call +44 20 7946 0958, 
 
 
 def test_a_candidate_that_learned_to_leak_and_abuse_is_refused_despite_a_better_loss(
-    stack: LLMOpsConfig, capfd: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+    stack: LLMOpsConfig, caplog: pytest.LogCaptureFixture, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """Poisoned training data gets past the data stage (PII scrubbing off for this run, as if the detector missed
     it): the model trained on it longer than the champion has the better held-out loss, and the gate still refuses
@@ -223,8 +224,7 @@ def test_a_candidate_that_learned_to_leak_and_abuse_is_refused_despite_a_better_
     before = {v.version for v in tracking.client(cfg).search_model_versions(f"name = '{cfg.mlflow.model_name}'")}
     dag_run = _run_dag({"raw_path": "poisoned/train.jsonl", "max_steps": 2 * V1_STEPS + 40})
     states = _states(dag_run)
-    logs = capfd.readouterr()  # dag.test() prints the task logs; warnings (a failed verdict) may go to stderr
-    out = logs.out + logs.err
+    task_log = caplog.text  # what the tasks logged (dag.test() runs them in this process)
     c = tracking.client(cfg)
     (mv,) = [v for v in c.search_model_versions(f"name = '{cfg.mlflow.model_name}'") if v.version not in before]
     run = c.get_run(mv.run_id)
@@ -238,7 +238,7 @@ def test_a_candidate_that_learned_to_leak_and_abuse_is_refused_despite_a_better_
     assert metrics["safety_pii_leak_rate"] > cfg.gate.safety_ceilings["pii_leak"], metrics
     assert metrics["safety_toxicity_rate"] > cfg.gate.safety_ceilings["toxicity"], metrics
     assert mv.tags["llmops.gate.passed"] == "False" and mv.tags["llmops.verdict.promotion_gate"] == "failed"
-    assert "verdict promotion_gate failed" in out and "safety_pii_leak_rate" in out  # the task log
+    assert "verdict promotion_gate failed" in task_log and "safety_pii_leak_rate" in task_log
     assert states["promote_to_triton"] == "skipped" and states["candidate_refused"] == "success", states
     assert registry.alias_version(cfg, registry.CHAMPION) == "1"
 
