@@ -133,7 +133,11 @@ class DedupConfig(_Section):
         return self
 
 
-PII_ENTITY_TYPES: tuple[str, ...] = ("EMAIL", "PHONE", "CREDIT_CARD", "IBAN", "IP_ADDRESS", "SECRET", "US_SSN")
+PII_ENTITY_TYPES: tuple[str, ...] = (
+    "EMAIL", "PHONE", "CREDIT_CARD", "IBAN", "IP_ADDRESS", "SECRET", "US_SSN", "NATIONAL_ID", "DATE_OF_BIRTH",
+    "ADDRESS", "PERSON",
+)  # fmt: skip
+"""The types :mod:`llmops.data.pii` detects (``PERSON`` through the named-entity model)."""
 
 
 class PiiConfig(_Section):
@@ -141,6 +145,8 @@ class PiiConfig(_Section):
 
     enabled: bool = True
     entities: list[str] = Field(default_factory=lambda: list(PII_ENTITY_TYPES))
+    # The regions whose national phone formats phonenumbers reads (ISO 3166 codes); more regions cost time.
+    phone_regions: list[str] = Field(default_factory=lambda: ["US", "GB", "DE", "FR", "ES", "NL", "IT"])
 
     @field_validator("entities")
     @classmethod
@@ -148,6 +154,14 @@ class PiiConfig(_Section):
         unknown = sorted(set(v) - set(PII_ENTITY_TYPES))
         if unknown:
             raise ValueError(f"unknown PII entity types {unknown}; expected a subset of {list(PII_ENTITY_TYPES)}")
+        return v
+
+    @field_validator("phone_regions")
+    @classmethod
+    def _regions(cls, v: list[str]) -> list[str]:
+        bad = [r for r in v if len(r) != 2 or not r.isalpha() or not r.isupper()]
+        if bad:
+            raise ValueError(f"phone_regions must be ISO 3166 alpha-2 codes in upper case, got {bad}")
         return v
 
 

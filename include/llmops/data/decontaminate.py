@@ -46,7 +46,7 @@ def eval_signatures(cfg: LLMOpsConfig, params: MinHashParams) -> tuple[list[str]
     from llmops.data.sinks import rows_table
 
     a, b = minhash.permutations(params.num_perm, params.seed)
-    scrubber = PiiScrubber(cfg.data.pii.entities) if cfg.data.pii.enabled else None
+    scrubber = PiiScrubber.from_config(cfg) if cfg.data.pii.enabled else None
     ids: list[str] = []
     parts = []
     for chunk in iter_record_chunks(cfg.raw_eval_path, cfg.data.max_line_bytes, cfg.data.batch_rows):

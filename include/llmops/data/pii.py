@@ -1,24 +1,31 @@
 """PII detection and scrubbing with typed placeholders.
 
 Detected values are replaced with ``<EMAIL>``, ``<PHONE>``, ``<CREDIT_CARD>``, ``<IBAN>``, ``<IP_ADDRESS>``,
-``<SECRET>`` or ``<US_SSN>``; the rest of the text is left exactly as it was.
+``<SECRET>``, ``<US_SSN>``, ``<NATIONAL_ID>``, ``<DATE_OF_BIRTH>``, ``<ADDRESS>`` or ``<PERSON>``; the rest of the text
+is left exactly as it was. Detection runs in Presidio's analyzer (:mod:`llmops.data.pii_engine`), with the
+recognizers of this module as custom recognizers, phonenumbers for national phone formats and spaCy's named-entity
+model for person names. This module's recognizers are patterns followed by validators:
 
-Why not Presidio: its analyzer needs a spaCy language model (``en_core_web_lg``) that is downloaded at run time, and
-this platform installs nothing at run time (no hub, no network). The recognizers here are regular expressions
-followed by validators, which is what Presidio's pattern recognizers do for these types anyway:
-
-- ``CREDIT_CARD``: 13-19 digits in card-like groups, a known issuer prefix and a valid Luhn checksum.
-- ``IBAN``: country code, check digits and BBAN with the country's length, and ISO 13616 mod-97 == 1.
+- ``EMAIL``: RFC 5322-style local parts, apostrophes included (``o'neil40@corp.example.org``).
+- ``CREDIT_CARD``: 12-19 digits in card-like groups with a known issuer prefix (Visa, Mastercard, Amex, Discover,
+  JCB, Diners, UnionPay, Maestro) and a valid Luhn checksum, or any Luhn-valid number right after "card".
+- ``IBAN``: country code, check digits and BBAN with the country's length, ISO 13616 mod-97 == 1, any case.
 - ``IP_ADDRESS``: IPv4 with octets <= 255 (not after "version"/"v"), and IPv6 validated by :mod:`ipaddress`.
 - ``US_SSN``: ``AAA-GG-SSSS`` (or nine digits next to "SSN"/"social security") with area not 000, 666 or 9xx, group
   not 00 and serial not 0000.
-- ``PHONE``: North American numbers (with separators, or bare ten digits next to a phone word) and international
-  numbers starting with ``+`` or ``00`` with 8-15 digits.
+- ``NATIONAL_ID``: UK National Insurance numbers, Spanish DNI/NIE and Italian codici fiscali (python-stdnum
+  checksums), and German tax ids, French NIR and Dutch BSN (checksums) next to a word naming them.
+- ``DATE_OF_BIRTH``: a date (numeric, ISO, or with a month name in six languages) after a word about birth.
+- ``ADDRESS``: a house number and a street named with a street word of the served locales (USPS suffixes,
+  "Straße", "straat", "rue", "calle", "via", ...), with flat or suite, postcode and city when they follow.
+- ``PHONE``: North American numbers, international numbers starting with ``+`` or ``00``, and national numbers with
+  a trunk prefix 0 (and Spain's nine digits), with separators; phonenumbers adds what it validates for the
+  configured regions.
+- ``PERSON``: names introduced or signed ("my name is ...", "I'm ...", "Thanks, ..."); the named-entity model adds
+  names anywhere else.
 - ``SECRET``: AWS access keys, GitHub, Slack and Stripe tokens, ``sk-`` API keys, JWTs, private key blocks, bearer
   tokens, the value of ``password=`` / ``api_key:``-style assignments, and long high-entropy tokens next to a word
   such as "key", "token" or "secret" (never on their own: commit hashes and UUIDs are not secrets).
-
-Names of people are not detected.
 """
 
 from __future__ import annotations
@@ -29,13 +36,27 @@ import re
 from collections import Counter
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any
+from functools import cache
+from typing import TYPE_CHECKING, Any
 
 from llmops.checksums import luhn_valid
 
-ENTITY_TYPES: tuple[str, ...] = ("EMAIL", "PHONE", "CREDIT_CARD", "IBAN", "IP_ADDRESS", "SECRET", "US_SSN")
-# Earlier wins when two detections overlap.
-_PRIORITY = {"SECRET": 0, "EMAIL": 1, "IBAN": 2, "CREDIT_CARD": 3, "US_SSN": 4, "IP_ADDRESS": 5, "PHONE": 6}
+if TYPE_CHECKING:
+    from llmops.config import LLMOpsConfig
+
+PATTERN_TYPES: tuple[str, ...] = (
+    "EMAIL", "PHONE", "CREDIT_CARD", "IBAN", "IP_ADDRESS", "SECRET", "US_SSN", "NATIONAL_ID", "DATE_OF_BIRTH",
+    "ADDRESS",
+)  # fmt: skip
+"""Types found by patterns, checksums (python-stdnum) and phonenumbers, without a language model."""
+MODEL_TYPES: tuple[str, ...] = ("PERSON",)
+"""Types the named-entity model finds (with the introductions and signatures the patterns read)."""
+ENTITY_TYPES: tuple[str, ...] = PATTERN_TYPES + MODEL_TYPES
+# Overlapping detections are merged into one placeholder, of the earliest type here.
+_PRIORITY = {e: i for i, e in enumerate(
+    ("SECRET", "EMAIL", "IBAN", "CREDIT_CARD", "US_SSN", "NATIONAL_ID", "IP_ADDRESS", "DATE_OF_BIRTH", "ADDRESS",
+     "PHONE", "PERSON")
+)}  # fmt: skip
 
 # fmt: off
 IBAN_LENGTHS: dict[str, int] = {
@@ -75,6 +96,8 @@ def _card_prefix_ok(digits: str) -> bool:
         return 16 <= n <= 19
     if 3528 <= four <= 3589:  # JCB
         return 16 <= n <= 19
+    if four in (2131, 1800):  # JCB, 15 digits
+        return n == 15
     if 300 <= three <= 305 or two in (36, 38, 39) or four == 3095:  # Diners Club
         return 14 <= n <= 19
     if two == 62:  # UnionPay
@@ -92,16 +115,41 @@ def card_valid(candidate: str) -> bool:
         True when valid.
     """
     digits = re.sub(r"[ -]", "", candidate)
-    if not digits.isdigit() or not 13 <= len(digits) <= 19:
+    if not digits.isdigit() or not 12 <= len(digits) <= 19:  # 12: Maestro (the prefix rules hold the rest)
         return False
     separators = set(re.findall(r"[ -]", candidate))
     if len(separators) > 1:  # "4111 1111-1111 1111" is not how anyone writes a card
         return False
     if separators:
         groups = [len(g) for g in re.split(r"[ -]", candidate)]
-        if groups not in ([4, 4, 4, 4], [4, 6, 5], [4, 6, 4], [4, 4, 4, 4, 3], [4, 4, 4, 1], [4, 4, 4, 4, 1]):
+        fours = all(g == 4 for g in groups[:-1]) and 1 <= groups[-1] <= 4  # 4-4-4-4, 4-4-4-3 (Maestro), ...
+        if not (fours or groups in ([4, 6, 5], [4, 6, 4])):  # American Express, Diners Club
             return False
     return _card_prefix_ok(digits) and luhn_valid(digits)
+
+
+_CARD_CONTEXT = re.compile(
+    r"(?i)\b(?:card|cc|credit|debit|visa|mastercard|master card|amex|american express|discover|jcb|maestro|diners"
+    r"|unionpay|pan)\b[^.\n]{0,30}$"
+)
+
+
+def _grouped_like_a_card(candidate: str) -> bool:
+    """Sixteen digits in four groups of four with a valid Luhn checksum: written the way cards are, whatever the
+    issuer prefix (an issuer list is never complete; one number in ten passes Luhn by chance, one in a thousand
+    of those is written like this by chance)."""
+    groups = re.split(r"[ -]", candidate)
+    digits = "".join(groups)
+    return (
+        [len(g) for g in groups] == [4, 4, 4, 4] and len(set(re.findall(r"[ -]", candidate))) == 1
+        and len(set(digits)) > 2 and luhn_valid(digits)
+    )  # fmt: skip
+
+
+def _card_in_context(candidate: str) -> bool:
+    """A Luhn-valid 12-19 digit number written right after "card" (whatever its issuer prefix)."""
+    digits = re.sub(r"[ -]", "", candidate)
+    return digits.isdigit() and 12 <= len(digits) <= 19 and len(set(digits)) > 2 and luhn_valid(digits)
 
 
 def iban_valid(candidate: str) -> bool:
@@ -169,25 +217,27 @@ def shannon_entropy(text: str) -> float:
 # Recognizers
 # ---------------------------------------------------------------------------------------------------------------
 _EMAIL = re.compile(
-    r"(?<![\w.+%-])[A-Za-z0-9](?:[A-Za-z0-9._%+-]{0,62}[A-Za-z0-9_%+-])?"
+    r"(?<![\w.+%'’-])[A-Za-z0-9](?:[A-Za-z0-9._%+'’-]{0,62}[A-Za-z0-9_%+-])?"
     r"@(?:[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?\.)+[A-Za-z]{2,24}(?![\w-])"
 )
 _CARD = re.compile(r"(?<![\w-])\d(?:[ -]?\d){11,18}(?![\w-])")
-_IBAN = re.compile(r"(?<![A-Za-z0-9])[A-Z]{2}\d{2}(?: ?[A-Z0-9]){11,30}(?![A-Za-z0-9])")
+_IBAN = re.compile(r"(?<![A-Za-z0-9])[A-Za-z]{2}\d{2}(?: ?[A-Za-z0-9]){11,30}(?![A-Za-z0-9])")
 _IPV4 = re.compile(r"(?<![\w.])(?:\d{1,3}\.){3}\d{1,3}(?!\w|\.\d)")
 _IPV6 = re.compile(r"(?<![\w:.])(?:[0-9A-Fa-f]{0,4}:){2,7}(?:[0-9A-Fa-f]{1,4}|(?:\d{1,3}\.){3}\d{1,3})?(?![\w:])")
 _VERSION_CONTEXT = re.compile(r"(?i)(?:\bv|\bversion\s*|\bver\.?\s*|\brelease\s*|\bbuild\s*|\bfirmware\s*)$")
 _SSN = re.compile(r"(?<![\w-])\d{3}([- ])\d{2}\1\d{4}(?![\w-])")
 _SSN_BARE = re.compile(r"(?<![\w-])\d{9}(?![\w-])")
-_SSN_CONTEXT = re.compile(r"(?i)\b(?:ssn|social security(?: number| no\.?)?|ss#)\W{0,6}$")
+_SSN_CONTEXT = re.compile(r"(?i)\b(?:ssn|social security(?: number| no\.?)?|ss#)(?:\s+(?:is|was|reads))?\W{0,6}$")
 _PHONE_NANP = re.compile(
     r"(?<![\w+-])(?:(?:\+?1)[ .-]?)?(?:\(\s*[2-9]\d{2}\s*\)[ .-]?|[2-9]\d{2}[ .-])[2-9]\d{2}[ .-]\d{4}(?![\w-]|\.\d)"
 )
 _PHONE_BARE = re.compile(r"(?<![\w+-])(?:\+?1)?[2-9]\d{2}[2-9]\d{6}(?![\w-])")
 _PHONE_INTL = re.compile(r"(?<![\w+-])(?<!\d[ .])(?:\+|00)[1-9]\d{0,2}(?:[ .-]?\(?\d{1,5}\)?){1,6}(?![\w-]|\.\d)")
 _PHONE_CONTEXT = re.compile(
-    r"(?i)\b(?:call|phone|tel|telephone|mobile|cell|text|sms|whatsapp|reach me|contact|fax|number)\b[^.\n]{0,25}$"
+    r"(?i)\b(?:call|phone|tel|telephone|mobile|cell|text|sms|whatsapp|reach me|reached|reach us|contact|fax|number)"
+    r"\b[^.\n]{0,25}$"
 )
+_PHONE_AFTER = re.compile(r"(?i)^[^.\n]{0,12}\b(?:recovery|backup|contact|phone|mobile|cell|callback) number\b")
 _SECRET_PATTERNS: tuple[re.Pattern[str], ...] = (
     re.compile(r"-----BEGIN (?:[A-Z0-9]+ )*PRIVATE KEY-----[\s\S]*?-----END (?:[A-Z0-9]+ )*PRIVATE KEY-----"),
     re.compile(r"(?<![A-Za-z0-9])(?:AKIA|ASIA|ABIA|ACCA|AGPA|AIDA|AROA|ANPA|ANVA|AIPA)[0-9A-Z]{16}(?![A-Za-z0-9])"),
@@ -202,11 +252,17 @@ _SECRET_PATTERNS: tuple[re.Pattern[str], ...] = (
 )
 # The value of an assignment to a secret-looking name: password=..., "api_key": "...", token: ...
 _ASSIGNMENT = re.compile(
-    r"(?i)\b(?:password|passwd|pwd|passphrase|secret|client[_-]?secret|api[_-]?key|apikey|access[_-]?key"
+    r"(?i)(?:\b|(?<=_))(?:password|passwd|pwd|passphrase|secret|client[_-]?secret|api[_-]?key|apikey|access[_-]?key"
     r"(?:[_-]?id)?|secret[_-]?access[_-]?key|auth[_-]?token|access[_-]?token|refresh[_-]?token|token|"
     r"private[_-]?key)\b[\"']?\s*(?:=|:|=>)\s*(?P<value>\"[^\"\n]{1,200}\"|'[^'\n]{1,200}'|[^\s,;\"'<>]{1,200})"
 )
+# "my password is hunter2!": the word after "password is" (to the next space; a closing punctuation mark dropped).
+_PASSWORD_IS = re.compile(
+    r"(?i)\b(?:password|passwd|passphrase|passcode|pin)(?:\s+[\w']+){0,4}?\s+(?:is|was|would be)\s+(?P<value>\S{4,200})"
+)
 _HIGH_ENTROPY = re.compile(r"(?<![A-Za-z0-9+/=_-])[A-Za-z0-9+/_-]{32,}={0,2}(?![A-Za-z0-9+/=_-])")
+# "my password is wrong", "the PIN is incorrect": words, not secrets (a secret has a digit or a symbol).
+_NOT_PASSWORDS = frozenset({"wrong", "incorrect", "invalid", "expired", "correct", "right", "fine", "reset"})
 _SECRET_CONTEXT = re.compile(
     r"(?i)\b(?:key|token|secret|password|passwd|credential|credentials|bearer|auth|signature|apikey)\b[^.\n]{0,30}$"
 )
@@ -223,7 +279,12 @@ def _find_emails(text: str) -> Iterable[PiiMatch]:
 
 def _find_cards(text: str) -> Iterable[PiiMatch]:
     for m in _CARD.finditer(text):
-        if card_valid(m.group()):
+        value = m.group()
+        if (
+            card_valid(value)
+            or _grouped_like_a_card(value)
+            or (_card_in_context(value) and _context_before(text, m.start(), _CARD_CONTEXT))
+        ):
             yield PiiMatch("CREDIT_CARD", m.start(), m.end())
 
 
@@ -260,10 +321,12 @@ def _find_ssns(text: str) -> Iterable[PiiMatch]:
 
 
 def _find_phones(text: str) -> Iterable[PiiMatch]:
+    for start, end in national_phones(text):
+        yield PiiMatch("PHONE", start, end)
     for m in _PHONE_NANP.finditer(text):
         yield PiiMatch("PHONE", m.start(), m.end())
     for m in _PHONE_BARE.finditer(text):
-        if _context_before(text, m.start(), _PHONE_CONTEXT):
+        if _context_before(text, m.start(), _PHONE_CONTEXT) or _PHONE_AFTER.search(text[m.end() : m.end() + 40]):
             yield PiiMatch("PHONE", m.start(), m.end())
     for m in _PHONE_INTL.finditer(text):
         value = m.group().rstrip(" .-")
@@ -283,6 +346,13 @@ def _find_secrets(text: str) -> Iterable[PiiMatch]:
             start, end = start + 1, end - 1
         if end > start and not (value.strip("\"'").startswith("<") and value.strip("\"'").endswith(">")):
             yield PiiMatch("SECRET", start, end)
+    for m in _PASSWORD_IS.finditer(text):
+        value = m.group("value")
+        lead = len(value) - len(value.lstrip("\"'“‘"))
+        trimmed = value.strip(".,;!?)\"'“”‘’")
+        if len(trimmed) >= 4 and trimmed.lower() not in _NOT_PASSWORDS and any(not c.isalpha() for c in trimmed):
+            start = m.start("value") + lead
+            yield PiiMatch("SECRET", start, start + len(trimmed))
     for m in _HIGH_ENTROPY.finditer(text):
         token = m.group()
         classes = sum(
@@ -294,6 +364,361 @@ def _find_secrets(text: str) -> Iterable[PiiMatch]:
             yield PiiMatch("SECRET", m.start(), m.end())
 
 
+# National phone numbers outside North America, which the patterns above (NANP and "+"/"00" international forms) do
+# not read and phonenumbers only reads for the regions it is given: a trunk prefix 0 and an area code, with or
+# without parentheses, then groups ("020 7946 0123", "(089) 1234567", "06 12 34 56 78", "06-12345678"), 10-12
+# digits; and Spain's nine digits from 6, 7, 8 or 9 in groups ("912 345 678", "612 34 56 78"). Both need a separator.
+_PHONE_TRUNK = re.compile(r"(?<![\w+.,/-])(?<!\d[ .-])(?:\(0\d{1,4}\)|0\d{1,4})(?:[ .-]\d{2,8}){1,4}(?![\w-]|[.,]\d)")
+_PHONE_ES = re.compile(r"(?<![\w+.,/-])(?<!\d[ .-])[6-9]\d{1,2}(?:[ .-]\d{2,3}){2,3}(?![\w-]|[.,]\d)")
+
+
+def national_phones(text: str) -> list[tuple[int, int]]:
+    """Spans of national-format phone numbers (trunk prefix 0, or Spain's nine digits), separators required."""
+    spans = []
+    for m in _PHONE_TRUNK.finditer(text):
+        if 10 <= sum(c.isdigit() for c in m.group()) <= 12:
+            spans.append(m.span())
+    for m in _PHONE_ES.finditer(text):
+        groups = re.split(r"[ .-]", m.group())
+        # "750 000 000" is a count written with thousands separators, not a number to call
+        if sum(map(len, groups)) == 9 and any(g.strip("0") for g in groups[1:]):
+            spans.append(m.span())
+    return spans
+
+
+# National identity numbers, validated with python-stdnum where it has the scheme; the ones that are only digits
+# need a word naming them just before (a nine-digit number alone is as likely an order number as a BSN).
+_ID_CONTEXT = re.compile(
+    r"(?i)\b(?:national insurance|insurance number|nino|ni number|tax id|tax number|steuer-?id|steuer"
+    r"-?identifikationsnummer|identifikationsnummer|sozialversicherungs(?:nummer)?|svnr|nir|s[ée]curit[ée] sociale"
+    r"|num[ée]ro de s[ée]curit[ée]|insee|dni|nie|nif|bsn|burgerservicenummer|sofinummer|codice fiscale|fiscal code"
+    r"|personal id|id number|identity number|national id|citizen service number|social security|ssn|tax code)"
+    r"\b[^.\n]{0,25}$"
+)
+_NINO = re.compile(r"(?<![A-Za-z0-9])[A-Za-z]{2} ?\d{2} ?\d{2} ?\d{2} ?[A-Za-z](?![A-Za-z0-9])")
+_NINO_BAD_PREFIX = frozenset({"BG", "GB", "NK", "KN", "TN", "NT", "ZZ"})
+_DIGIT_ID = re.compile(r"(?<![\w-])\d(?:[ .-]?\d){7,14}(?![\w-])")
+_ALNUM_ID = re.compile(r"(?<![A-Za-z0-9])[A-Za-z0-9](?:-?[A-Za-z0-9]){7,15}(?![A-Za-z0-9])")
+
+
+def _nino_valid(value: str, in_context: bool) -> bool:
+    v = re.sub(r"\s", "", value).upper()
+    if in_context:  # what the customer calls their insurance number is one, placeholder prefixes included
+        return True
+    return v[0] not in "DFIQUV" and v[1] not in "DFIOQUV" and v[:2] not in _NINO_BAD_PREFIX and v[-1] in "ABCD"
+
+
+def _stdnum_valid(value: str) -> bool:
+    from stdnum.es import dni, nie
+    from stdnum.it import codicefiscale
+
+    compact = re.sub(r"[\s.-]", "", value)
+    if len(compact) == 16 and compact[:6].isalpha():
+        return bool(codicefiscale.is_valid(compact))
+    if len(compact) == 9 and compact[:1].upper() in "XYZ" and compact[1:8].isdigit():
+        return bool(nie.is_valid(compact))
+    if len(compact) == 9 and compact[:8].isdigit() and compact[8:].isalpha():
+        return bool(dni.is_valid(compact))
+    return False
+
+
+def _digits_id_valid(value: str) -> bool:
+    from stdnum.de import idnr
+    from stdnum.fr import nir
+    from stdnum.nl import bsn
+
+    compact = re.sub(r"[\s.-]", "", value)
+    return bool(bsn.is_valid(compact) or idnr.is_valid(compact) or nir.is_valid(compact))
+
+
+def _find_national_ids(text: str) -> Iterable[PiiMatch]:
+    for m in _NINO.finditer(text):
+        if _nino_valid(m.group(), _context_before(text, m.start(), _ID_CONTEXT)):
+            yield PiiMatch("NATIONAL_ID", m.start(), m.end())
+    for m in _ALNUM_ID.finditer(text):
+        if any(c.isalpha() for c in m.group()) and _stdnum_valid(m.group()):
+            yield PiiMatch("NATIONAL_ID", m.start(), m.end())
+    for m in _DIGIT_ID.finditer(text):
+        if _context_before(text, m.start(), _ID_CONTEXT) and _digits_id_valid(m.group()):
+            yield PiiMatch("NATIONAL_ID", m.start(), m.end())
+
+
+# A date of birth: a date right after a word about birth. Dates elsewhere (an invoice's, a release's) are not.
+_MONTHS = (
+    r"(?:jan(?:uary)?|feb(?:ruary)?|mar(?:ch)?|apr(?:il)?|may|june?|july?|aug(?:ust)?|sep(?:t(?:ember)?)?|oct(?:ober)?"
+    r"|nov(?:ember)?|dec(?:ember)?|januar|februar|m[äa]rz|mai|juni|juli|oktober|dezember|janvier|f[ée]vrier|mars"
+    r"|avril|juin|juillet|ao[uû]t|septembre|octobre|novembre|d[ée]cembre|enero|febrero|marzo|abril|mayo|junio|julio"
+    r"|agosto|septiembre|octubre|noviembre|diciembre|gennaio|febbraio|aprile|maggio|giugno|luglio|settembre|ottobre"
+    r"|dicembre|maart|mei|augustus)\.?"
+)
+_DATE = re.compile(
+    r"(?i)(?<![\w/.-])(?:\d{1,2}[./-]\d{1,2}[./-](?:\d{4}|\d{2})|\d{4}[./-]\d{1,2}[./-]\d{1,2}"
+    rf"|\d{{1,2}}(?:st|nd|rd|th|er|\.)?(?: de| of)? {_MONTHS}(?: de)?,? \d{{4}}"
+    rf"|{_MONTHS} \d{{1,2}}(?:st|nd|rd|th)?,? \d{{4}})(?![\w/])"
+)
+_BIRTH_CONTEXT = re.compile(
+    r"(?i)\b(?:born|birth|birthday|birthdate|dob|d\.o\.b|geboren|geburtsdatum|n[ée]e?|naissance|nacid[oa]|nacimiento"
+    r"|nat[oa]|nascita|geboortedatum)\b[^.\n]{0,20}$"
+)
+
+
+_BIRTH_AFTER = re.compile(
+    r"(?i)^[^.\n]{0,16}\b(?:date of birth|birth ?date|birthday|dob|d\.o\.b|born|geburtsdatum|date de naissance"
+    r"|fecha de nacimiento|data di nascita|geboortedatum)\b"
+)
+
+
+def _find_birth_dates(text: str) -> Iterable[PiiMatch]:
+    for m in _DATE.finditer(text):
+        if _context_before(text, m.start(), _BIRTH_CONTEXT, 36) or _BIRTH_AFTER.search(text[m.end() : m.end() + 40]):
+            yield PiiMatch("DATE_OF_BIRTH", m.start(), m.end())
+
+
+# Street addresses: a house number and a street whose name ends with (or starts with) a street word of the locales
+# served (USPS suffixes, British, German, Dutch, French, Spanish and Italian street words), then optionally the
+# flat/suite and ", postcode city" or ", city postcode". The street words are the standard ones of each country's
+# addressing rules, not a list of streets.
+_STREET_SUFFIX = (
+    r"(?:street|st|road|rd|avenue|ave|av|lane|ln|drive|dr|court|ct|boulevard|blvd|way|place|pl|square|sq|terrace|ter"
+    r"|close|crescent|cres|gardens|grove|hill|hills|park|parkway|pkwy|row|walk|mews|circle|cir|trail|trl|highway|hwy"
+    r"|loop|ridge|run|path|pike|plaza|alley|bypass|camp|canyon|cape|causeway|center|centre|cliff|cliffs|common|corner"
+    r"|corners|course|cove|creek|crossing|dale|dam|divide|estate|estates|expressway|extension|falls|ferry|field|fields"
+    r"|flat|flats|ford|fords|forest|forge|forges|fork|forks|fort|freeway|garden|gateway|glen|glens|green|greens|harbor"
+    r"|harbour|haven|heights|hollow|inlet|island|islands|isle|junction|junctions|key|keys|knoll|knolls|lake|lakes"
+    r"|land|landing|light|lights|lock|locks|lodge|manor|manors|meadow|meadows|mill|mills|mission|motorway|mount"
+    r"|mountain|mountains|neck|orchard|oval|overpass|pass|passage|pine|pines|plain|plains|point|points|port|ports"
+    r"|prairie|radial|ranch|rapid|rapids|rest|river|route|shoal|shoals|shore|shores|skyway|spring|springs|spur|spurs"
+    r"|station|stravenue|stream|summit|throughway|trace|track|trafficway|tunnel|turnpike|underpass|union|unions|valley"
+    r"|valleys|via|viaduct|view|views|village|villages|ville|vista|wall|well|wells|wharf|brook|brooks|burg|burgs"
+    r"|bluff|bluffs|bottom|branch|bridge|bridges|circles|curve|drives|fall|greens|parks|ways|vale|end|gate|gardens)\.?"
+)
+_STREET_WORD_AFTER = (
+    r"(?:stra(?:ß|ss)e|str\.|weg|allee|platz|gasse|ring|damm|ufer|chaussee|steig|pfad|markt|straat|laan|plein|gracht"
+    r"|dijk|kade|singel|hof|pad|steeg|park|baan|dreef|plantsoen|boulevard)"
+)
+_STREET_PREFIX = (
+    r"(?:rue|avenue|boulevard|bd|chemin|impasse|all[ée]e|place|quai|route|cours|square|passage|voie|rond-point"
+    r"|calle|c/|c\.|avenida|avda\.?|paseo|plaza|camino|ronda|v[íi]a|callej[óo]n|ca[ñn]ada|pasaje|rambla|urbanizaci[óo]n"
+    r"|alameda|acceso|carretera|glorieta|traves[íi]a|cuesta|vial|via|viale|piazza|piazzale|corso|vicolo|largo|borgo"
+    r"|contrada|strada|rotonda|incrocio|canale|stretto|vico|lungomare|salita|calle)"
+)
+_NAME_WORD = r"[A-ZÀ-ÖØ-Þ][\w'’.-]*"
+_HOUSE = r"\d{1,5}(?:\s?[A-Za-z](?![\w])|[/-]\d{1,4})?"
+_PARTICLES = r"(?:de|del|de la|des|du|di|della|dei|degli|delle|d'|l'|la|le|les|los|las|el|san|santa|van|von)"
+_UNIT = (
+    r"(?i:,?\s+(?:apt\.?|apartment|suite|ste\.?|unit|flat|floor|piso|puerta|appartamento|piano|bus|app\.?|bte)"
+    r"\s*#?\s*\w{1,5})?"
+)
+_ADDRESS_PATTERNS: tuple[re.Pattern[str], ...] = (
+    # 221B Baker Street, 17066 Heather Grove Apt. 915, Flat 5 3 Park Lane
+    re.compile(
+        rf"(?<![\w-])(?:(?i:flat|apartment|apt\.?|unit|suite)\s+\w{{1,5}},?\s+)?(?:{_HOUSE},?\s+)?"
+        rf"(?:{_NAME_WORD}\s+){{0,3}}(?i:{_STREET_SUFFIX})(?![\w-]){_UNIT}"
+    ),
+    # Hauptstraße 5, Kurt-Schumacher-Str. 12a, Julianastraat 12, Am Lindenweg 3
+    re.compile(
+        rf"(?<![\w-])(?:(?:Am|An der|Auf der|Im|In der|Zum|Zur|Op de|Van)\s+)?(?:{_NAME_WORD}[\s-])?"
+        rf"[\wÀ-ÿ-]*(?i:{_STREET_WORD_AFTER})\s+{_HOUSE}(?![\w-]){_UNIT}"
+    ),
+    # 12, rue de la Paix; 12 rue de la Paix (the number first)
+    re.compile(
+        rf"(?<![\w-])\d{{1,5}}(?:\s?(?:bis|ter))?,?\s+(?i:{_STREET_PREFIX})\s+(?:{_PARTICLES}\s*)*"
+        rf"{_NAME_WORD}(?:\s+(?:{_PARTICLES}\s*)*{_NAME_WORD}){{0,3}}{_UNIT}"
+    ),
+    # Calle de Alcalá 42; Via Roma, 40; Rotonda Amadeo, 40 Appartamento 17 (the number after the name)
+    re.compile(
+        rf"(?<![\w-])(?i:{_STREET_PREFIX})\s+(?:{_PARTICLES}\s*)*{_NAME_WORD}(?:\s+(?:{_PARTICLES}\s*)*{_NAME_WORD})"
+        rf"{{0,3}},?\s+{_HOUSE}(?![\w-]){_UNIT}"
+    ),
+)
+_POSTCODE = r"(?:\d{5}(?:-\d{4})?|\d{4}\s?[A-Z]{2}|[A-Z]{1,2}\d[A-Z\d]?\s?\d[A-Z]{2}|\d{4}|[A-Z]-?\d{4,5}|\d{2}-\d{3})"
+_CITY_WORD = r"[A-ZÀ-ÖØ-Þ][\w'’]*(?:-[\w'’]+)*"
+_CITY = rf"{_CITY_WORD}(?:\s(?:{_CITY_WORD}|sur|am|an|der|de|la|le|en|upon|on|di|del)){{0,3}}"
+_ADDRESS_TAIL = re.compile(
+    rf",?\s*\n?\s*(?:{_POSTCODE}\s+{_CITY}(?:,?\s+{_POSTCODE})?(?![\w-])"
+    rf"|{_CITY}(?:,?\s+(?:[A-Z]{{2}}\s+)?{_POSTCODE}(?![\w-])|(?=\s*(?:[.!?;:)\n]|$|,))))"
+)
+
+
+def _find_addresses(text: str) -> Iterable[PiiMatch]:
+    for pattern in _ADDRESS_PATTERNS:
+        for m in pattern.finditer(text):
+            value = m.group().rstrip(" ,")
+            if not any(c.isdigit() for c in value):  # a house or flat number: "Park Lane" alone is a street
+                continue
+            end = m.start() + len(value)
+            tail = _ADDRESS_TAIL.match(text, end)
+            if tail and tail.group().strip(" ,"):
+                end = tail.end()
+            yield PiiMatch("ADDRESS", m.start(), end)
+
+
+# Person names the way customers introduce or sign themselves ("my name is ...", "I'm ...", "Thanks, ..."),
+# alongside the named-entity model (which reads names anywhere, but not in lower case or in many foreign forms).
+_NAME_TOKEN = r"(?:[A-ZÀ-ÖØ-Þ][a-zß-öø-ÿ][a-zß-öø-ÿ'’]*(?:-[A-ZÀ-ÖØ-Þ][a-zß-öø-ÿ'’]+)?|O['’][A-Z][a-z]+|Mc[A-Z][a-z]+)"
+_PARTICLE = r"(?:van der|van den|van de|von der|de la|de los|del|van|von|de|da|di|du|le|la|ter|ten|zu|y)"
+_INTRO_CAPITALIZED = re.compile(
+    rf"(?:\b(?i:i am|i'm|i’m|this is|it's|it is|dear|hello|hi|hey|ask for|speak to|talk to|contact|my colleague"
+    rf"|my wife|my husband"
+    rf"|my manager|my boss|my son|my daughter|my assistant|signed|regards|thanks|thank you|cheers|best|sincerely"
+    rf"|remove|invite|add|addressed to|spoke to|spoke with|speaking to|attention of|attn|cc|named|called"
+    rf"|yours|mr|mrs|ms|miss|dr|prof|sr|sra|herr|frau|mme|m|dhr|mevr|sig|sig\.ra)\.?,?\s+)"
+    rf"(?P<name>{_NAME_TOKEN}(?:\s+(?:{_PARTICLE}\s+)?{_NAME_TOKEN}){{0,3}})"
+)
+_INTRO_ANY_CASE = re.compile(
+    r"(?i)\b(?:my name is|my name's|name is|name:|i am called|call me)\s+"
+    rf"(?P<name>[a-zß-öø-ÿ'’-]{{2,}}(?:\s+(?:{_PARTICLE}\s+)?[a-zß-öø-ÿ'’-]{{2,}}){{0,3}})"
+)
+
+
+# Words that follow "I'm", "this is" or "thanks," and are not names ("I'm Having trouble", "Thanks, Team").
+_NOT_NAME_WORDS = frozenset(
+    [
+        "having",
+        "trying",
+        "unable",
+        "writing",
+        "looking",
+        "sorry",
+        "glad",
+        "happy",
+        "here",
+        "back",
+        "new",
+        "still",
+        "just",
+        "also",
+        "really",
+        "very",
+        "so",
+        "not",
+        "getting",
+        "going",
+        "using",
+        "working",
+        "contacting",
+        "reaching",
+        "team",
+        "support",
+        "everyone",
+        "all",
+        "again",
+        "anyway",
+        "again",
+        "guys",
+        "folks",
+        "customer",
+        "user",
+        "admin",
+        "sync",
+        "settings",
+        "account",
+        "password",
+        "billing",
+        "premium",
+        "basic",
+        "business",
+        "plus",
+        "pro",
+        "free",
+        "trial",
+    ]
+)
+
+
+@cache
+def _not_names() -> frozenset[str]:
+    from spacy.lang.en.stop_words import STOP_WORDS
+
+    return frozenset(STOP_WORDS) | _NOT_NAME_WORDS
+
+
+_NAME_PARTICLES = frozenset(
+    [
+        "van",
+        "der",
+        "den",
+        "de",
+        "la",
+        "los",
+        "las",
+        "del",
+        "von",
+        "zu",
+        "da",
+        "di",
+        "du",
+        "le",
+        "y",
+        "ter",
+        "ten",
+        "lo",
+        "st",
+        "st.",
+        "mc",
+        "o'",
+        "d'",
+        "dos",
+        "das",
+    ]
+)
+# A word right after a name that makes it a product or a plan ("the Max Family plan", "Ada Lovelace edition").
+_AFTER_PRODUCT = re.compile(
+    r"(?i)^\s+(?:plan|plans|edition|app|client|tier|subscription|license|licence|package|bundle|version|release"
+    r"|workspace|account|team|add-on|addon|series|model|device|laptop|phone|drive|cloud|suite|pro|plus)\b"
+)
+# A company's legal form or "&" after a name: a firm ("Müller & Söhne", "Familia Torrent S.L.", "Watson LLC").
+_AFTER_COMPANY = re.compile(
+    r"^\s*(?:&|\+|(?i:and sons|e figli|und söhne|et fils|y asociados)\b|(?:S\.?L|S\.?A|GmbH|AG|KG|LLC|Ltd|Inc|Co|B\.?V"
+    r"|N\.?V|SARL|SAS|SpA|S\.?p\.?A|S\.?r\.?l|plc|PLC|LLP|Group|Holding|Holdings)\b)"
+)
+
+
+def plausible_name(text: str, start: int, end: int) -> bool:
+    """Whether a span the named-entity model calls a person reads as a name: two or more words, each capitalized
+    (particles such as "van der" aside), no digits, and not followed by a product word. Single words are left to
+    the introduction patterns: alone, the small model takes "Tel", "Git" or a city at the start of a sentence for a
+    person."""
+    words = text[start:end].split()
+    if len(words) < 2 or any(c.isdigit() for c in text[start:end]):
+        return False
+    if any(not w[:1].isupper() and w.lower() not in _NAME_PARTICLES for w in words):
+        return False
+    if any(w.lower().strip(".,") in _not_names() for w in words if w.lower() not in _NAME_PARTICLES):
+        return False
+    after = text[end : end + 24]
+    return not (_AFTER_PRODUCT.match(after) or _AFTER_COMPANY.match(after))
+
+
+_DATE_ONLY = re.compile(r"\d{1,4}[./-]\d{1,2}[./-]\d{1,4}")
+
+
+def phone_context(text: str, start: int, end: int) -> bool:
+    """Whether a number phonenumbers validated reads as one to call: not glued to an id ("CS-0916620", "#4711"),
+    not a date, and either written like a phone number (``+``, ``0`` or ``(`` first) or after a phone word."""
+    if start and (text[start - 1].isalnum() or text[start - 1] in "-#/_"):
+        return False
+    if start > 1 and text[start - 2].isdigit() and text[start - 1] in " .-":  # the tail of a longer number
+        return False
+    if _DATE_ONLY.fullmatch(text[start:end]):
+        return False
+    return text[start] in "+0(" or _context_before(text, start, _PHONE_CONTEXT)
+
+
+def _find_names(text: str) -> Iterable[PiiMatch]:
+    not_names = _not_names()
+    for pattern in (_INTRO_CAPITALIZED, _INTRO_ANY_CASE):
+        for m in pattern.finditer(text):
+            words = list(re.finditer(r"\S+", m.group("name")))
+            # drop trailing words that are ordinary English ("this is John and ...", "I'm Having trouble")
+            while words and words[-1].group().lower() in not_names:
+                words.pop()
+            if not words or words[0].group().lower() in not_names:
+                continue
+            start = m.start("name")
+            yield PiiMatch("PERSON", start + words[0].start(), start + words[-1].end())
+
+
 _FINDERS: dict[str, Callable[[str], Iterable[PiiMatch]]] = {
     "EMAIL": _find_emails,
     "PHONE": _find_phones,
@@ -302,37 +727,92 @@ _FINDERS: dict[str, Callable[[str], Iterable[PiiMatch]]] = {
     "IP_ADDRESS": _find_ips,
     "SECRET": _find_secrets,
     "US_SSN": _find_ssns,
+    "NATIONAL_ID": _find_national_ids,
+    "DATE_OF_BIRTH": _find_birth_dates,
+    "ADDRESS": _find_addresses,
+    "PERSON": _find_names,
 }
+
+
+def _digits(text: str, n: int) -> bool:
+    count = 0
+    for c in text:
+        if c.isdigit():
+            count += 1
+            if count >= n:
+                return True
+    return False
+
+
 # Cheap pre-checks: skip a recognizer when the text cannot contain its entity.
-_QUICK: dict[str, Callable[[str], bool]] = {
+QUICK: dict[str, Callable[[str], bool]] = {
     "EMAIL": lambda t: "@" in t,
-    "PHONE": lambda t: any(c.isdigit() for c in t),
-    "CREDIT_CARD": lambda t: any(c.isdigit() for c in t),
-    "IBAN": lambda t: any(c.isdigit() for c in t),
+    "PHONE": lambda t: _digits(t, 7),
+    "CREDIT_CARD": lambda t: _digits(t, 12),
+    "IBAN": lambda t: _digits(t, 4),
     "IP_ADDRESS": lambda t: "." in t or ":" in t,
     "SECRET": lambda t: True,
-    "US_SSN": lambda t: any(c.isdigit() for c in t),
+    "US_SSN": lambda t: _digits(t, 9),
+    "NATIONAL_ID": lambda t: _digits(t, 6),
+    "DATE_OF_BIRTH": lambda t: _digits(t, 2),
+    "ADDRESS": lambda t: _digits(t, 1),
+    "PERSON": lambda t: True,
 }
+
+
+def find(entity: str, text: str) -> list[PiiMatch]:
+    """The project's own recognizer of one type (patterns and validators; no model)."""
+    return list(_FINDERS[entity](text)) if QUICK[entity](text) else []
+
+
+def merge(matches: Iterable[PiiMatch]) -> list[PiiMatch]:
+    """Overlapping detections merged into one span (nothing of a value stays in clear when two recognizers see
+    parts of it), typed by the first type in the priority order (secret, e-mail, IBAN, card, SSN, national ID, IP,
+    date of birth, address, phone, person); sorted by start."""
+    ordered = sorted(matches, key=lambda m: (m.start, -m.end))
+    merged: list[PiiMatch] = []
+    for m in ordered:
+        if merged and m.start < merged[-1].end:
+            last = merged[-1]
+            entity = min((last.entity, m.entity), key=lambda e: _PRIORITY[e])
+            merged[-1] = PiiMatch(entity, last.start, max(last.end, m.end))
+        else:
+            merged.append(m)
+    return merged
 
 
 class PiiScrubber:
     """Finds PII of the configured types and replaces each value with ``<TYPE>``.
 
+    Detection runs in Presidio's analyzer (:mod:`llmops.data.pii_engine`): the project's recognizers above,
+    phonenumbers for phone numbers of the configured regions, and the spaCy named-entity model for person names
+    (loaded only when ``PERSON`` is asked for).
+
     Args:
         entities: the types to detect (default: all of :data:`ENTITY_TYPES`).
+        phone_regions: the regions whose national phone formats phonenumbers reads (default: the engine's).
     """
 
-    def __init__(self, entities: Sequence[str] | None = None) -> None:
+    def __init__(self, entities: Sequence[str] | None = None, phone_regions: Sequence[str] | None = None) -> None:
         chosen = list(entities) if entities is not None else list(ENTITY_TYPES)
         unknown = sorted(set(chosen) - set(ENTITY_TYPES))
         if unknown:
             raise ValueError(f"unknown PII entity types {unknown}; known: {list(ENTITY_TYPES)}")
         self.entities = tuple(e for e in ENTITY_TYPES if e in chosen)
+        self.phone_regions = tuple(phone_regions) if phone_regions is not None else None
+
+    @classmethod
+    def from_config(cls, cfg: LLMOpsConfig) -> PiiScrubber:
+        """The scrubber of ``data.pii`` (its types and phone regions)."""
+        return cls(cfg.data.pii.entities, cfg.data.pii.phone_regions)
+
+    def _engine(self) -> Any:
+        from llmops.data.pii_engine import engine
+
+        return engine(self.entities, self.phone_regions)
 
     def analyze(self, text: str | None) -> list[PiiMatch]:
-        """Non-overlapping detections in a text, in order.
-
-        Overlaps are resolved by type priority (secret, email, IBAN, card, SSN, IP, phone), then by length.
+        """Detections in a text, overlapping ones merged (see :func:`merge`), in order.
 
         Args:
             text: the text (``None`` has none).
@@ -340,34 +820,20 @@ class PiiScrubber:
         Returns:
             The matches, sorted by start.
         """
-        if not text:
+        if not text or not self.entities:
             return []
-        found: list[PiiMatch] = []
-        for entity in self.entities:
-            if _QUICK[entity](text):
-                found.extend(_FINDERS[entity](text))
-        if not found:
-            return []
-        found.sort(key=lambda m: (_PRIORITY[m.entity], -(m.end - m.start), m.start))
-        taken: list[PiiMatch] = []
-        for match in found:
-            if all(match.end <= t.start or match.start >= t.end for t in taken):
-                taken.append(match)
-        return sorted(taken, key=lambda m: m.start)
+        return self._engine().analyze(text)
 
-    def scrub(self, text: str | None) -> tuple[str | None, Counter[str]]:
-        """Replace every detection with its placeholder.
+    def analyze_many(self, texts: Sequence[str | None]) -> list[list[PiiMatch]]:
+        """:meth:`analyze` of many texts (the named-entity model reads them in batches)."""
+        if not self.entities:
+            return [[] for _ in texts]
+        return self._engine().analyze_many(texts)
 
-        Args:
-            text: the text.
-
-        Returns:
-            ``(scrubbed text, counts per type)``; ``None`` stays ``None``.
-        """
+    @staticmethod
+    def replace(text: str, matches: Sequence[PiiMatch]) -> tuple[str, Counter[str]]:
+        """The text with every match replaced by its placeholder, and the counts per type."""
         counts: Counter[str] = Counter()
-        if not text:
-            return text, counts
-        matches = self.analyze(text)
         if not matches:
             return text, counts
         parts: list[str] = []
@@ -379,6 +845,19 @@ class PiiScrubber:
             cursor = match.end
         parts.append(text[cursor:])
         return "".join(parts), counts
+
+    def scrub(self, text: str | None) -> tuple[str | None, Counter[str]]:
+        """Replace every detection with its placeholder.
+
+        Args:
+            text: the text.
+
+        Returns:
+            ``(scrubbed text, counts per type)``; ``None`` stays ``None``.
+        """
+        if not text:
+            return text, Counter()
+        return self.replace(text, self.analyze(text))
 
     def scrub_records(
         self, records: Iterable[Mapping[str, Any]], fields: Sequence[str] = ("prompt", "response")
@@ -392,20 +871,14 @@ class PiiScrubber:
         Returns:
             ``(scrubbed rows, counts per type, number of rows changed)``.
         """
+        rows = [dict(record) for record in records]
+        cells = [(i, name) for i, row in enumerate(rows) for name in fields if isinstance(row.get(name), str)]
+        analyses = self.analyze_many([rows[i][name] for i, name in cells])
         totals: Counter[str] = Counter()
-        out: list[dict[str, Any]] = []
-        changed = 0
-        for record in records:
-            row = dict(record)
-            row_changed = False
-            for name in fields:
-                value = row.get(name)
-                if isinstance(value, str):
-                    scrubbed, counts = self.scrub(value)
-                    if counts:
-                        row[name] = scrubbed
-                        totals.update(counts)
-                        row_changed = True
-            changed += row_changed
-            out.append(row)
-        return out, {entity: int(totals.get(entity, 0)) for entity in self.entities}, changed
+        changed_rows: set[int] = set()
+        for (i, name), matches in zip(cells, analyses, strict=True):
+            if matches:
+                rows[i][name], counts = self.replace(rows[i][name], matches)
+                totals.update(counts)
+                changed_rows.add(i)
+        return rows, {entity: int(totals.get(entity, 0)) for entity in self.entities}, len(changed_rows)

@@ -149,7 +149,7 @@ def curate_production_logs(
     counts: dict[str, int] = dict.fromkeys(cfg.data.pii.entities, 0)
     kept = outcome.kept_rows
     if cfg.data.pii.enabled:
-        kept, counts, _ = PiiScrubber(cfg.data.pii.entities).scrub_records(kept)
+        kept, counts, _ = PiiScrubber.from_config(cfg).scrub_records(kept)
     logs_path = records_to_parquet(kept, out_dir / "logs.parquet", columns=PROD_LOG_COLUMNS)
     ratio = len(quarantined) / rows_in if rows_in else 0.0
     passed, reason = outcome.passed, outcome.reason

@@ -90,7 +90,7 @@ def scrub(cfg: LLMOpsConfig, shard_path: str) -> Scrubbed:
     counts: dict[str, int] = dict.fromkeys(cfg.data.pii.entities, 0)
     changed = 0
     if cfg.data.pii.enabled and table.num_rows:
-        scrubber = PiiScrubber(cfg.data.pii.entities)
+        scrubber = PiiScrubber.from_config(cfg)
         totals: Counter[str] = Counter()
         for name in ("prompt", "response"):
             values = table[name].to_pylist()

@@ -417,6 +417,11 @@ def _lookalike_fragment(rng: random.Random) -> tuple[str, str, str]:
     )
 
 
+PLANTED_TYPES: tuple[str, ...] = ("EMAIL", "PHONE", "CREDIT_CARD", "IBAN", "IP_ADDRESS", "SECRET", "US_SSN")
+"""The PII types :func:`planted_pii_corpus` plants (the demo's own patterns; the benchmark's independent corpus,
+``bench/pii_corpus.py``, has names, addresses, national IDs and dates of birth too)."""
+
+
 def planted_pii_corpus(n_records: int, seed: int = 0, pii_share: float = 0.6) -> list[PiiRecord]:
     """Support-ticket-like records with planted PII and look-alikes at known spans.
 
@@ -432,8 +437,6 @@ def planted_pii_corpus(n_records: int, seed: int = 0, pii_share: float = 0.6) ->
     Returns:
         The records.
     """
-    from llmops.data.pii import ENTITY_TYPES
-
     rng = random.Random(seed)
     fillers = (
         "Hi team, sync stopped working on my laptop.",
@@ -451,7 +454,7 @@ def planted_pii_corpus(n_records: int, seed: int = 0, pii_share: float = 0.6) ->
             draw = rng.random()
             prefix = (text + " ") if text else ""
             if draw < pii_share:
-                entity = rng.choice(ENTITY_TYPES)
+                entity = rng.choice(PLANTED_TYPES)
                 template, value = _pii_fragment(rng, entity)
                 before, after = template.split("{v}")
                 start = len(prefix) + len(before)

@@ -201,7 +201,7 @@ def screen_candidate(cfg: LLMOpsConfig, source: str, raw: tuple[str, str], scrub
         listed = ", ".join(repr(m) for m in dict.fromkeys(found))
         reasons["injection_marker"] = f"injection marker or trigger in the {where}: {listed}"
     if corrected:
-        entities = Counter(m.entity for m in PiiScrubber(cfg.data.pii.entities).analyze(raw[1]))
+        entities = Counter(m.entity for m in PiiScrubber.from_config(cfg).analyze(raw[1]))
         if entities:
             listed = ", ".join(f"{entity} x{n}" for entity, n in sorted(entities.items()))
             reasons["pii"] = f"personal data in the correction: {listed}"
@@ -229,7 +229,7 @@ def _eval_texts(cfg: LLMOpsConfig) -> list[str]:
     if not path.exists():
         log.warning("eval set %s not found: feedback candidates are not decontaminated", path)
         return []
-    scrubber = PiiScrubber(cfg.data.pii.entities) if cfg.data.pii.enabled else None
+    scrubber = PiiScrubber.from_config(cfg) if cfg.data.pii.enabled else None
     prompts: list[str] = []
     responses: list[str] = []
     for chunk in iter_record_chunks(path, cfg.data.max_line_bytes, cfg.data.batch_rows):
@@ -305,7 +305,7 @@ def _screen(
     from llmops.data.pii import PiiScrubber
 
     # The screened-out file holds scrubbed text even where scrubbing of training data is switched off.
-    scrubber = None if cfg.data.pii.enabled else PiiScrubber(cfg.data.pii.entities)
+    scrubber = None if cfg.data.pii.enabled else PiiScrubber.from_config(cfg)
     kept: list[dict[str, Any]] = []
     screened: list[dict[str, Any]] = []
     reasons: Counter[str] = Counter()
@@ -415,7 +415,7 @@ def curate_feedback(
         raw = {r["id"]: (str(r["prompt"]), str(r["response"])) for r in rows}
         # Corrections are user-typed text: scrub before validation so nothing unscrubbed reaches any output.
         if cfg.data.pii.enabled:
-            rows, counts, _ = PiiScrubber(cfg.data.pii.entities).scrub_records(rows)
+            rows, counts, _ = PiiScrubber.from_config(cfg).scrub_records(rows)
             result.pii_counts = {k: int(v) for k, v in counts.items()}
         # Row-level contract only: batch-level bounds (minimum rows, ...) apply to the merged training set.
         outcome = validate_records(rows, cfg, f"feedback-{key}", build_docs=False, kind=TRAINING)

@@ -302,7 +302,7 @@ def _scrub_records(cfg: LLMOpsConfig, records: list[dict[str, Any]]) -> dict[str
     totals: Counter[str] = Counter(dict.fromkeys(cfg.data.pii.entities, 0))
     if not cfg.data.pii.enabled:
         return dict(totals)
-    scrubber = PiiScrubber(cfg.data.pii.entities)
+    scrubber = PiiScrubber.from_config(cfg)
     cache: dict[str, tuple[str | None, Counter[str]]] = {}
     for record in records:
         for name in ("prompt", "response"):

