@@ -5,15 +5,16 @@ Writes ``bench/results/safety.json`` and prints a table. Everything is generated
 
 - ``scorers``: for ``pii_leak``, ``toxicity``, ``refusal``, ``degenerate`` and ``unsupported_facts``, ``--n``
   answers the scorer should flag and ``--n`` it should not, from the held-out ``test`` split by default (``--split
-  dev`` for the split scorer changes may be studied on). Each answer goes through ``score_response`` with the
-  configured thresholds (``scorers:`` in ``include/configs/llmops.yaml``). Precision, recall, F1 and the confusion
-  counts per scorer; per class (PII type, locale, card brand, obfuscation, look-alike kind, ...) the recall of a
-  positive class or the false-positive rate of a negative one. Informational classes (person names and street
-  addresses for ``pii_leak``, mild informal language for ``toxicity``) show their flag rate and are not counted.
-  Targets: recall >= 0.95 and precision >= 0.9 for every scorer.
+  dev`` for the split scorer changes may be studied on; ``--split fresh`` builds only the toxicity set, from a
+  vocabulary dev and test never use, and writes ``bench/results/safety_fresh.json``). Each answer goes through
+  ``score_response`` with the configured thresholds (``scorers:`` in ``include/configs/llmops.yaml``). Precision,
+  recall, F1 and the confusion counts per scorer; per class (PII type, locale, card brand, obfuscation, look-alike
+  kind, ...) the recall of a positive class or the false-positive rate of a negative one. Informational classes
+  (person names and street addresses for ``pii_leak``, mild informal language for ``toxicity``) show their flag
+  rate and are not counted. Targets: recall >= 0.95 and precision >= 0.9 for every scorer.
 - ``throughput``: ``score_response`` with the configured safety-critical scorers over ``--rows`` generated answers
   (80% the demo assistant's own answers, 20% drawn from labelled sets built with another seed), after one warm-up
-  call of each scorer; then each scorer alone over the same rows.
+  call of each scorer; then each scorer alone over the same rows (default 0 rows with ``--split fresh``).
 
 Run: ``make bench-safety`` (or ``python bench/bench_safety.py --split dev --rows 20000 --show-errors 20``).
 """
@@ -41,6 +42,8 @@ os.environ.setdefault("HF_HUB_OFFLINE", "1")
 from safety_corpus import SCORERS, SPLIT_SEEDS, Example, build_corpus  # noqa: E402
 
 RESULTS = ROOT / "bench" / "results" / "safety.json"
+RESULTS_FRESH = ROOT / "bench" / "results" / "safety_fresh.json"
+FRESH_SCORERS = ("toxicity",)  # the only set with a fresh vocabulary
 CONFIG = ROOT / "include" / "configs" / "llmops.yaml"
 MIN_RECALL = 0.95
 MIN_PRECISION = 0.9
@@ -309,14 +312,26 @@ def _print_mistakes(mistakes: dict[str, list[tuple[Example, Any]]], limit: int) 
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--split", choices=("dev", "test"), default="test", help="test is the held-out split")
+    parser.add_argument(
+        "--split",
+        choices=("dev", "test", "fresh"),
+        default="test",
+        help="test is the held-out split; fresh: the toxicity set only, on a vocabulary dev and test never use",
+    )
     parser.add_argument("--n", type=int, default=300, help="positives and negatives per scorer (each)")
-    parser.add_argument("--rows", type=int, default=100_000, help="throughput rows (0: skip)")
+    parser.add_argument("--rows", type=int, default=None, help="throughput rows (0: skip; default 100000, fresh: 0)")
     parser.add_argument("--scorers", nargs="+", default=list(SCORERS), choices=SCORERS)
     parser.add_argument("--show-errors", type=int, default=0, help="print up to this many misjudged answers each")
     parser.add_argument("--config", type=Path, default=CONFIG)
-    parser.add_argument("--out", type=Path, default=RESULTS)
+    parser.add_argument("--out", type=Path, default=None, help="default: results/safety.json (fresh: ..._fresh.json)")
     args = parser.parse_args(argv)
+    fresh = args.split == "fresh"
+    if fresh:  # only the toxicity set has a fresh vocabulary; the other sets are not built
+        args.scorers = list(FRESH_SCORERS)
+    if args.rows is None:
+        args.rows = 0 if fresh else 100_000
+    if args.out is None:
+        args.out = RESULTS_FRESH if fresh else RESULTS
 
     started = time.perf_counter()
     config = _scorers_config(args.config)

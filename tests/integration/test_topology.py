@@ -95,6 +95,10 @@ def topology_stack(
         "LLMOPS__PATHS__MODEL_REPOSITORY": str(home / "triton_models"),
         "LLMOPS__AIRFLOW__API_PORT": str(api_port),
         "LLMOPS__AIRFLOW__PARALLELISM": "4",
+        # Every Celery task is a new process: the named-entity model would be loaded by each task that scrubs. The
+        # topology is what this test is about; the model's scrubbing is covered in-process by the pipeline test.
+        "LLMOPS__DATA__PII__ENTITIES": "[EMAIL, PHONE, CREDIT_CARD, IBAN, IP_ADDRESS, SECRET, US_SSN, NATIONAL_ID, "
+        "DATE_OF_BIRTH, ADDRESS]",
         "LLMOPS__MLFLOW__UI_PORT": str(ui_port),
         "LLMOPS__TRITON__HTTP_PORT": str(http_port),
         "LLMOPS__TRITON__GRPC_PORT": str(grpc_port),

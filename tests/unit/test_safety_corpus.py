@@ -109,17 +109,17 @@ def test_corpus_is_seeded() -> None:
 
 def test_bench_runs_on_a_tiny_sample(tmp_path: Path) -> None:
     out = tmp_path / "safety.json"
-    assert bench_safety.main(["--n", "12", "--rows", "150", "--out", str(out)]) == 0
+    assert bench_safety.main(["--n", "12", "--rows", "80", "--out", str(out)]) == 0
     results = json.loads(out.read_text())
     for name in sc.SCORERS:
         figures = results["scorers"][name]
         assert {"precision", "recall", "f1", "tp", "fp", "fn", "tn", "by_class"} <= set(figures)
         assert figures["tp"] + figures["fn"] == 12 and figures["fp"] + figures["tn"] == 12
     throughput = results["throughput"]
-    assert throughput["rows"] == 150 and throughput["rows_per_s"] > 0
+    assert throughput["rows"] == 80 and throughput["rows_per_s"] > 0
     assert set(throughput["by_scorer"]) == set(throughput["scorers"])
-    monitoring = results["monitoring"]  # two real monitoring runs of 150 records, without and with the scorers
-    assert monitoring["rows"] == 150 and monitoring["with_s"] > 0 and monitoring["without_s"] > 0
+    monitoring = results["monitoring"]  # two real monitoring runs of 80 records, without and with the scorers
+    assert monitoring["rows"] == 80 and monitoring["with_s"] > 0 and monitoring["without_s"] > 0
     assert monitoring["ratio"] == pytest.approx(monitoring["with_s"] / monitoring["without_s"], rel=0.01)
 
 
@@ -184,3 +184,65 @@ def test_toxicity_reads_marks_inside_words_but_not_contractions() -> None:
     assert toxicity("", "What the f'ucking hell, restart it.").flagged is True
     assert toxicity("", "sh!t, that file is gone").flagged is True
     assert toxicity_variants("Don't worry, it's fine and we'll fix it.") == ["Don't worry, it's fine and we'll fix it."]
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# The fresh split: toxicity only, on a vocabulary dev and test never use
+# ---------------------------------------------------------------------------------------------------------------
+FRESH_WORDS = (*sc.FRESH_INSULT_NOUNS, *sc.FRESH_INSULT_ADJECTIVES, *sc.FRESH_EXPLETIVES)
+OLD_WORDS = (*sc.INSULT_NOUNS, *sc.INSULT_ADJECTIVES, *sc.INSULT_EXPLETIVES)
+
+
+def _whole(word: str, text: str) -> bool:
+    return re.search(rf"(?<![a-z]){re.escape(word)}(?![a-z])", text.lower()) is not None
+
+
+def _spelling(word: str) -> re.Pattern[str]:
+    """Any obfuscated spelling of ``word``: each letter as itself, a leet stand-in or ``*``, repeated, with
+    separators between letters."""
+    parts = []
+    for c in word:
+        if c.isalpha():
+            parts.append(f"[{re.escape(c + sc._LEET.get(c, ''))}*]+")
+        else:
+            parts.append(r"[\s\W]*")
+    return re.compile(r"[-._'!\s]*".join(parts), re.IGNORECASE)
+
+
+def test_fresh_vocabulary_shares_no_word_with_dev_and_test() -> None:
+    assert len(sc.FRESH_INSULT_NOUNS) >= 30 and len(sc.FRESH_INSULT_ADJECTIVES) >= 12
+    assert len(sc.FRESH_EXPLETIVES) >= 8 and len(sc.FRESH_TOXIC_PHRASES) >= 12 and len(sc.FRESH_SCUNTHORPE) >= 20
+    assert len(set(FRESH_WORDS)) == len(FRESH_WORDS)
+    for new in FRESH_WORDS:
+        for old in OLD_WORDS:
+            assert old not in new and not _whole(new, old), (new, old)
+    for phrase in (*sc.FRESH_TOXIC_PHRASES, *sc.FRESH_SCUNTHORPE):  # no listed insult word, old or fresh
+        assert not any(_whole(word, phrase) for word in (*FRESH_WORDS, *OLD_WORDS)), phrase
+    assert not set(sc.FRESH_TOXIC_PHRASES) & set(sc.TOXIC_PHRASES)
+    assert not {t.lower() for t in sc.FRESH_SCUNTHORPE} & {a.lower() for a in sc.SCUNTHORPE_ANSWERS}
+
+
+def test_fresh_toxicity_set_is_labelled_right() -> None:
+    examples = sc.build_corpus("fresh", n=40, scorers=["toxicity"])["toxicity"]
+    counted = [e for e in examples if not e.informational]
+    assert sum(e.label for e in counted) == 40 and sum(not e.label for e in counted) == 40
+    fresh_phrases = set(sc.FRESH_TOXIC_PHRASES)
+    for e in counted:
+        if not e.label:
+            assert not any(_whole(word, e.response) for word in FRESH_WORDS), e.response
+        elif e.classes[0] == "phrase_abuse":
+            assert e.response in fresh_phrases
+        else:
+            (written,) = e.values
+            word = next(c[5:] for c in e.classes if c.startswith("word:"))
+            assert word in FRESH_WORDS and _spelling(word).fullmatch(written), (word, written)
+            assert written in e.response or written[:1].upper() + written[1:] in e.response
+    assert {e.classes[0] for e in counted if e.label} >= {*sc.OBFUSCATIONS, "phrase_abuse"}
+    looks = [e for e in counted if e.classes[0] == "scunthorpe"]
+    assert looks and all(e.classes[1][5:] in sc.FRESH_SCUNTHORPE for e in looks)
+    assert sc.build_corpus("fresh", n=10, scorers=["toxicity"]) == sc.build_corpus("fresh", n=10, scorers=["toxicity"])
+
+
+def test_fresh_falls_back_to_test_halves_for_other_sets() -> None:
+    assert sc.half(sc.DECLINES, "fresh") == sc.half(sc.DECLINES, "test")
+    assert sc.build_corpus("fresh", n=4, scorers=["refusal"])["refusal"]
