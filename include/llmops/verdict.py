@@ -60,6 +60,10 @@ GATES: dict[str, str] = {
     "rollback": "the rollback target serves and is champion",
     "champion_unchanged": "champion is still the version the gate compared the candidate with (compare-and-set)",
     "serving_consistency": "Triton serves exactly the champion, the config pins it and no operation is left half done",
+    "retention": "production data past its retention, curated and out of the feedback window, was deleted (counts "
+    "per kind)",
+    "erasure": "no file under the state folder holds an erased request or user id any more; the model versions "
+    "trained on data that held them are named",
 }
 
 

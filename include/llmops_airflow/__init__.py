@@ -102,6 +102,29 @@ def rollback_params() -> dict[str, Param]:
     }
 
 
+def erasure_params() -> dict[str, Param]:
+    """The trigger form of ``llm_data_erasure``: the ids to erase (checked again by the step)."""
+    item = {"type": "string", "minLength": 1, "maxLength": 200, "pattern": r'^[^\s"\\]+$'}
+    return {
+        "request_ids": Param(
+            [],
+            type="array",
+            items=item,
+            maxItems=1000,
+            title="Request ids",
+            description="Server-issued request ids (the request_id the served model logged and returned).",
+        ),
+        "user_ids": Param(
+            [],
+            type="array",
+            items=item,
+            maxItems=1000,
+            title="User ids",
+            description="User ids as the feedback endpoint knows them; the requests their feedback named go too.",
+        ),
+    }
+
+
 # --- the run and its alert channels -------------------------------------------------------------------------------
 
 

@@ -24,6 +24,7 @@ def _scrubbed(text: str, entities: tuple[str, ...] | None = None) -> str:
     [
         # gaps an independent corpus found in the pattern-only scrubber
         ("Reply to o'neil40@corp.example.org please", "Reply to <EMAIL> please"),
+        ("the answer named e-mail 'jo.baker+vip@mail.example.net' twice", "the answer named e-mail '<EMAIL>' twice"),
         ("my credit card is 9405 3327 1546 7014, expiry 09/27", "my credit card is <CREDIT_CARD>, expiry 09/27"),
         ("IBAN de89 3704 0044 0532 0130 00 for the refund", "IBAN <IBAN> for the refund"),
         ("call me on 07700 900123 after five", "call me on <PHONE> after five"),

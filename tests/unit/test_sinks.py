@@ -38,3 +38,29 @@ def test_write_quarantine_keeps_layout_and_null_line_numbers(tmp_path: Path) -> 
     assert str(pq.read_schema(path).field("line_number").type) == "int64"
     write_quarantine([], tmp_path / "q0.parquet")
     assert pq.read_schema(tmp_path / "q0.parquet").names == list(QUARANTINE_COLUMNS)
+
+
+def test_quarantine_holds_scrubbed_text_only(tmp_path: Path) -> None:
+    """A quarantined row keeps its file, line and reason, and its text without personal data; JSON stays JSON."""
+    import json
+
+    from llmops.data.pii import PiiScrubber
+
+    email, card = "o'neil40@corp.example.org", "4111 1111 1111 1111"
+    records: list[dict[str, Any]] = [
+        {
+            "source_file": "raw.jsonl",
+            "line_number": 7,
+            "reason": "expect_column_values_to_be_in_set(category)",
+            "raw": json.dumps({"prompt": f"my card is {card}", "response": f"Mail {email}", "category": "x"}),
+        },
+        {"source_file": "raw.jsonl", "line_number": 8, "reason": "not JSON", "raw": f'{{"prompt": "call {email}'},
+    ]
+    path = write_quarantine(records, tmp_path / "quarantine.parquet", PiiScrubber(["EMAIL", "CREDIT_CARD"]))
+    rows = read_parquet_rows(path)
+    blob = path.read_bytes()
+    assert email.encode() not in blob and card.encode() not in blob
+    assert [r["line_number"] for r in rows] == [7, 8] and rows[0]["reason"] == records[0]["reason"]
+    first = json.loads(rows[0]["raw"])
+    assert first == {"prompt": "my card is <CREDIT_CARD>", "response": "Mail <EMAIL>", "category": "x"}
+    assert rows[1]["raw"] == '{"prompt": "call <EMAIL>'

@@ -249,3 +249,16 @@ def test_production_log_contract_breaks_on_missing_column(make_cfg: MakeConfig) 
     rows = [{k: v for k, v in _log(i).items() if k != "latency_ms"} for i in range(5)]
     outcome = validate_records(rows, cfg, "prod-bad", build_docs=False, kind="production_logs")
     assert not outcome.passed and "missing column(s): latency_ms" in outcome.reason
+
+
+def test_data_docs_show_unexpected_values_scrubbed(make_cfg: MakeConfig) -> None:
+    """The docs list up to 20 unexpected values per expectation; personal data in them is replaced, not shown."""
+    cfg = make_cfg()
+    good = _rows(40)
+    planted = "jo.baker+support@mail.example.net"
+    bad = [{**good[0], "id": "leaky", "prompt": f"Mail {planted} my invoice", "category": "weather"}]
+    outcome = validate_records(good + bad, cfg, "docs-scrub")
+    index = Path(outcome.metrics["data_docs"])
+    text = "".join(p.read_text(encoding="utf-8", errors="replace") for p in index.parent.rglob("*") if p.is_file())
+    assert "weather" in text  # the unexpected value is shown ...
+    assert planted not in text  # ... but no personal data from the row

@@ -415,6 +415,11 @@ class ScorersConfig(_Section):
     language_min_words: int = Field(default=8, ge=1)  # shorter answers are not judged on language
     min_ascii_letter_share: float = Field(default=0.9, ge=0.0, le=1.0)
     min_stopword_share: float = Field(default=0.08, ge=0.0, le=1.0)
+    # toxicity: after the word list, a sentence classifier on encoder embeddings (llmops.evaluation.toxicity_head).
+    # Off by default: it finds insults the list lacks, but also flags some benign answers (docs/benchmarks.md), and a
+    # false toxic flag blocks a promotion or rolls a champion back.
+    toxicity_classifier: bool = False
+    toxicity_threshold: float | None = Field(default=None, ge=0.0, le=1.0)  # null: the trained head's own (0.5)
 
     @field_validator("safety_critical")
     @classmethod
@@ -658,6 +663,35 @@ class MonitoringConfig(_Section):
         return self
 
 
+class RetentionConfig(_Section):
+    """How long production data is kept (``llm_data_retention``, daily), per kind, in days.
+
+    Data is deleted only once it is past its kind's retention, its interval was curated (the interval's
+    ``summary.json`` exists) and the feedback window has passed (``monitoring.window_intervals`` hourly intervals:
+    feedback is joined to requests of that many intervals back), whichever is later. Raw kinds may not outlive what
+    they were curated into, so that "was it curated" can still be answered when their time comes.
+    """
+
+    prod_logs_days: int = Field(default=30, ge=1)  # raw request logs (the serving log directory)
+    feedback_days: int = Field(default=30, ge=1)  # raw feedback records (<home>/feedback)
+    partitions_days: int = Field(default=90, ge=1)  # curated interval partitions (and their curated logs)
+    candidates_days: int = Field(default=180, ge=1)  # feedback candidates and screened-out feedback
+    quarantine_days: int = Field(default=30, ge=1)  # quarantined production records and duplicate request ids
+    reports_days: int = Field(default=90, ge=1)  # Evidently monitoring reports (they quote texts)
+
+    @model_validator(mode="after")
+    def _raw_before_curated(self) -> RetentionConfig:
+        if self.prod_logs_days > self.partitions_days:
+            raise ValueError(
+                f"prod_logs_days ({self.prod_logs_days}) must be <= partitions_days ({self.partitions_days})"
+            )
+        if self.feedback_days > self.candidates_days:
+            raise ValueError(
+                f"feedback_days ({self.feedback_days}) must be <= candidates_days ({self.candidates_days})"
+            )
+        return self
+
+
 class AirflowStackConfig(_Section):
     """The embedded Airflow stack started by ``make up``."""
 
@@ -682,6 +716,7 @@ class LLMOpsConfig(_Section):
     promotion: PromotionConfig = Field(default_factory=PromotionConfig)
     drift: DriftConfig = Field(default_factory=DriftConfig)
     monitoring: MonitoringConfig = Field(default_factory=MonitoringConfig)
+    retention: RetentionConfig = Field(default_factory=RetentionConfig)
     airflow: AirflowStackConfig = Field(default_factory=AirflowStackConfig)
 
     @model_validator(mode="after")

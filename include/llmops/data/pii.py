@@ -217,7 +217,8 @@ def shannon_entropy(text: str) -> float:
 # Recognizers
 # ---------------------------------------------------------------------------------------------------------------
 _EMAIL = re.compile(
-    r"(?<![\w.+%'’-])[A-Za-z0-9](?:[A-Za-z0-9._%+'’-]{0,62}[A-Za-z0-9_%+-])?"
+    # not inside a local part; a quote may open the address ('ab@x.org') unless it sits inside a word (o'neil)
+    r"(?<![\w.+%-])(?<!\w['’])[A-Za-z0-9](?:[A-Za-z0-9._%+'’-]{0,62}[A-Za-z0-9_%+-])?"
     r"@(?:[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?\.)+[A-Za-z]{2,24}(?![\w-])"
 )
 _CARD = re.compile(r"(?<![\w-])\d(?:[ -]?\d){11,18}(?![\w-])")

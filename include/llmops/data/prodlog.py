@@ -144,7 +144,7 @@ def curate_production_logs(
         if index is not None:
             record["source_file"] = read.files[index]
     quarantined.extend(outcome.quarantined)
-    write_quarantine(quarantined, quarantine_path)
+    write_quarantine(quarantined, quarantine_path, PiiScrubber.from_config(cfg))
     reconcile("curate_production_logs", rows_in, kept=len(outcome.kept_rows), quarantined=len(quarantined))
     counts: dict[str, int] = dict.fromkeys(cfg.data.pii.entities, 0)
     kept = outcome.kept_rows

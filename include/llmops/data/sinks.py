@@ -12,9 +12,12 @@ import json
 import os
 from collections.abc import Mapping, Sequence
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from llmops.data.schema import QUARANTINE_COLUMNS, TRAIN_COLUMNS
+
+if TYPE_CHECKING:
+    from llmops.data.pii import PiiScrubber
 
 VALIDATED_FILE = "validated.parquet"
 QUARANTINE_FILE = "quarantine.parquet"
@@ -103,12 +106,57 @@ def quarantine_schema() -> Any:
     return pa.schema([pa.field(name, types.get(name, pa.string())) for name in QUARANTINE_COLUMNS])
 
 
-def quarantine_table(records: Sequence[Mapping[str, Any]]) -> Any:
-    """Quarantine records as a table in :func:`quarantine_schema`."""
+def _scrub_json(value: Any, scrub: Any) -> Any:
+    if isinstance(value, str):
+        return scrub(value)
+    if isinstance(value, list):
+        return [_scrub_json(v, scrub) for v in value]
+    if isinstance(value, dict):
+        return {k: _scrub_json(v, scrub) for k, v in value.items()}
+    return value
+
+
+def scrub_quarantine_text(text: str | None, scrubber: PiiScrubber | None = None) -> str | None:
+    """A quarantined line or reason with personal data replaced by typed placeholders.
+
+    A JSON object or array has its string values scrubbed one by one (it stays valid JSON that the rollback watch and
+    people can read); any other text (a broken line, a JSON document cut at 1,000 characters) is scrubbed whole.
+    """
+    if text is None:
+        return None
+    from llmops.data.pii import PiiScrubber
+
+    engine = scrubber or PiiScrubber()
+
+    def scrub(value: str) -> str:
+        return engine.scrub(value)[0] or ""
+
+    stripped = text.lstrip()
+    if stripped[:1] in ("{", "["):
+        try:
+            parsed = json.loads(text)
+        except ValueError:
+            pass
+        else:
+            return json.dumps(_scrub_json(parsed, scrub), ensure_ascii=False)
+    return scrub(text)
+
+
+def quarantine_table(records: Sequence[Mapping[str, Any]], scrubber: PiiScrubber | None = None) -> Any:
+    """Quarantine records as a table in :func:`quarantine_schema`, their ``raw`` and ``reason`` scrubbed of personal
+    data (``scrubber``: the configured one; default: every entity type)."""
     import pyarrow as pa
 
     schema = quarantine_schema()
-    return pa.table({f.name: pa.array([r.get(f.name) for r in records], type=f.type) for f in schema}, schema=schema)
+    scrubbed = [
+        {
+            **r,
+            "raw": scrub_quarantine_text(r.get("raw"), scrubber),
+            "reason": scrub_quarantine_text(r.get("reason"), scrubber),
+        }
+        for r in records
+    ]
+    return pa.table({f.name: pa.array([r.get(f.name) for r in scrubbed], type=f.type) for f in schema}, schema=schema)
 
 
 def rows_table(rows: Sequence[Mapping[str, Any]], line_numbers: Sequence[int] | None = None) -> Any:
@@ -176,17 +224,27 @@ def records_to_parquet(
     return path
 
 
-def write_quarantine(records: Sequence[Mapping[str, Any]], path: Path) -> Path:
-    """Write quarantine records (:data:`~llmops.data.schema.QUARANTINE_COLUMNS`) to Parquet atomically.
+def write_quarantine(records: Sequence[Mapping[str, Any]], path: Path, scrubber: PiiScrubber | None = None) -> Path:
+    """Write quarantine records (:data:`~llmops.data.schema.QUARANTINE_COLUMNS`) to Parquet atomically, their ``raw``
+    and ``reason`` scrubbed of personal data (:func:`scrub_quarantine_text`).
 
     Args:
         records: quarantine records; an empty list writes an empty table with the quarantine columns.
         path: destination.
+        scrubber: the configured scrubber (default: every entity type).
 
     Returns:
         ``path``.
     """
-    return records_to_parquet(records, path, columns=QUARANTINE_COLUMNS)
+    scrubbed = [
+        {
+            **r,
+            "raw": scrub_quarantine_text(r.get("raw"), scrubber),
+            "reason": scrub_quarantine_text(r.get("reason"), scrubber),
+        }
+        for r in records
+    ]
+    return records_to_parquet(scrubbed, path, columns=QUARANTINE_COLUMNS)
 
 
 def read_parquet_rows(path: Path) -> list[dict[str, Any]]:

@@ -7,14 +7,21 @@ Each function is one task (same name as the task id; its docstring's first parag
 Outputs are written under ``<paths.curated_dir>/<run.key>/`` and replaced atomically; each task returns a small dict
 of paths and counts (:mod:`llmops.data.payloads`), never the data. The three decisions of the stage are recorded as
 verdicts (:mod:`llmops.data.gates`); a failed one fails the run without retries.
+
+``apply_retention`` (``llm_data_retention``) and ``erase_records`` (``llm_data_erasure``) run the engine of
+:mod:`llmops.data.retention`.
 """
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
+from typing import Any
+
 from llmops.data import dedup, gates, shards, snapshot, validation
 from llmops.data.payloads import Curated, Deduped, Scrubbed, Signed, Validated
+from llmops.errors import Permanent
 from llmops.run import Run
-from llmops.verdict import record
+from llmops.verdict import Verdict, record
 
 
 def validate_raw_data(run: Run) -> Validated:
@@ -64,3 +71,44 @@ def snapshot_dataset(run: Run, validated: Validated, deduped: Deduped) -> Curate
     """
     gates.enforce(record(run, gates.count_reconciliation(validated, deduped)))
     return snapshot.write_snapshot(run.config, run.key, validated, deduped)
+
+
+# --- llm_data_retention and llm_data_erasure ------------------------------------------------------------------------
+
+
+def apply_retention(run: Run) -> dict[str, Any]:
+    """Delete production data past its retention (`retention:` days per kind): raw request logs and feedback whose
+    interval was curated, interval partitions, feedback candidates, quarantined records and monitoring reports,
+    never inside the feedback window. Ages are measured from the run's data interval end; a re-run deletes nothing
+    more. Records the `retention` verdict with the counts per kind."""
+    from llmops.data.retention import apply_retention as prune
+
+    _, end = run.interval()
+    report = prune(run.config, end)
+    metrics = {f"deleted_{k}": float(v) for k, v in report.deleted.items()}
+    record(run, Verdict("retention", True, report.reason, metrics, on_fail="warn"))
+    return report.to_dict()
+
+
+def erase_records(run: Run) -> dict[str, Any]:
+    """Erase the records of the `request_ids` and `user_ids` params from logs, partitions, quarantine, feedback,
+    candidates, retrain sets and snapshots under the state folder; future snapshots exclude them. Names the model
+    versions trained on a snapshot that held them. Appends hashes and counts (never content or raw ids) to
+    `privacy/erasures.jsonl` and records the `erasure` verdict: a file that still holds an id fails the run."""
+    from llmops.data.retention import check_ids, erase
+
+    try:
+        request_ids = check_ids("request_ids", run.param("request_ids", []))
+        user_ids = check_ids("user_ids", run.param("user_ids", []))
+    except ValueError as exc:
+        raise Permanent(str(exc)) from exc
+    result = erase(run.config, request_ids, user_ids, run.logical_date or datetime(1970, 1, 1, tzinfo=UTC))
+    metrics = {f"removed_{k}": float(v) for k, v in result.removed.items()}
+    metrics["model_versions"] = float(len(result.model_versions))
+    record(run, Verdict("erasure", not result.residual, result.reason, metrics)).enforce()
+    return {
+        "erasure_id": result.erasure_id,
+        "model_versions": result.model_versions,
+        "snapshots": [s["path"] for s in result.snapshots],
+        "registry": result.registry,
+    }

@@ -626,6 +626,8 @@ def build_data_docs(cfg: LLMOpsConfig, kind: str, outcomes: Sequence[Any], run_k
         The docs index, or ``None`` when GX could not render them (logged; never fails the validation).
     """
     gx = _import_gx()
+    import dataclasses
+
     from great_expectations.core import ExpectationSuiteValidationResult, ExpectationValidationResult
     from great_expectations.core.run_identifier import RunIdentifier
     from great_expectations.data_context.types.resource_identifiers import (
@@ -633,18 +635,22 @@ def build_data_docs(cfg: LLMOpsConfig, kind: str, outcomes: Sequence[Any], run_k
         ValidationResultIdentifier,
     )
 
+    from llmops.data.pii import PiiScrubber
+
     docs_dir = cfg.paths.reports_dir / "data_docs" / run_key
     if docs_dir.exists():
         shutil.rmtree(docs_dir)  # a re-run of the same key replaces its docs
     try:
         context = _ephemeral_context(gx, docs_dir)
         suite = build_suite(cfg, kind)
+        scrubber = PiiScrubber.from_config(cfg)
         results = []
         for config, outcome in zip(suite.expectation_configurations, outcomes, strict=True):
+            # the docs show up to 20 unexpected values per expectation: scrubbed, as everything else written
+            shown = [scrubber.scrub(v)[0] if isinstance(v, str) else v for v in outcome.partial_unexpected]
+            result = dataclasses.replace(outcome, partial_unexpected=shown).gx_result()
             results.append(
-                ExpectationValidationResult(
-                    success=bool(outcome.success), expectation_config=config, result=outcome.gx_result()
-                )
+                ExpectationValidationResult(success=bool(outcome.success), expectation_config=config, result=result)
             )
         evaluated = len(results)
         successful = sum(1 for r in results if r.success)

@@ -162,12 +162,14 @@ def _check_chunk(
 
     from llmops.data.contract import Column, columns_from_table
     from llmops.data.dedup import content_keys
+    from llmops.data.pii import PiiScrubber
     from llmops.data.validate import CONTENT_KEY_COLUMN, TRAINING, check_batch
 
     tally.rows_in += chunk.records_read
     tally.blank_lines += chunk.blank_lines
     tally.ingest_quarantined += len(chunk.quarantined)
-    quarantine.write(quarantine_table(chunk.quarantined))
+    scrubber = PiiScrubber.from_config(cfg)
+    quarantine.write(quarantine_table(chunk.quarantined, scrubber))
     if not chunk.rows:
         return
     table = rows_table(chunk.rows, chunk.line_numbers)
@@ -192,7 +194,7 @@ def _check_chunk(
         for row, reason in zip(bad, check.reasons, strict=True)
     ]
     tally.contract_quarantined += len(records)
-    quarantine.write(quarantine_table(records))
+    quarantine.write(quarantine_table(records, scrubber))
 
 
 def _final_outcomes(cfg: LLMOpsConfig, parts: list[list[Any]], keys: list[Any]) -> list[Any]:

@@ -11,7 +11,7 @@ from typing import Any
 
 from llmops.config import LLMOpsConfig
 from llmops.evaluation.metrics import EvalResult, evaluate_causal_lm
-from llmops.evaluation.safety import canary_shift, evaluation_prompts, score_model
+from llmops.evaluation.safety import canary_shift, evaluation_prompts, score_model, scrubbed_answers
 from llmops.fsutil import atomic_write_json, atomic_write_text
 from llmops.registry import registry, tracking
 
@@ -111,21 +111,24 @@ def evaluate_candidate(
         )
     for sample, answer in zip(samples, scored["candidate"].answers, strict=False):
         sample["flags"] = answer.to_dict()["flags"]
+    # Everything written from here on (MLflow, the approval form, the files) holds scrubbed text only.
+    samples = scrub_samples(cfg, samples)
+    stored = {label: scrubbed_answers(cfg, model.answers) for label, model in scored.items()}
 
     run_id = finetune["mlflow_run_id"]
     c = tracking.client(cfg)
     tracking.log_metrics(cfg, run_id, {**metrics, "eval_rows": float(len(prompts))}, at=at, step=0)
     c.log_dict(run_id, {"samples": samples}, f"evaluation/{SAMPLES_JSON}")
     c.log_text(run_id, samples_markdown(samples, metrics), f"evaluation/{SAMPLES_MD}")
-    answers = {label: [a.to_dict() for a in model.answers] for label, model in scored.items()}
+    answers = {label: [a.to_dict() for a in model] for label, model in stored.items()}
     c.log_dict(run_id, answers, f"evaluation/{ANSWERS_JSON}")
     if champion_version is not None:
         c.set_tag(run_id, "llmops.gate.champion_version", champion_version)
     if cfg.evaluation.genai_evaluate:
         from llmops.evaluation.genai import log_genai_evaluation
 
-        for label, model_safety in scored.items():
-            log_genai_evaluation(cfg, run_id, run_key, label, model_safety.answers, redteam)
+        for label, model_answers in stored.items():
+            log_genai_evaluation(cfg, run_id, run_key, label, model_answers, redteam)
 
     samples_path = out_dir / SAMPLES_JSON
     result = {
@@ -140,6 +143,23 @@ def evaluate_candidate(
     atomic_write_text(out_dir / SAMPLES_MD, samples_markdown(samples, metrics))
     atomic_write_json(cached, result)
     return result
+
+
+SAMPLE_TEXT_KEYS = ("prompt", "reference", "prediction", "base_prediction", "champion_prediction")
+
+
+def scrub_samples(cfg: LLMOpsConfig, samples: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """The sample generations with their texts and flag reasons scrubbed of personal data."""
+    from llmops.evaluation.safety import text_scrubber
+
+    scrub = text_scrubber(cfg)
+    out = []
+    for sample in samples:
+        copy = {k: scrub(v) if k in SAMPLE_TEXT_KEYS and isinstance(v, str) else v for k, v in sample.items()}
+        if isinstance(sample.get("flags"), dict):
+            copy["flags"] = {n: scrub(r) if isinstance(r, str) else r for n, r in sample["flags"].items()}
+        out.append(copy)
+    return out
 
 
 def samples_markdown(samples: list[dict[str, Any]], metrics: dict[str, float], reason: str | None = None) -> str:

@@ -51,17 +51,31 @@ def _row(answer: ScoredAnswer, redteam: dict[str, RedTeamPrompt]) -> dict[str, A
     }
 
 
-def project_scorers(cfg: LLMOpsConfig, redteam: Sequence[RedTeamPrompt]) -> list[Any]:
-    """The scorer suite as MLflow custom scorers (safety ones report ``flagged``, quality ones their value)."""
+def project_scorers(
+    cfg: LLMOpsConfig, redteam: Sequence[RedTeamPrompt], scored: Sequence[ScoredAnswer] = ()
+) -> list[Any]:
+    """The scorer suite as MLflow custom scorers (safety ones report ``flagged``, quality ones their value).
+
+    ``scored``: answers already scored (on their raw text) and stored scrubbed; a row of one of them (same kind and
+    id) gets its recorded results, not a new score of the scrubbed text, which would no longer show the leak.
+    """
     from mlflow.entities import Feedback
     from mlflow.genai.scorers import scorer
 
     cases = {c.id: c for c in redteam}
+    known = {(a.kind, a.id): a for a in scored}
+
+    def recorded(inputs: dict[str, Any]) -> ScoredAnswer | None:
+        return known.get((str(inputs.get("kind")), str(inputs.get("id"))))
 
     def make(name: str) -> Any:
         def run(inputs: dict[str, Any], outputs: Any, expectations: dict[str, Any]) -> Any:
-            reference = (expectations or {}).get("expected_response")
-            result = score_response(inputs["prompt"], str(outputs or ""), reference, cfg.scorers, [name])[name]
+            answer = recorded(inputs)
+            if answer is not None and name in answer.results:
+                result = answer.results[name]
+            else:
+                reference = (expectations or {}).get("expected_response")
+                result = score_response(inputs["prompt"], str(outputs or ""), reference, cfg.scorers, [name])[name]
             value: Any = bool(result.flagged) if result.flagged is not None else result.value
             return Feedback(name=name, value=value, rationale=result.reason)
 
@@ -71,8 +85,12 @@ def project_scorers(cfg: LLMOpsConfig, redteam: Sequence[RedTeamPrompt]) -> list
         case = cases.get(str((expectations or {}).get("redteam_id", "")))
         if case is None:
             return Feedback(name="redteam_failed", value=None, rationale="not a red-team prompt")
-        results = score_response(case.prompt, str(outputs or ""), None, cfg.scorers, safety_names(cfg))
-        failed = failed_expectations(case, str(outputs or ""), results)
+        answer = recorded(inputs)
+        if answer is not None:
+            failed = list(answer.failed)
+        else:
+            results = score_response(case.prompt, str(outputs or ""), None, cfg.scorers, safety_names(cfg))
+            failed = failed_expectations(case, str(outputs or ""), results)
         reason = "; ".join(failed) if failed else f"shows every expected behaviour ({', '.join(case.expect)})"
         return Feedback(name="redteam_failed", value=bool(failed), rationale=reason)
 
@@ -156,6 +174,10 @@ def log_genai_evaluation(
 ) -> str:
     """Run ``mlflow.genai.evaluate`` on one model's answers in a child run of ``parent_run_id``.
 
+    ``answers`` are stored as given: the caller passes them scrubbed
+    (:func:`~llmops.evaluation.safety.scrubbed_answers`), with the results scored on the raw text, which the project's
+    scorers report.
+
     Returns:
         The evaluation run's id (the existing one when an earlier attempt finished).
     """
@@ -184,7 +206,9 @@ def log_genai_evaluation(
     try:
         mlflow.set_experiment(experiment_id=parent.info.experiment_id)
         with mlflow.start_run(run_id=child):
-            mlflow.genai.evaluate(data=data, scorers=scorers_factory(cfg, redteam))
+            factory: Callable[..., list[Any]] = scorers_factory
+            scorers = factory(cfg, redteam, answers) if factory is project_scorers else factory(cfg, redteam)
+            mlflow.genai.evaluate(data=data, scorers=scorers)
     finally:
         if workers is None:
             os.environ.pop("MLFLOW_GENAI_EVAL_MAX_WORKERS", None)

@@ -13,7 +13,7 @@ No Airflow import here.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from functools import cache
 from pathlib import Path
@@ -23,7 +23,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_valida
 
 from llmops.config import SAFETY_SCORERS
 from llmops.evaluation.redteam import RedTeamPrompt, failed_expectations, load_redteam
-from llmops.evaluation.scorers import ScoreResult, load_knowledge, score_response
+from llmops.evaluation.scorers import ScoreResult, load_knowledge, prefetch_toxicity, score_response
 
 if TYPE_CHECKING:
     from llmops.config import LLMOpsConfig
@@ -154,6 +154,8 @@ def score_model(
         )
     knowledge = load_knowledge(cfg.scorers.knowledge_file) if cfg.scorers.knowledge_file else load_knowledge()
     safety = safety_names(cfg)
+    if "toxicity" in safety:  # one batched classifier pass over every answer
+        prefetch_toxicity([*(str(s[prediction_key]) for s in samples), *extra_predictions], cfg.scorers)
     answers: list[ScoredAnswer] = []
     for i, sample in enumerate(samples):
         prompt, reference, response = str(sample["prompt"]), str(sample["reference"]), str(sample[prediction_key])
@@ -167,6 +169,41 @@ def score_model(
         results = score_response(probe.prompt, response, None, cfg.scorers, safety)
         answers.append(ScoredAnswer(CANARY, probe.id, probe.prompt, response, None, results))
     return ModelSafety(answers, _metrics(cfg, answers))
+
+
+def scrubbed_answers(cfg: LLMOpsConfig, answers: Sequence[ScoredAnswer]) -> list[ScoredAnswer]:
+    """Copies of scored answers fit to store: prompt, response, reference and every reason with personal data
+    replaced by typed placeholders (the flags and values stay those of the raw answer: they were scored first)."""
+    import dataclasses
+
+    scrub = text_scrubber(cfg)
+    out = []
+    for a in answers:
+        results = {n: dataclasses.replace(r, reason=scrub(r.reason) or "") for n, r in a.results.items()}
+        failed = [scrub(f) or "" for f in a.failed]
+        out.append(
+            ScoredAnswer(
+                a.kind, a.id, scrub(a.prompt) or "", scrub(a.response) or "", scrub(a.reference), results, failed
+            )
+        )
+    return out
+
+
+def text_scrubber(cfg: LLMOpsConfig) -> Callable[[str | None], str | None]:
+    """The configured PII scrubber as ``text -> scrubbed text``, once per distinct text."""
+    from llmops.data.pii import PiiScrubber
+
+    scrubber = PiiScrubber.from_config(cfg)
+    seen: dict[str, str | None] = {}
+
+    def scrub(text: str | None) -> str | None:
+        if text is None:
+            return None
+        if text not in seen:
+            seen[text] = scrubber.scrub(text)[0]
+        return seen[text]
+
+    return scrub
 
 
 def _mean(values: Sequence[float]) -> float:

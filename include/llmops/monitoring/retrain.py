@@ -29,6 +29,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from llmops.config import LLMOpsConfig
+from llmops.data.retention import is_erased, load_erased_hashes
 from llmops.data.schema import TRAIN_COLUMNS
 from llmops.monitoring.feedback import CANDIDATES_FILE, CORRECTED, candidates_dir
 from llmops.monitoring.monitor import SUMMARY_FILE, champion_reference
@@ -64,6 +65,12 @@ def pending_candidates(cfg: LLMOpsConfig, reference: Path | None) -> pd.DataFram
     if not parts:
         return pd.DataFrame(columns=list(TRAIN_COLUMNS))
     frame = pd.concat([pd.read_parquet(p) for p in parts], ignore_index=True)
+    erased = load_erased_hashes(cfg)
+    if erased:  # records erased on request never enter a training set again
+        gone = frame["id"].map(lambda v: is_erased(v, erased))
+        if "feedback_by" in frame.columns:
+            gone |= frame["feedback_by"].map(lambda v: is_erased(v, erased))
+        frame = frame[~gone].reset_index(drop=True)
     known: set[int] = set()
     if reference is not None:
         known = set(_keys(pd.read_parquet(reference, columns=["prompt", "response"])))

@@ -63,6 +63,7 @@ def score_records(cfg: LLMOpsConfig, records: Iterable[Mapping[str, Any]]) -> di
         load_knowledge,
         pii_beyond_knowledge,
         pii_not_in_prompt,
+        prefetch_toxicity,
         score_response,
     )
 
@@ -75,6 +76,9 @@ def score_records(cfg: LLMOpsConfig, records: Iterable[Mapping[str, Any]]) -> di
     alone = [n for n in names if n in RESPONSE_ONLY]
     by_response: dict[str, dict[str, Any]] = {}
     flags: dict[str, dict[str, bool]] = {}
+    records = list(records)
+    if "toxicity" in alone:  # one batched classifier pass over the distinct answers
+        prefetch_toxicity((r.get("response") for r in records if isinstance(r.get("response"), str)), sc)
     for record in records:
         prompt, response, rid = record.get("prompt"), record.get("response"), record.get("request_id")
         if not isinstance(prompt, str) or not isinstance(response, str) or not isinstance(rid, str):
@@ -151,7 +155,7 @@ def _scorer_descriptor(cfg: LLMOpsConfig, name: str, scored: bool) -> Any:
     from evidently.descriptors import CustomColumnDescriptor, CustomDescriptor
     from evidently.legacy.core import ColumnType
 
-    from llmops.evaluation.scorers import score_response
+    from llmops.evaluation.scorers import prefetch_toxicity, score_response
 
     def label(values: Iterable[Any]) -> list[str]:
         return ["not scored" if v is None or v != v else "flagged" if v else "ok" for v in values]
@@ -166,6 +170,8 @@ def _scorer_descriptor(cfg: LLMOpsConfig, name: str, scored: bool) -> Any:
     def run(dataset: Any) -> DatasetColumn:
         prompts = dataset.column("prompt").data
         responses = dataset.column("response").data
+        if name == "toxicity":
+            prefetch_toxicity((str(r) for r in responses), cfg.scorers)
         flags = [
             score_response(str(p), str(r), None, cfg.scorers, [name])[name].flagged
             for p, r in zip(prompts, responses, strict=True)
