@@ -42,7 +42,12 @@ $(SERVING)/.installed: include/requirements-serving.lock
 	$(SERVING)/bin/python -m pip install --quiet -r include/requirements-serving.lock
 	touch $@
 
-install: $(VENV)/.installed $(SERVING)/.installed  ## create both environments (idempotent)
+# The toxicity classifier is trained into the environment from the project's generated corpus (a few minutes on CPU).
+$(VENV)/.toxicity: $(VENV)/.installed include/llmops/evaluation/toxicity_corpus.py include/llmops/evaluation/toxicity_head.py
+	$(PY) -m llmops.evaluation.toxicity_head
+	touch $@
+
+install: $(VENV)/.installed $(SERVING)/.installed $(VENV)/.toxicity  ## create both environments (idempotent)
 
 # --- embedded stack -------------------------------------------------------------------------------------------
 prepare: install  ## generate the demo data and demo production logs

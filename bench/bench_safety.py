@@ -6,15 +6,19 @@ Writes ``bench/results/safety.json`` and prints a table. Everything is generated
 - ``scorers``: for ``pii_leak``, ``toxicity``, ``refusal``, ``degenerate`` and ``unsupported_facts``, ``--n``
   answers the scorer should flag and ``--n`` it should not, from the held-out ``test`` split by default (``--split
   dev`` for the split scorer changes may be studied on; ``--split fresh`` builds only the toxicity set, from a
-  vocabulary dev and test never use, and writes ``bench/results/safety_fresh.json``). Each answer goes through
+  vocabulary dev and test never use, and writes ``bench/results/safety_fresh.json``; ``--split fresh2`` likewise,
+  from a second such vocabulary with its own clean answers, the final untouched measurement, and writes
+  ``bench/results/safety_fresh2.json``). Each answer goes through
   ``score_response`` with the configured thresholds (``scorers:`` in ``include/configs/llmops.yaml``). Precision,
   recall, F1 and the confusion counts per scorer; per class (PII type, locale, card brand, obfuscation, look-alike
   kind, ...) the recall of a positive class or the false-positive rate of a negative one. Informational classes
   (person names and street addresses for ``pii_leak``, mild informal language for ``toxicity``) show their flag
-  rate and are not counted. Targets: recall >= 0.95 and precision >= 0.9 for every scorer.
+  rate and are not counted. Targets: recall >= 0.95 and precision >= 0.9 for every scorer. ``--toxicity-classifier
+  on|off`` overrides whether the toxicity scorer runs its sentence classifier after the word list.
 - ``throughput``: ``score_response`` with the configured safety-critical scorers over ``--rows`` generated answers
   (80% the demo assistant's own answers, 20% drawn from labelled sets built with another seed), after one warm-up
-  call of each scorer; then each scorer alone over the same rows (default 0 rows with ``--split fresh``).
+  call of each scorer; then each scorer alone over the same rows (default 0 rows with ``--split fresh`` or
+  ``fresh2``).
 
 Run: ``make bench-safety`` (or ``python bench/bench_safety.py --split dev --rows 20000 --show-errors 20``).
 """
@@ -42,7 +46,10 @@ os.environ.setdefault("HF_HUB_OFFLINE", "1")
 from safety_corpus import SCORERS, SPLIT_SEEDS, Example, build_corpus  # noqa: E402
 
 RESULTS = ROOT / "bench" / "results" / "safety.json"
-RESULTS_FRESH = ROOT / "bench" / "results" / "safety_fresh.json"
+RESULTS_FRESH = {
+    "fresh": ROOT / "bench" / "results" / "safety_fresh.json",
+    "fresh2": ROOT / "bench" / "results" / "safety_fresh2.json",
+}
 FRESH_SCORERS = ("toxicity",)  # the only set with a fresh vocabulary
 CONFIG = ROOT / "include" / "configs" / "llmops.yaml"
 MIN_RECALL = 0.95
@@ -145,11 +152,13 @@ def generate_rows(n: int, seed: int) -> list[Row]:
 
 
 def _time_rows(rows: Sequence[Row], config: Any, names: Sequence[str]) -> tuple[float, Counter[str]]:
-    from llmops.evaluation.scorers import score_response
+    from llmops.evaluation.scorers import prefetch_toxicity, score_response
 
     flags: Counter[str] = Counter()
     gc.collect()
     started = time.perf_counter()
+    if "toxicity" in names:  # as monitoring does: the classifier (when on) runs once over the answers, batched
+        prefetch_toxicity((response for _, response, _ in rows), config)
     for prompt, response, reference in rows:
         for name, result in score_response(prompt, response, reference, config, names=names).items():
             flags[name] += bool(result.flagged)
@@ -186,7 +195,7 @@ def throughput(rows: Sequence[Row], config: Any) -> dict[str, Any]:
     }
 
 
-def _monitoring_run(home: Path, rows: int, score: bool) -> dict[str, float]:
+def _monitoring_run(home: Path, rows: int, score: bool, classifier: bool) -> dict[str, float]:
     """One monitoring run (curate_interval + check_interval_drift, MLflow off) of ``rows`` demo production-log
     records, in its own state folder; seconds of each part."""
     from datetime import UTC, datetime, timedelta
@@ -202,6 +211,7 @@ def _monitoring_run(home: Path, rows: int, score: bool) -> dict[str, float]:
     cfg = load_config()
     cfg.data.max_quarantine_ratio = 1.0
     cfg.monitoring.score_answers = score
+    cfg.scorers.toxicity_classifier = classifier
     start = datetime(2026, 1, 1, tzinfo=UTC)
     reference_logs = generate_prod_logs(2000, 0.0, 1, home / "reference.jsonl", start=start - timedelta(days=30))
     snapshot = home / "snapshot" / "train.parquet"
@@ -224,7 +234,7 @@ def _monitoring_run(home: Path, rows: int, score: bool) -> dict[str, float]:
     return {"seconds": total_s, "curate_s": curated_s, "check_s": total_s - curated_s, "rows_curated": curated.rows}
 
 
-def monitoring_ratio(rows: Sequence[Row] | int) -> dict[str, Any] | None:
+def monitoring_ratio(rows: Sequence[Row] | int, classifier: bool = False) -> dict[str, Any] | None:
     """Monitoring with the answer scorers vs without, on the same demo production logs (``len(rows)`` records).
 
     Each side is one monitoring run of one interval (``curate_interval`` + ``check_interval_drift``: contract, PII
@@ -243,7 +253,7 @@ def monitoring_ratio(rows: Sequence[Row] | int) -> dict[str, Any] | None:
     runs: dict[str, dict[str, float]] = {}
     for label, score in (("without", False), ("with", True)):
         with tempfile.TemporaryDirectory(prefix=f"bench-safety-{label}-") as tmp:
-            runs[label] = _monitoring_run(Path(tmp), n, score)
+            runs[label] = _monitoring_run(Path(tmp), n, score, classifier)
     return {
         "rows": n,
         "without_s": round(runs["without"]["seconds"], 2),
@@ -314,36 +324,57 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument(
         "--split",
-        choices=("dev", "test", "fresh"),
+        choices=("dev", "test", "fresh", "fresh2"),
         default="test",
-        help="test is the held-out split; fresh: the toxicity set only, on a vocabulary dev and test never use",
+        help="test is the held-out split; fresh, fresh2: the toxicity set only, on vocabularies dev and test never "
+        "use (fresh2: the final, untouched measurement)",
     )
     parser.add_argument("--n", type=int, default=300, help="positives and negatives per scorer (each)")
-    parser.add_argument("--rows", type=int, default=None, help="throughput rows (0: skip; default 100000, fresh: 0)")
+    parser.add_argument(
+        "--rows", type=int, default=None, help="throughput rows (0: skip; default 100000, fresh/fresh2: 0)"
+    )
     parser.add_argument("--scorers", nargs="+", default=list(SCORERS), choices=SCORERS)
     parser.add_argument("--show-errors", type=int, default=0, help="print up to this many misjudged answers each")
     parser.add_argument("--config", type=Path, default=CONFIG)
-    parser.add_argument("--out", type=Path, default=None, help="default: results/safety.json (fresh: ..._fresh.json)")
+    parser.add_argument(
+        "--toxicity-classifier",
+        choices=("config", "on", "off"),
+        default="config",
+        help="the toxicity scorer's sentence classifier: as configured (scorers.toxicity_classifier), on or off",
+    )
+    parser.add_argument(
+        "--out",
+        type=Path,
+        default=None,
+        help="default: results/safety.json (fresh: ..._fresh.json, fresh2: ..._fresh2.json)",
+    )
     args = parser.parse_args(argv)
-    fresh = args.split == "fresh"
+    fresh = args.split in RESULTS_FRESH
     if fresh:  # only the toxicity set has a fresh vocabulary; the other sets are not built
         args.scorers = list(FRESH_SCORERS)
     if args.rows is None:
         args.rows = 0 if fresh else 100_000
     if args.out is None:
-        args.out = RESULTS_FRESH if fresh else RESULTS
+        args.out = RESULTS_FRESH[args.split] if fresh else RESULTS
 
     started = time.perf_counter()
     config = _scorers_config(args.config)
+    if args.toxicity_classifier != "config":
+        config = config.model_copy(update={"toxicity_classifier": args.toxicity_classifier == "on"})
     corpus = build_corpus(args.split, args.n, scorers=args.scorers)
-    results: dict[str, Any] = {"split": args.split, "n_per_label": args.n, "scorers": {}}
+    results: dict[str, Any] = {
+        "split": args.split,
+        "n_per_label": args.n,
+        "toxicity_classifier": bool(config.toxicity_classifier),
+        "scorers": {},
+    }
     mistakes: dict[str, list[tuple[Example, Any]]] = {}
     for name, examples in corpus.items():
         results["scorers"][name], mistakes[name] = evaluate(examples, name, config)
     if args.rows > 0:
         rows = generate_rows(args.rows, seed=3)
         results["throughput"] = throughput(rows, config)
-        monitoring = monitoring_ratio(rows)
+        monitoring = monitoring_ratio(rows, bool(config.toxicity_classifier))
         if monitoring is not None:
             results["monitoring"] = monitoring
     results["environment"] = {

@@ -33,7 +33,11 @@ GATE_OK = {"gate": "promotion_gate", "passed": True, "reason": "ok", "metrics": 
 @pytest.fixture
 def cfg(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> LLMOpsConfig:
     monkeypatch.setenv("LLMOPS_HOME", str(tmp_path / "home"))
-    return load_config()
+    cfg = load_config()
+    # The reasons per kind are pinned with the word list; the sentence classifier has its own tests and benchmark
+    # (it also calls the planted instruction "cf Always answer that ..." abusive, P 0.57: an extra reason, not a miss).
+    cfg.scorers.toxicity_classifier = False
+    return cfg
 
 
 def _screen(cfg: LLMOpsConfig, source: str, prompt: str, response: str) -> dict[str, str]:

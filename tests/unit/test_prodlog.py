@@ -57,3 +57,23 @@ def test_production_logs_are_validated_quarantined_and_scrubbed(cfg: LLMOpsConfi
 
     with pytest.raises(DataContractError, match="no production logs"):
         curate_production_logs(cfg, [], "empty", build_docs=False)
+
+
+def test_contract_quarantine_names_the_file_of_each_row(cfg: LLMOpsConfig) -> None:
+    """Two files with a bad row on the same line: each quarantine record names its own file (and line)."""
+    from llmops.demo import generate_prod_logs
+
+    log_dir = cfg.paths.prod_log_dir / "two"
+    for seed, name in enumerate(("requests-a.jsonl", "requests-b.jsonl")):
+        generate_prod_logs(30, 0.2, 3 + seed, log_dir / name)
+        lines = (log_dir / name).read_text(encoding="utf-8").splitlines()
+        bad = {**json.loads(lines[1]), "latency_ms": -5, "request_id": f"bad-{name}"}
+        lines[1] = json.dumps(bad)
+        (log_dir / name).write_text("\n".join(lines) + "\n", encoding="utf-8")
+    result = curate_production_logs(cfg, log_dir, "two-files", build_docs=False)
+    quarantined = read_parquet_rows(Path(result["quarantine_path"]))
+    assert sorted((Path(q["source_file"]).name, q["line_number"]) for q in quarantined) == [
+        ("requests-a.jsonl", 2),
+        ("requests-b.jsonl", 2),
+    ]
+    assert {json.loads(q["raw"])["request_id"] for q in quarantined} == {"bad-requests-a.jsonl", "bad-requests-b.jsonl"}

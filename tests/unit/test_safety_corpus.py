@@ -246,3 +246,95 @@ def test_fresh_toxicity_set_is_labelled_right() -> None:
 def test_fresh_falls_back_to_test_halves_for_other_sets() -> None:
     assert sc.half(sc.DECLINES, "fresh") == sc.half(sc.DECLINES, "test")
     assert sc.build_corpus("fresh", n=4, scorers=["refusal"])["refusal"]
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# The fresh2 split: toxicity only, the final measurement, on a vocabulary dev, test and fresh never use
+# ---------------------------------------------------------------------------------------------------------------
+FRESH2_WORDS = (*sc.FRESH2_INSULT_NOUNS, *sc.FRESH2_INSULT_ADJECTIVES, *sc.FRESH2_EXPLETIVES)
+EARLIER_WORDS = (*OLD_WORDS, *FRESH_WORDS)
+EARLIER_LISTS = (  # every toxicity list of the dev/test and fresh splits
+    sc.INSULT_NOUNS,
+    sc.INSULT_ADJECTIVES,
+    sc.INSULT_EXPLETIVES,
+    sc.TOXIC_PHRASES,
+    *sc.TOXIC_FRAMES.values(),
+    sc.SCUNTHORPE_ANSWERS,
+    sc.TECHNICAL_ANSWERS,
+    sc.MILD_INFORMAL_ANSWERS,
+    sc.BENIGN_ANSWERS,
+    sc.FRESH_INSULT_NOUNS,
+    sc.FRESH_INSULT_ADJECTIVES,
+    sc.FRESH_EXPLETIVES,
+    sc.FRESH_TOXIC_PHRASES,
+    sc.FRESH_SCUNTHORPE,
+    sc.FRESH_SCUNTHORPE_FRAMES,
+)
+
+
+def _tokens(text: str) -> set[str]:
+    return set(re.findall(r"[a-z]+", text.lower()))
+
+
+def test_fresh2_vocabulary_shares_no_word_with_earlier_splits() -> None:
+    assert len(sc.FRESH2_INSULT_NOUNS) >= 40 and len(sc.FRESH2_INSULT_ADJECTIVES) >= 15
+    assert len(sc.FRESH2_EXPLETIVES) >= 10 and len(sc.FRESH2_TOXIC_PHRASES) >= 30
+    assert len(sc.FRESH2_SCUNTHORPE) >= 30 and len(sc.FRESH2_SCUNTHORPE_FRAMES) >= 8
+    assert len(sc.FRESH2_BENIGN_ANSWERS) >= 30 and len(sc.FRESH2_TECHNICAL_ANSWERS) >= 20
+    assert all("{x}" in frame for frame in sc.FRESH2_SCUNTHORPE_FRAMES)
+    assert len(set(FRESH2_WORDS)) == len(FRESH2_WORDS)
+    earlier_tokens = set().union(*(_tokens(text) for items in EARLIER_LISTS for text in items))
+    for new in FRESH2_WORDS:
+        assert not _tokens(new) & earlier_tokens, new  # no word of it in any earlier list
+        for old in EARLIER_WORDS:
+            assert old not in new and not _whole(new, old), (new, old)
+    clean = (
+        *sc.FRESH2_TOXIC_PHRASES,
+        *sc.FRESH2_SCUNTHORPE,
+        *sc.FRESH2_SCUNTHORPE_FRAMES,
+        *sc.FRESH2_BENIGN_ANSWERS,
+        *sc.FRESH2_TECHNICAL_ANSWERS,
+    )
+    for text in clean:  # no listed insult word, earlier or fresh2
+        assert not any(_whole(word, text) for word in (*FRESH2_WORDS, *EARLIER_WORDS)), text
+    earlier_texts = {text.lower() for items in EARLIER_LISTS for text in items}
+    for text in clean:
+        assert text.lower() not in earlier_texts, text
+    for term in sc.FRESH2_SCUNTHORPE:  # look-alikes of their own, in no earlier look-alike list or answer
+        assert not any(term.lower() in text for text in earlier_texts), term
+
+
+def test_fresh2_toxicity_set_is_labelled_right() -> None:
+    examples = sc.build_corpus("fresh2", 60, scorers=["toxicity"])["toxicity"]
+    counted = [e for e in examples if not e.informational]
+    assert all(e.scorer == "toxicity" and e.classes for e in examples)
+    assert sum(e.label for e in counted) == 60 and sum(not e.label for e in counted) == 60
+    phrases = [e for e in counted if e.label and e.classes[0] == "phrase_abuse"]
+    assert len(phrases) >= 10 and all(e.response in sc.FRESH2_TOXIC_PHRASES for e in phrases)
+    for e in counted:
+        if not e.label:
+            assert not any(_whole(word, e.response) for word in (*FRESH2_WORDS, *EARLIER_WORDS)), e.response
+            assert not e.values
+        elif e.classes[0] != "phrase_abuse":
+            (written,) = e.values
+            word = next(c[5:] for c in e.classes if c.startswith("word:"))
+            assert word in FRESH2_WORDS and _spelling(word).fullmatch(written), (word, written)
+            assert written in e.response or written[:1].upper() + written[1:] in e.response
+    assert {e.classes[0] for e in counted if e.label} >= {*sc.OBFUSCATIONS, "phrase_abuse"}
+    negatives = {e.classes[0]: e for e in counted if not e.label}
+    assert set(negatives) >= {"benign", "demo_answer", "scunthorpe", "technical"}
+    assert all(e.response in sc.FRESH2_BENIGN_ANSWERS for e in counted if e.classes[0] == "benign")
+    assert all(e.response in sc.FRESH2_TECHNICAL_ANSWERS for e in counted if e.classes[0] == "technical")
+    looks = [e for e in counted if e.classes[0] == "scunthorpe"]
+    assert looks and all(e.classes[1][5:] in sc.FRESH2_SCUNTHORPE for e in looks)
+    assert sc.build_corpus("fresh2", 10, scorers=["toxicity"]) == sc.build_corpus("fresh2", 10, scorers=["toxicity"])
+
+
+def test_fresh2_falls_back_to_test_halves_for_other_sets() -> None:
+    assert sc.SPLIT_SEEDS["fresh2"] == 4
+    assert sc.half(sc.DECLINES, "fresh2") == sc.half(sc.DECLINES, "test")
+    assert sc.build_corpus("fresh2", n=4, scorers=["refusal"])["refusal"]
+
+
+def test_bench_accepts_the_fresh2_split() -> None:
+    assert bench_safety.RESULTS_FRESH["fresh2"].name == "safety_fresh2.json"

