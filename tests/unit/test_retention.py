@@ -218,8 +218,15 @@ def test_erasing_a_request_id_leaves_no_trace_and_names_the_versions(state: dict
     assert {"prod_logs", "partitions", "feedback", "candidates", "snapshots", "retrain_sets"} <= set(result.removed)
     change = next(s for s in result.snapshots if s["kind"] == "snapshots")
     assert change["from_hash"] == state["hash"] and change["to_hash"] != state["hash"]
-    # lineage still answers: the version's recorded hash leads to the rewritten content through the manifest
-    assert trusted_snapshot(cfg, state["snapshot"], state["hash"]) == state["snapshot"].resolve()
+    # lineage still answers: the registry records the rewritten content's hash (and keeps the trained one); the
+    # manifest alone vouches for nothing, so the old hash no longer passes
+    from llmops.registry import tracking
+
+    tags = tracking.client(cfg).get_model_version(cfg.mlflow.model_name, "2").tags
+    assert tags[SNAPSHOT_HASH_TAG] == change["to_hash"] and tags[f"{SNAPSHOT_HASH_TAG}.trained"] == state["hash"]
+    assert trusted_snapshot(cfg, state["snapshot"], tags[SNAPSHOT_HASH_TAG]) == state["snapshot"].resolve()
+    with pytest.raises(UntrustedSnapshot):
+        trusted_snapshot(cfg, state["snapshot"], state["hash"])
     with pytest.raises(UntrustedSnapshot):
         trusted_snapshot(cfg, state["snapshot"], "0" * 24)
     assert len(pd.read_parquet(state["snapshot"])) == 3  # t1 and the two other feedback rows

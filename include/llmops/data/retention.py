@@ -16,9 +16,12 @@ which the retrain merge consults so that no future snapshot takes them in again.
 
 Snapshots: a training snapshot that held an erased row is rewritten without it, in place (its folder, and so the
 ``llmops.data_snapshot`` tags naming it, stay). Its content hash changes; the snapshot's ``manifest.json`` records
-each erasure as ``{erasure_id, from_hash, to_hash, rows_removed}`` and
-:func:`llmops.data.snapshot.trusted_snapshot` accepts a recorded hash that this chain leads to the current content,
-so lineage still answers and drift checks keep reading the champion's snapshot. The registered model versions whose
+each erasure as ``{erasure_id, from_hash, to_hash, rows_removed}``, and the registered versions trained on it get
+the new hash in ``llmops.data_snapshot_hash`` (the one they were trained with stays in
+``llmops.data_snapshot_hash.trained``): the registry, not the manifest, vouches for a snapshot, so
+:func:`llmops.data.snapshot.trusted_snapshot` keeps refusing any content the registry did not record, and drift
+checks keep reading the champion's snapshot. Without a reachable MLflow the tags are not moved and the rewritten
+snapshot is refused until an erasure re-run (idempotent) reaches the registry. The registered model versions whose
 snapshot held an erased row are named in the answer (and tagged ``llmops.erasure.<id>``) so an operator can decide to
 retrain; the models themselves are not changed. Without a reachable MLflow the answer names the snapshots only.
 
@@ -558,13 +561,20 @@ def _erased_snapshots(cfg: LLMOpsConfig, erasure_id: str) -> list[dict[str, Any]
             hashes = {str(manifest.get("snapshot_hash", ""))} | {
                 str(e.get(k)) for e in chain for k in ("from_hash", "to_hash")
             }
-            out.append({"path": (manifest_path.parent / TRAIN_FILE).resolve(), "hashes": hashes - {""}})
+            out.append(
+                {
+                    "path": (manifest_path.parent / TRAIN_FILE).resolve(),
+                    "hashes": hashes - {""},
+                    "current": str(chain[-1].get("to_hash", "")),
+                }
+            )
     return out
 
 
 def _find_versions(cfg: LLMOpsConfig, snapshots: list[dict[str, Any]], erasure_id: str) -> tuple[list[str], str]:
     """The registered versions whose snapshot tags name one of the snapshots; each gets an erasure tag."""
     from llmops.data.snapshot import SNAPSHOT_HASH_TAG, SNAPSHOT_TAG
+    from llmops.fsutil import file_sha256
 
     if not snapshots:
         return [], "no training snapshot held an erased record"
@@ -580,6 +590,14 @@ def _find_versions(cfg: LLMOpsConfig, snapshots: list[dict[str, Any]], erasure_i
             resolved = Path(path).resolve() if path else None
             if any(resolved == s["path"] or digest in s["hashes"] for s in snapshots):
                 found.append(str(version.version))
+            # The registry, not the manifest, vouches for a snapshot's content: the version's recorded hash moves to
+            # the rewritten content, the hash it was trained with is kept beside it.
+            for snap in snapshots:
+                if resolved == snap["path"] and digest and snap["current"]:
+                    now = file_sha256(snap["path"]) if len(digest) == 64 else snap["current"]
+                    if digest != now:
+                        c.set_model_version_tag(name, version.version, f"{SNAPSHOT_HASH_TAG}.trained", digest)
+                        c.set_model_version_tag(name, version.version, SNAPSHOT_HASH_TAG, now)
         found = sorted(set(found), key=int)
         note = f"{len(snapshots)} snapshots held an erased record; retraining advised"
         for v in found:

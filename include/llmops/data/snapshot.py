@@ -228,27 +228,12 @@ def trusted_snapshot(cfg: LLMOpsConfig, path: str | Path, recorded_hash: str) ->
             raise UntrustedSnapshot(
                 f"refusing to read the training snapshot: {where} is not a readable snapshot ({exc})"
             ) from exc
-    if actual != recorded and not _erased_to(resolved, recorded, actual):
+    if actual != recorded:
         raise UntrustedSnapshot(
             f"refusing to read the training snapshot: the content of {where} hashes to {actual}, but "
             f"{SNAPSHOT_HASH_TAG} records {recorded} (the file was replaced, or the registry tags were tampered with)"
         )
     return resolved
-
-
-def _erased_to(train_path: Path, recorded: str, actual: str) -> bool:
-    """Whether the erasures the snapshot's manifest records (:mod:`llmops.data.retention`) lead from the hash a model
-    version recorded to the content there now: rows erased after training change the hash, not the lineage."""
-    try:
-        manifest = json.loads((train_path.parent / MANIFEST_FILE).read_text(encoding="utf-8"))
-    except (OSError, ValueError):
-        return False
-    current = recorded
-    for entry in manifest.get("erasures") or [] if isinstance(manifest, dict) else []:
-        if isinstance(entry, dict) and entry.get("from_hash") == current:
-            current = str(entry.get("to_hash"))
-    # A 64-digit recorded hash is a file SHA-256: the chain holds snapshot hashes, so it cannot vouch for one.
-    return current != recorded and current == actual
 
 
 def _publish(staging: Path, final: Path, manifest: Mapping[str, Any]) -> bool:
