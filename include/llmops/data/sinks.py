@@ -142,13 +142,12 @@ def scrub_quarantine_text(text: str | None, scrubber: PiiScrubber | None = None)
     return scrub(text)
 
 
-def quarantine_table(records: Sequence[Mapping[str, Any]], scrubber: PiiScrubber | None = None) -> Any:
-    """Quarantine records as a table in :func:`quarantine_schema`, their ``raw`` and ``reason`` scrubbed of personal
-    data (``scrubber``: the configured one; default: every entity type)."""
-    import pyarrow as pa
+def _scrubbed_quarantine(records: Sequence[Mapping[str, Any]], scrubber: PiiScrubber | None) -> list[dict[str, Any]]:
+    """Quarantine records with ``raw`` and ``reason`` scrubbed (:func:`scrub_quarantine_text`), one scrubber for all."""
+    from llmops.data.pii import PiiScrubber
 
-    schema = quarantine_schema()
-    scrubbed = [
+    scrubber = scrubber or PiiScrubber()
+    return [
         {
             **r,
             "raw": scrub_quarantine_text(r.get("raw"), scrubber),
@@ -156,6 +155,15 @@ def quarantine_table(records: Sequence[Mapping[str, Any]], scrubber: PiiScrubber
         }
         for r in records
     ]
+
+
+def quarantine_table(records: Sequence[Mapping[str, Any]], scrubber: PiiScrubber | None = None) -> Any:
+    """Quarantine records as a table in :func:`quarantine_schema`, their ``raw`` and ``reason`` scrubbed of personal
+    data (``scrubber``: the configured one; default: every entity type)."""
+    import pyarrow as pa
+
+    schema = quarantine_schema()
+    scrubbed = _scrubbed_quarantine(records, scrubber)
     return pa.table({f.name: pa.array([r.get(f.name) for r in scrubbed], type=f.type) for f in schema}, schema=schema)
 
 
@@ -236,14 +244,7 @@ def write_quarantine(records: Sequence[Mapping[str, Any]], path: Path, scrubber:
     Returns:
         ``path``.
     """
-    scrubbed = [
-        {
-            **r,
-            "raw": scrub_quarantine_text(r.get("raw"), scrubber),
-            "reason": scrub_quarantine_text(r.get("reason"), scrubber),
-        }
-        for r in records
-    ]
+    scrubbed = _scrubbed_quarantine(records, scrubber)
     return records_to_parquet(scrubbed, path, columns=QUARANTINE_COLUMNS)
 
 
