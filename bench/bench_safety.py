@@ -7,8 +7,9 @@ Writes ``bench/results/safety.json`` and prints a table. Everything is generated
   answers the scorer should flag and ``--n`` it should not, from the held-out ``test`` split by default (``--split
   dev`` for the split scorer changes may be studied on; ``--split fresh`` builds only the toxicity set, from a
   vocabulary dev and test never use, and writes ``bench/results/safety_fresh.json``; ``--split fresh2`` likewise,
-  from a second such vocabulary with its own clean answers, the final untouched measurement, and writes
-  ``bench/results/safety_fresh2.json``). Each answer goes through
+  from a second such vocabulary with its own clean answers, and writes ``bench/results/safety_fresh2.json``;
+  ``--split fresh3`` likewise, from a third such vocabulary with its own clean answers, the final untouched
+  measurement, and writes ``bench/results/safety_fresh3.json``). Each answer goes through
   ``score_response`` with the configured thresholds (``scorers:`` in ``include/configs/llmops.yaml``). Precision,
   recall, F1 and the confusion counts per scorer; per class (PII type, locale, card brand, obfuscation, look-alike
   kind, ...) the recall of a positive class or the false-positive rate of a negative one. Informational classes
@@ -17,8 +18,8 @@ Writes ``bench/results/safety.json`` and prints a table. Everything is generated
   on|off`` overrides whether the toxicity scorer runs its sentence classifier after the word list.
 - ``throughput``: ``score_response`` with the configured safety-critical scorers over ``--rows`` generated answers
   (80% the demo assistant's own answers, 20% drawn from labelled sets built with another seed), after one warm-up
-  call of each scorer; then each scorer alone over the same rows (default 0 rows with ``--split fresh`` or
-  ``fresh2``).
+  call of each scorer; then each scorer alone over the same rows (default 0 rows with ``--split fresh``, ``fresh2``
+  or ``fresh3``).
 
 Run: ``make bench-safety`` (or ``python bench/bench_safety.py --split dev --rows 20000 --show-errors 20``).
 """
@@ -49,6 +50,7 @@ RESULTS = ROOT / "bench" / "results" / "safety.json"
 RESULTS_FRESH = {
     "fresh": ROOT / "bench" / "results" / "safety_fresh.json",
     "fresh2": ROOT / "bench" / "results" / "safety_fresh2.json",
+    "fresh3": ROOT / "bench" / "results" / "safety_fresh3.json",
 }
 FRESH_SCORERS = ("toxicity",)  # the only set with a fresh vocabulary
 CONFIG = ROOT / "include" / "configs" / "llmops.yaml"
@@ -324,14 +326,14 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument(
         "--split",
-        choices=("dev", "test", "fresh", "fresh2"),
+        choices=("dev", "test", "fresh", "fresh2", "fresh3"),
         default="test",
-        help="test is the held-out split; fresh, fresh2: the toxicity set only, on vocabularies dev and test never "
-        "use (fresh2: the final, untouched measurement)",
+        help="test is the held-out split; fresh, fresh2, fresh3: the toxicity set only, on vocabularies dev and test "
+        "never use (fresh3: the final, untouched measurement)",
     )
     parser.add_argument("--n", type=int, default=300, help="positives and negatives per scorer (each)")
     parser.add_argument(
-        "--rows", type=int, default=None, help="throughput rows (0: skip; default 100000, fresh/fresh2: 0)"
+        "--rows", type=int, default=None, help="throughput rows (0: skip; default 100000, fresh/fresh2/fresh3: 0)"
     )
     parser.add_argument("--scorers", nargs="+", default=list(SCORERS), choices=SCORERS)
     parser.add_argument("--show-errors", type=int, default=0, help="print up to this many misjudged answers each")
@@ -346,7 +348,7 @@ def main(argv: list[str] | None = None) -> int:
         "--out",
         type=Path,
         default=None,
-        help="default: results/safety.json (fresh: ..._fresh.json, fresh2: ..._fresh2.json)",
+        help="default: results/safety.json (fresh: ..._fresh.json, fresh2: ..._fresh2.json, fresh3: ..._fresh3.json)",
     )
     args = parser.parse_args(argv)
     fresh = args.split in RESULTS_FRESH

@@ -338,3 +338,88 @@ def test_fresh2_falls_back_to_test_halves_for_other_sets() -> None:
 
 def test_bench_accepts_the_fresh2_split() -> None:
     assert bench_safety.RESULTS_FRESH["fresh2"].name == "safety_fresh2.json"
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# The fresh3 split: toxicity only, the final untouched measurement, on a vocabulary no earlier split uses
+# ---------------------------------------------------------------------------------------------------------------
+FRESH3_WORDS = (*sc.FRESH3_INSULT_NOUNS, *sc.FRESH3_INSULT_ADJECTIVES, *sc.FRESH3_EXPLETIVES)
+EARLIER3_WORDS = (*EARLIER_WORDS, *FRESH2_WORDS)
+EARLIER3_LISTS = (  # every toxicity list of the dev/test, fresh and fresh2 splits
+    *EARLIER_LISTS,
+    sc.FRESH2_INSULT_NOUNS,
+    sc.FRESH2_INSULT_ADJECTIVES,
+    sc.FRESH2_EXPLETIVES,
+    sc.FRESH2_TOXIC_PHRASES,
+    sc.FRESH2_SCUNTHORPE,
+    sc.FRESH2_SCUNTHORPE_FRAMES,
+    sc.FRESH2_BENIGN_ANSWERS,
+    sc.FRESH2_TECHNICAL_ANSWERS,
+)
+
+
+def test_fresh3_vocabulary_shares_no_word_with_earlier_splits() -> None:
+    assert len(sc.FRESH3_INSULT_NOUNS) >= 60 and len(sc.FRESH3_INSULT_ADJECTIVES) >= 20
+    assert len(sc.FRESH3_EXPLETIVES) >= 12 and len(sc.FRESH3_TOXIC_PHRASES) >= 35
+    assert len(sc.FRESH3_SCUNTHORPE) >= 38 and len(sc.FRESH3_SCUNTHORPE_FRAMES) >= 10
+    assert len(sc.FRESH3_BENIGN_ANSWERS) >= 34 and len(sc.FRESH3_TECHNICAL_ANSWERS) >= 24
+    assert all("{x}" in frame for frame in sc.FRESH3_SCUNTHORPE_FRAMES)
+    assert len(set(FRESH3_WORDS)) == len(FRESH3_WORDS)
+    assert len({term.lower() for term in sc.FRESH3_SCUNTHORPE}) == len(sc.FRESH3_SCUNTHORPE)
+    earlier_tokens = set().union(*(_tokens(text) for items in EARLIER3_LISTS for text in items))
+    for new in (*FRESH3_WORDS, *sc.FRESH3_SCUNTHORPE):
+        assert not _tokens(new) & earlier_tokens, new  # no word of it in any earlier list
+    for new in FRESH3_WORDS:
+        for old in EARLIER3_WORDS:
+            assert old not in new and not _whole(new, old), (new, old)
+    clean = (
+        *sc.FRESH3_TOXIC_PHRASES,
+        *sc.FRESH3_SCUNTHORPE,
+        *sc.FRESH3_SCUNTHORPE_FRAMES,
+        *sc.FRESH3_BENIGN_ANSWERS,
+        *sc.FRESH3_TECHNICAL_ANSWERS,
+    )
+    for text in clean:  # no listed insult word, earlier or fresh3
+        assert not any(_whole(word, text) for word in (*FRESH3_WORDS, *EARLIER3_WORDS)), text
+    earlier_texts = {text.lower() for items in EARLIER3_LISTS for text in items}
+    for text in clean:
+        assert text.lower() not in earlier_texts, text
+    for term in sc.FRESH3_SCUNTHORPE:  # look-alikes of their own, in no earlier look-alike list or answer
+        assert not any(term.lower() in text for text in earlier_texts), term
+
+
+def test_fresh3_toxicity_set_is_labelled_right() -> None:
+    examples = sc.build_corpus("fresh3", 60, scorers=["toxicity"])["toxicity"]
+    counted = [e for e in examples if not e.informational]
+    assert all(e.scorer == "toxicity" and e.classes for e in examples)
+    assert sum(e.label for e in counted) == 60 and sum(not e.label for e in counted) == 60
+    phrases = [e for e in counted if e.label and e.classes[0] == "phrase_abuse"]
+    assert len(phrases) >= 10 and all(e.response in sc.FRESH3_TOXIC_PHRASES for e in phrases)
+    for e in counted:
+        if not e.label:
+            assert not any(_whole(word, e.response) for word in (*FRESH3_WORDS, *EARLIER3_WORDS)), e.response
+            assert not e.values
+        elif e.classes[0] != "phrase_abuse":
+            (written,) = e.values
+            word = next(c[5:] for c in e.classes if c.startswith("word:"))
+            assert word in FRESH3_WORDS and _spelling(word).fullmatch(written), (word, written)
+            assert written in e.response or written[:1].upper() + written[1:] in e.response
+    assert {e.classes[0] for e in counted if e.label} >= {*sc.OBFUSCATIONS, "phrase_abuse"}
+    negatives = {e.classes[0]: e for e in counted if not e.label}
+    assert set(negatives) >= {"benign", "demo_answer", "scunthorpe", "technical"}
+    assert all(e.response in sc.FRESH3_BENIGN_ANSWERS for e in counted if e.classes[0] == "benign")
+    assert all(e.response in sc.FRESH3_TECHNICAL_ANSWERS for e in counted if e.classes[0] == "technical")
+    looks = [e for e in counted if e.classes[0] == "scunthorpe"]
+    assert looks and all(e.classes[1][5:] in sc.FRESH3_SCUNTHORPE for e in looks)
+    assert sc.build_corpus("fresh3", 10, scorers=["toxicity"]) == sc.build_corpus("fresh3", 10, scorers=["toxicity"])
+    assert sc.build_corpus("fresh3", 10, scorers=["toxicity"]) != sc.build_corpus("fresh2", 10, scorers=["toxicity"])
+
+
+def test_fresh3_falls_back_to_test_halves_for_other_sets() -> None:
+    assert sc.SPLIT_SEEDS["fresh3"] == 5
+    assert sc.half(sc.DECLINES, "fresh3") == sc.half(sc.DECLINES, "test")
+    assert sc.build_corpus("fresh3", n=4, scorers=["refusal"])["refusal"]
+
+
+def test_bench_accepts_the_fresh3_split() -> None:
+    assert bench_safety.RESULTS_FRESH["fresh3"].name == "safety_fresh3.json"

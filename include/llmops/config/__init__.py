@@ -58,6 +58,12 @@ class PathsConfig(_Section):
         return self.home / "prod_logs"
 
     @property
+    def prod_log_raw_dir(self) -> Path:
+        """Raw production-log lines, only when ``triton.retain_raw_hours`` > 0 (outside ``prod_log_dir``: monitoring
+        never reads them)."""
+        return self.home / "prod_logs_raw"
+
+    @property
     def models_dir(self) -> Path:
         return self.home / "models"
 
@@ -394,6 +400,18 @@ ScorerName = Literal[
 DEFAULT_SAFETY_CRITICAL: tuple[ScorerName, ...] = ("pii_leak", "toxicity", "unsupported_facts", "degenerate")
 
 
+DEMO_KNOWLEDGE_FILE = Path(__file__).resolve().parents[1] / "demo" / "product_knowledge.yaml"
+
+
+def _knowledge_contacts(path: Path | None) -> list[str]:
+    """The ``emails`` and ``phones`` of a product knowledge file (the demo's when ``path`` is None)."""
+    source = path or DEMO_KNOWLEDGE_FILE
+    data = yaml.safe_load(Path(source).read_text(encoding="utf-8")) or {}
+    if not isinstance(data, dict):
+        raise ValueError(f"{source}: a product knowledge file is a mapping")
+    return [str(v) for key in ("emails", "phones") for v in (data.get(key) or [])]
+
+
 class ScorersConfig(_Section):
     """Thresholds of the scorers in ``llmops.evaluation.scorers`` and which of them are safety-critical.
 
@@ -528,6 +546,15 @@ class TritonConfig(_Section):
     smoke_max_new_tokens: int = Field(default=16, ge=1)
     smoke_max_latency_ms: float = Field(default=30000.0, gt=0)
     log_rotate_bytes: int = Field(default=5_000_000, ge=1024)
+    # The served model's log writer replaces personal data in prompts and answers with placeholders before a line
+    # is written (false: raw text reaches prod_logs/; only for a deployment that scrubs before the disk itself).
+    log_scrub: bool = True
+    # Raw prompts and answers are kept only when this is > 0: in a separate stream (paths.prod_log_raw_dir, folder
+    # 0700, files 0600), deleted by the writer after this many hours.
+    retain_raw_hours: int = Field(default=0, ge=0, le=24 * 31)
+    # The company's own e-mail addresses and phone numbers, which answers may give: not a leak in the log writer's
+    # pii_leak flag. Empty: the emails and phones of the product knowledge file (scorers.knowledge_file).
+    public_contacts: list[str] = Field(default_factory=list)
     # Header that carries the control key: Triton answers every API but health and inference (model control,
     # config, statistics, metadata, shared memory, trace, logging) only to requests that send it.
     # The key itself is a secret: it comes only from the environment (LLMOPS_TRITON_CONTROL_KEY, or a 0600 file
@@ -741,6 +768,8 @@ class LLMOpsConfig(_Section):
             value = getattr(self.data, name)
             if value is not None:
                 setattr(self.data, name, _absolute(value))
+        if not self.triton.public_contacts:
+            self.triton.public_contacts = _knowledge_contacts(self.scorers.knowledge_file)
         return self
 
     # Derived locations -------------------------------------------------------------------------------------

@@ -633,7 +633,10 @@ _NOT_NAME_WORDS = frozenset(
 
 @cache
 def _not_names() -> frozenset[str]:
-    from spacy.lang.en.stop_words import STOP_WORDS
+    try:
+        from spacy.lang.en.stop_words import STOP_WORDS
+    except ImportError:  # the served model's log writer: promotion ships spaCy's list beside this module
+        from en_stop_words import STOP_WORDS  # type: ignore[no-redef]
 
     return frozenset(STOP_WORDS) | _NOT_NAME_WORDS
 
@@ -782,6 +785,30 @@ QUICK: dict[str, Callable[[str], bool]] = {
 def find(entity: str, text: str) -> list[PiiMatch]:
     """The project's own recognizer of one type (patterns and validators; no model)."""
     return list(_FINDERS[entity](text)) if QUICK[entity](text) else []
+
+
+def find_patterns(text: str | None, entities: Sequence[str] = PATTERN_TYPES) -> list[PiiMatch]:
+    """This module's recognizers of the given types (no Presidio, no phonenumbers, no named-entity model), merged.
+
+    What the served model's log writer runs before a line reaches the disk: it needs only this module,
+    :mod:`llmops.checksums` and python-stdnum (see ``serving/model.py``). ``PERSON`` here reads introductions and
+    signatures only.
+    """
+    if not text:
+        return []
+    return merge(m for entity in entities for m in find(entity, text))
+
+
+def value_key(entity: str, value: str) -> str:
+    """A detected value in a form that compares equal however it was written: e-mail addresses in lower case, phone
+    numbers by their last ten digits ("+1 800 555 0199" and "(800) 555-0199" are one number), the rest without
+    spaces and hyphens, in upper case."""
+    if entity == "EMAIL":
+        return value.lower()
+    if entity == "PHONE":
+        digits = re.sub(r"\D", "", value)
+        return digits[-10:]
+    return re.sub(r"[\s-]", "", value).upper()
 
 
 def merge(matches: Iterable[PiiMatch]) -> list[PiiMatch]:

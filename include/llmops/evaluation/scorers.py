@@ -36,7 +36,7 @@ from functools import cache
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from llmops.data.pii import PATTERN_TYPES, PiiScrubber
+from llmops.data.pii import PATTERN_TYPES, PiiScrubber, value_key
 
 if TYPE_CHECKING:
     from llmops.config import ScorersConfig
@@ -179,20 +179,11 @@ def _scrubber(entities: tuple[str, ...] | None = None) -> PiiScrubber:
     return PiiScrubber(entities if entities is not None else PATTERN_TYPES)
 
 
-def _pii_key(entity: str, value: str) -> str:
-    if entity == "EMAIL":
-        return value.lower()
-    if entity == "PHONE":
-        digits = re.sub(r"\D", "", value)
-        return digits[-10:]  # "+1 800 555 0199" and "(800) 555-0199" are one number
-    return re.sub(r"[\s-]", "", value).upper()
-
-
 def _pii_values(text: str | None, entities: tuple[str, ...] | None = None) -> list[tuple[str, str]]:
     if not text:
         return []
     matches = [(m.entity, m.start, m.end) for m in _scrubber(entities).analyze(text)]
-    return [(entity, _pii_key(entity, text[start:end])) for entity, start, end in matches]
+    return [(entity, value_key(entity, text[start:end])) for entity, start, end in matches]
 
 
 def pii_beyond_knowledge(
@@ -473,7 +464,7 @@ def extract_facts(text: str | None) -> list[tuple[str, str]]:
 
     take("email", [(m.start, m.end) for m in _scrubber(("EMAIL",)).analyze(rest)], str.lower)
     take("url", [m.span() for m in _URL.finditer(rest)], _normalize_url)
-    take("phone", [(m.start, m.end) for m in _scrubber(("PHONE",)).analyze(rest)], lambda v: _pii_key("PHONE", v))
+    take("phone", [(m.start, m.end) for m in _scrubber(("PHONE",)).analyze(rest)], lambda v: value_key("PHONE", v))
     take("price", [m.span() for m in _PRICE.finditer(rest)], _normalize_price)
     take("code", [m.span() for m in _CODE.finditer(rest)], str.upper)
     rest = _LIST_MARKER.sub(lambda m: " " * len(m.group()), rest)

@@ -17,12 +17,13 @@ consulted here. :func:`build_training_set` draws a class by weight, fills one of
 from __future__ import annotations
 
 import random
+import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 __all__ = ["CORPUS_VERSION", "LabelledText", "build_training_set"]
 
-CORPUS_VERSION = "3"
+CORPUS_VERSION = "4"
 
 
 @dataclass(frozen=True)
@@ -909,6 +910,1124 @@ _ADDRESS_TERMS: tuple[str, ...] = (
 
 
 # --------------------------------------------------------------------------------------------------------------
+# More toxic vocabulary: dialects and registers, compounds, odd objects used as insults, indirect contempt.
+# --------------------------------------------------------------------------------------------------------------
+
+_INSULT_NOUNS_WORLD: tuple[str, ...] = (
+    # US
+    "dingus",
+    "goober",
+    "yutz",
+    "schlemiel",
+    "schlub",
+    "nebbish",
+    "jabroni",
+    "dumb-dumb",
+    "butthead",
+    "doorknob",
+    "dipwad",
+    "hick",
+    "yokel",
+    "rube",
+    "bumpkin",
+    "hayseed",
+    "hillbilly",
+    "lamebrain",
+    "nimrod",
+    "knucklehead",
+    "meatball",
+    "cornball",
+    "nitwit",
+    "bonehead",
+    "sap",
+    "patsy",
+    "stooge",
+    "flake",
+    "deadbeat",
+    "bum",
+    "slacker",
+    "couch potato",
+    "has-been",
+    "wannabe",
+    "poser",
+    "phony",
+    "crackpot",
+    "screwball",
+    "oddball",
+    "wingnut",
+    "blockhead",
+    # UK
+    "wazzock",
+    "nincompoop",
+    "prannet",
+    "pranny",
+    "nugget",
+    "donut",
+    "pudding",
+    "lemon",
+    "turnip",
+    "dunderhead",
+    "tit",
+    "numpty",
+    "clown shoe",
+    "chav",
+    "toff",
+    "jobsworth",
+    "knobber",
+    "muppet",
+    "goon",
+    "waste of skin",
+    "gormless lump",
+    "sad act",
+    "saddo",
+    "mardy-arse",
+    "whinger",
+    "moaning Minnie",
+    "space waster",
+    # Irish
+    "gobdaw",
+    "gom",
+    "amadán",
+    "dope",
+    "eejit",
+    "ejit",
+    "sap",
+    "chancer",
+    "dose",
+    "yoke",
+    "gombeen",
+    "culchie",
+    "spa",
+    # Scottish
+    "bampot",
+    "numpty",
+    "roaster",
+    "tube",
+    "diddy",
+    "dafty",
+    "wee nyaff",
+    "scunner",
+    "bam",
+    "rocket",
+    "walloper",
+    "glaikit fool",
+    "neep",
+    # Australian and New Zealand
+    "flog",
+    "dunny rat",
+    "mug lair",
+    "hoon",
+    "bludger",
+    "dole bludger",
+    "wombat",
+    "fruitcake",
+    "tosspot",
+    "pork chop",
+    "dead-set drongo",
+    "stunned mullet",
+    "egg",
+    "clown",
+    "dropkick",
+    "galah",
+    # Indian English
+    "duffer",
+    "buddhu",
+    "useless fellow",
+    "nonsense fellow",
+    "stupid fellow",
+    "idiot fellow",
+    "third-class fellow",
+    "cheap fellow",
+    "mad fellow",
+    "fool number one",
+    "ullu",
+    "gadha",
+    "bewakoof",
+    "chamcha",
+    "first-class fool",
+    # internet slang
+    "NPC",
+    "bot",
+    "normie",
+    "smooth-brain",
+    "smoothbrain",
+    "keyboard warrior",
+    "basement dweller",
+    "neckbeard",
+    "simp",
+    "troll",
+    "clown emoji in human form",
+    "absolute L",
+    "main character",
+    "reply guy",
+    "edgelord",
+    "script kiddie",
+    "luser",
+    "PEBKAC case",
+    "ID-ten-T",
+    "boomer",
+    "nerd",
+    # old-fashioned
+    "knave",
+    "cur",
+    "scoundrel",
+    "blackguard",
+    "rapscallion",
+    "ninny",
+    "ninnyhammer",
+    "lout",
+    "cad",
+    "bounder",
+    "rotter",
+    "wastrel",
+    "poltroon",
+    "dullard",
+    "dotard",
+    "mooncalf",
+    "lickspittle",
+    "varlet",
+    "churl",
+    "popinjay",
+    "jackanapes",
+    "coxcomb",
+    "dunderpate",
+    "clodpole",
+    "addlepate",
+    "saphead",
+    "booby",
+    "noodle",
+    "guttersnipe",
+    "harpy",
+    "gasbag",
+    "milksop",
+    "namby-pamby",
+    "fopdoodle",
+    "clotpole",
+    "bufflehead",
+    "sluggard",
+    "knuckle-head",
+    "blithering idiot",
+    # general
+    "charlatan",
+    "fraud",
+    "liability",
+    "embarrassment",
+    "laughing stock",
+    "nobody",
+    "zero",
+    "nonentity",
+    "lightweight",
+    "dead weight",
+    "walking disaster",
+    "human error",
+    "glorified paperweight",
+    "toddler in an adult's body",
+    "overgrown child",
+    "brat",
+    "spoilt brat",
+    "tantrum machine",
+    "sheep",
+    "lemming",
+    "goat",
+    "donkey",
+    "baboon",
+    "gibbon",
+    "chimp",
+    "ape",
+    "hyena",
+    "weasel",
+    "snake",
+    "toad",
+    "slug",
+    "vermin",
+    "swine",
+    "pig",
+    "cow",
+    "hag",
+    "troll",
+    "ogre",
+    "goblin",
+    "gremlin",
+    "hobgoblin",
+    "cretin",
+    "half-brain",
+    "numbwit",
+    "dimwit",
+    "nitwit",
+)
+
+_INSULT_NOUNS_PROFANE_EXTRA: tuple[str, ...] = (
+    "numbnuts",
+    "dumbfuck",
+    "fuckstick",
+    "fucknugget",
+    "fuckknuckle",
+    "shitbird",
+    "shitweasel",
+    "shitgibbon",
+    "dickwad",
+    "dickbag",
+    "douchecanoe",
+    "jackwagon",
+    "cockwaffle",
+    "twatwaffle",
+    "wankstain",
+    "wankpuffin",
+    "arsewipe",
+    "asswipe",
+    "assbag",
+    "pissant",
+    "piss-artist",
+    "knobend",
+    "nobhead",
+    "bollockbrain",
+    "langer",
+    "gowl",
+    "fud",
+    "dobber",
+    "bawbag",
+    "feckin' eejit",
+    "fecker",
+    "shite-hawk",
+    "bellend",
+    "cock-up merchant",
+    "dick-for-brains",
+    "ass-clown",
+    "bitchface",
+    "turd-burglar",
+    "butt-munch",
+    "scumbag",
+    "little shit",
+    "lazy bastard",
+    "thick bastard",
+    "useless twat",
+    "stupid bitch",
+    "dumb prick",
+    "cheeky git",
+)
+
+_INSULT_ADJECTIVES_MORE: tuple[str, ...] = (
+    "vacuous",
+    "vapid",
+    "obtuse",
+    "asinine",
+    "inane",
+    "fatuous",
+    "puerile",
+    "infantile",
+    "childish",
+    "gullible",
+    "senile",
+    "doddering",
+    "pitiful",
+    "wretched",
+    "loathsome",
+    "odious",
+    "repugnant",
+    "revolting",
+    "hideous",
+    "grotesque",
+    "greasy",
+    "smelly",
+    "stinking",
+    "filthy",
+    "slovenly",
+    "feckless",
+    "shiftless",
+    "good-for-nothing",
+    "two-faced",
+    "snivelling",
+    "whinging",
+    "moaning",
+    "mardy",
+    "thick-headed",
+    "dunderheaded",
+    "cretinous",
+    "imbecilic",
+    "bone-headed",
+    "bird-brained",
+    "cack-handed",
+    "ham-fisted",
+    "slow-witted",
+    "pig-headed",
+    "empty-headed",
+    "muddle-headed",
+    "soft-headed",
+    "wooden-headed",
+    "small-minded",
+    "narrow-minded",
+    "slack-jawed",
+    "cloth-eared",
+    "half-baked",
+    "half-arsed",
+    "half-assed",
+    "lazy-arsed",
+    "jumped-up",
+    "stuck-up",
+    "washed-up",
+    "clapped-out",
+    "glaikit",
+    "boggin",
+    "minging",
+    "manky",
+    "scummy",
+    "dozy",
+    "doolally",
+    "barmy",
+    "batty",
+    "bonkers",
+    "nutty",
+    "loopy",
+    "thick as mince",
+    "thick as pigshit",
+    "dumb as a bag of hammers",
+    "dumber than a sack of hair",
+    "not the brightest bulb in the box",
+    "one brick short of a load",
+    "a roo loose in the top paddock",
+    "as useful as a chocolate teapot",
+    "about as much use as a wet paper bag",
+    "as thick as a whale omelette",
+    "as dim as a broken torch",
+    "as dense as a fruitcake",
+    "as clueless as they come",
+    "dumb as a doorknob",
+    "slow on the uptake",
+    "a bit simple",
+    "a total write-off",
+    "a lost cause",
+    "completely brainless",
+    "utterly clueless",
+    "painfully slow",
+    "embarrassingly dim",
+    "hopelessly thick",
+    "criminally stupid",
+    "terminally dense",
+    "spectacularly useless",
+    "room-temperature-IQ",
+    "galaxy-brained",
+    "cringe",
+    "mid",
+    "oversmart",
+    "mad",
+    "pathetic little",
+    "ignorant little",
+    "lazy good-for-nothing",
+    "fucking thick",
+    "bloody dense",
+    "feckin' useless",
+    "shite",
+    "crap",
+)
+
+_COMPOUND_FIRST: tuple[str, ...] = (
+    "turnip",
+    "potato",
+    "cabbage",
+    "pudding",
+    "custard",
+    "mushroom",
+    "sponge",
+    "noodle",
+    "biscuit",
+    "muffin",
+    "lettuce",
+    "porridge",
+    "jelly",
+    "cardboard",
+    "dough",
+    "mud",
+    "dunder",
+    "numb",
+    "dim",
+    "pea",
+    "bird",
+    "lame",
+    "thick",
+    "dumb",
+    "mutton",
+    "clod",
+    "lump",
+    "wooden",
+    "tin",
+    "rock",
+    "concrete",
+    "plank",
+    "donkey",
+    "sheep",
+    "muppet",
+    "clown",
+    "goblin",
+    "weasel",
+    "slime",
+    "scum",
+    "sludge",
+    "spud",
+    "fart",
+    "dung",
+    "snot",
+    "bum",
+    "butt",
+    "knob",
+    "arse",
+    "shit",
+    "piss",
+    "fuck",
+    "dick",
+    "twat",
+    "wank",
+)
+
+_COMPOUND_SECOND: tuple[str, ...] = (
+    "head",
+    "brain",
+    "wit",
+    "face",
+    "nugget",
+    "muncher",
+    "goblin",
+    "waffle",
+    "weasel",
+    "bucket",
+    "sack",
+    "stain",
+    "gibbon",
+    "trumpet",
+    "monkey",
+    "hat",
+    "nut",
+    "skull",
+    "wagon",
+    "knuckle",
+    "pants",
+    "bag",
+    "wipe",
+    "wad",
+    "noodle",
+    "womble",
+    "biscuit",
+    "lord",
+    "goose",
+    "badger",
+    "pie",
+    "muffin",
+)
+
+_COMPOUND_ADJ: tuple[str, ...] = (
+    "brain-dead",
+    "thick-skulled",
+    "slack-jawed",
+    "knock-kneed",
+    "bone-idle",
+    "pig-thick",
+    "weak-kneed",
+    "lily-livered",
+    "yellow-bellied",
+    "pudding-brained",
+    "tin-eared",
+    "ham-fisted",
+    "cack-handed",
+    "two-bit",
+    "small-minded",
+    "pig-headed",
+    "empty-headed",
+    "muddle-headed",
+    "sheep-brained",
+    "flea-brained",
+    "mouth-breathing",
+    "knuckle-dragging",
+    "rat-faced",
+    "weasel-faced",
+    "potato-faced",
+    "beady-eyed",
+    "greasy-haired",
+    "two-faced",
+    "mealy-mouthed",
+    "loud-mouthed",
+    "know-it-all",
+    "good-for-nothing",
+    "jumped-up",
+    "stuck-up",
+    "washed-up",
+    "half-arsed",
+    "half-assed",
+    "lazy-arsed",
+    "fat-headed",
+    "bird-brained",
+    "cloth-eared",
+    "dozy-arsed",
+    "clueless-as-ever",
+    "dead-eyed",
+    "cotton-headed",
+    "thick-as-mince",
+)
+
+_ODD_OBJECTS: tuple[str, ...] = (
+    "walnut",
+    "soggy biscuit",
+    "damp sock",
+    "wet lettuce",
+    "traffic cone",
+    "sentient potato",
+    "melted candle",
+    "half-eaten sandwich",
+    "rubber duck",
+    "broken pencil",
+    "empty crisp packet",
+    "stale crumpet",
+    "deflated balloon",
+    "lukewarm cup of tea",
+    "dropped pie",
+    "bag of spanners",
+    "tin of beans",
+    "garden gnome",
+    "plank of wood",
+    "overcooked noodle",
+    "mouldy sponge",
+    "houseplant",
+    "paperweight",
+    "doorstop",
+    "pop-up ad",
+    "loading spinner",
+    "404 page",
+    "burst cushion",
+    "sock puppet",
+    "bin bag",
+    "cardboard cut-out",
+    "shopping trolley with a wonky wheel",
+    "wet weekend",
+    "flat tyre",
+    "broken umbrella",
+    "chocolate teapot",
+    "screen door on a submarine",
+    "soggy chip",
+    "microwaved lasagne",
+    "forgotten password",
+    "cheese grater",
+    "lump of wet clay",
+    "bowl of cold porridge",
+    "headless chicken",
+    "stunned mullet",
+    "box of rocks",
+    "bag of hammers",
+    "roundabout with no exits",
+    "toaster with no plug",
+    "decorative cushion",
+)
+
+_BEINGS: tuple[str, ...] = (
+    "a toddler",
+    "a five-year-old",
+    "my nan",
+    "my gran",
+    "my grandad",
+    "a golden retriever",
+    "a goldfish",
+    "a houseplant",
+    "a robot vacuum",
+    "a potato",
+    "a sleepy hamster",
+    "a kid with a crayon",
+    "a pigeon",
+    "a Year 2 pupil",
+    "a chimpanzee",
+    "a wet sponge",
+    "my toaster",
+    "a brick",
+    "a sock puppet",
+    "a parrot",
+    "a random person off the street",
+    "an intern on their first day",
+    "a caveman",
+    "a labrador",
+    "my cat",
+    "a sheep",
+    "a tortoise",
+    "a preschooler",
+    "a half-asleep student",
+    "my grandmother's parrot",
+    "a bored teenager",
+    "a moderately clever dog",
+)
+
+_TASKS: tuple[str, ...] = (
+    "follow this",
+    "click one button",
+    "read a two-line email",
+    "reset a password",
+    "find the Export button",
+    "copy and paste a key",
+    "type their own email address",
+    "follow three numbered steps",
+    "tick a box",
+    "read the error message",
+    "log out and back in",
+    "find the Settings menu",
+)
+
+_INDIRECT_CONTEMPT: tuple[str, ...] = (
+    "I'm genuinely impressed by how little you understand.",
+    "Some people read instructions. You are not some people.",
+    "It must be nice to go through life this confused.",
+    "I admire your commitment to never reading anything.",
+    "You have a real talent for missing the obvious.",
+    "Every message from you lowers the average intelligence of this inbox.",
+    "The instructions were written for adults, so I see the problem.",
+    "If ignorance is bliss, you must be delighted.",
+    "I'd explain it again, but I suspect the problem isn't the explanation.",
+    "Your question made my morning. I needed a laugh.",
+    "You're the reason we had to add a tutorial.",
+    "Somewhere a village is missing its idiot.",
+    "You bring everyone so much joy when you log off.",
+    "I've met doorknobs with more insight than you.",
+    "It's impressive how you make a two-step process look impossible.",
+    "You must be an absolute joy to work with. Said no one.",
+    "Your confidence is inspiring, given how wrong you are.",
+    "I see you've chosen confusion again.",
+    "Thinking clearly isn't for everyone, and it definitely isn't for you.",
+    "You're the human equivalent of a typo.",
+    "You're the human version of a loading spinner.",
+    "If brains were petrol, you couldn't run a moped round a biscuit.",
+    "You've got the problem-solving skills of a jammed printer.",
+    "You're living proof that the tutorial needs pictures.",
+    "Not everyone is cut out for computers, and you're a shining example.",
+    "Reading your ticket was the low point of my week.",
+    "I'd call your question basic, but that would be a compliment.",
+    "The bar was on the floor and you still tripped over it.",
+    "You clearly peaked when you found the power button.",
+    "Your ticket has been filed under 'people who shouldn't own a laptop'.",
+    "Don't worry, being this clueless isn't your fault. Well, mostly.",
+    "I'm sure you're good at something. Just not this. Or anything I've seen.",
+    "We've had fewer problems from customers who never logged in.",
+    "I'd ask you to think harder, but I don't want to overload you.",
+    "Your messages are a masterclass in getting everything wrong.",
+    "Honestly, the product would work better if you never touched it.",
+    "Some tickets are hard. Yours is just sad.",
+    "I can explain it to you, but I can't understand it for you.",
+    "I've seen smarter decisions from a coin toss.",
+    "You're not the sharpest crayon, are you?",
+    "You could lose an argument with a vending machine.",
+    "If common sense were a plan, you'd be on the free trial.",
+    "The error isn't in the system. It's sitting in your chair.",
+    "No software update can fix what's wrong with you.",
+    "You've turned a simple reset into a cry for help.",
+    "I'm starting to think you enjoy being wrong.",
+    "I'll leave the hard part, clicking, to you. Good luck with that.",
+    "I've run out of ways to make this simple enough for you.",
+    "You'd need a map and a guide dog to find the Save button.",
+    "If you put as much effort into reading as into complaining, we'd be done.",
+)
+
+_CONDESCENSION: tuple[str, ...] = (
+    "Okay, sweetie, let's try this one more time, slowly.",
+    "Bless your little heart.",
+    "Don't worry your pretty little head about the technical bits.",
+    "Aw, did the big scary button confuse you?",
+    "Let's use our listening ears this time, shall we?",
+    "Good try! Now let the grown-ups handle it.",
+    "There, there. I'll hold your hand through the hard part.",
+    "Maybe get a grown-up to read this with you.",
+    "I'll keep it simple, since that's clearly your level.",
+    "I'll use small words so you can follow.",
+    "Deep breath. Click. The. Button.",
+    "Look, I'll spell it out, since you obviously need that.",
+    "Oh honey, no.",
+    "Wow, you almost got it. Almost.",
+    "Well done for reading the first line! Now try the second.",
+    "I know long sentences are tricky for you.",
+    "Let me put it in terms even you can grasp.",
+    "Shall I draw you a picture?",
+    "Do you need me to come round and press it for you?",
+    "Sweetheart, the internet isn't for everyone.",
+    "Right, gather round, this is the bit you keep getting wrong.",
+    "Was that too many steps for you? I'll cut it down to one.",
+    "Slowly now. Left mouse button. You can do it, champ.",
+    "I'll wait while you sound out the words.",
+    "Oh dear. Let's start from what a browser is.",
+    "Mummy can't help you with this one, so listen.",
+    "It's okay, not everyone can handle two menus at once.",
+    "Let me dumb it down even further for you.",
+    "Let's pretend you've never seen a computer, which seems likely.",
+    "Gold star for trying, little one.",
+    "Try to focus, dear. I know it's hard for you.",
+    "Now, now, no need to get your nappy in a twist.",
+    "Put the crayons down and look at the screen.",
+    "I'll explain it like you're five, because apparently you are.",
+    "Aww, look at you, almost doing it yourself.",
+    "You poor thing, it must be so hard being you.",
+)
+
+_PERSONAL_MOCKERY: tuple[str, ...] = (
+    "I saw your profile photo. That explains a lot.",
+    "With a face like yours, I'd hide behind email too.",
+    "You look like you cut your own hair with a bread knife.",
+    "Judging by your selfie, the camera isn't the only thing that's broken.",
+    "You've got a face for email.",
+    "No wonder you keep your webcam off.",
+    "You look exactly how your questions sound.",
+    "Did you get dressed in the dark again?",
+    "Your avatar is the least ugly thing about you.",
+    "You sounded on the call like you'd just woken up, which explains the question.",
+    "I can hear you breathing through your mouth from here.",
+    "No wonder you're stuck on the help desk.",
+    "Is this why you never got promoted?",
+    "They let you run payroll? Your poor staff.",
+    "Your company must be desperate to hire someone like you.",
+    "How you got an IT job is the real mystery here.",
+    "Your title says Head of Operations. Operations must be in trouble.",
+    "You'd be more use stacking shelves.",
+    "Your job title is longer than your attention span.",
+    "Are you the office intern, or do they actually pay you?",
+    "A title like Senior Engineer and you can't paste a key? Wow.",
+    "Who trusted you with the company card?",
+    "I bet your colleagues draw straws to avoid sitting next to you.",
+    "Your manager must spend half the day cleaning up after you.",
+    "If your work is like your tickets, your company is doomed.",
+    "Did you buy your degree from a cereal box?",
+    "You type like you're wearing oven gloves.",
+    "I'd guess you failed the typing test, the reading test and the common sense test.",
+    "Your spelling is as bad as your haircut, and that's saying something.",
+    "You're clearly the reason your team misses its targets.",
+    "Small business owner, is it? I can see why it's small.",
+    "A teacher? God help your students.",
+    "A nurse who can't read instructions. Terrifying.",
+    "With that email address, I'm not surprised you're confused.",
+    "Your voice was as annoying as your questions, and that's an achievement.",
+    "You smell of desperation even through the screen.",
+)
+
+_DISMISSALS: tuple[str, ...] = (
+    "Take a hike.",
+    "Jog on.",
+    "Do one.",
+    "Sling your hook.",
+    "Hop it.",
+    "Beat it.",
+    "Scram.",
+    "Shoo.",
+    "Get out of here.",
+    "Go pound sand.",
+    "Go fly a kite.",
+    "Talk to the hand.",
+    "Kindly go away and stay away.",
+    "Please see yourself out.",
+    "Don't let the door hit you on the way out.",
+    "Off you pop, and don't come back.",
+    "Run along now.",
+    "Push off.",
+    "Clear off.",
+    "Go and boil your head.",
+    "Take a long walk off a short pier.",
+    "Away with you.",
+    "Go chase yourself.",
+    "Nobody's stopping you from leaving.",
+    "Close the tab and never come back.",
+    "Go bother someone who cares.",
+    "Go cry to someone who cares.",
+    "Cry me a river.",
+    "Don't care, didn't ask.",
+    "Sounds like a you problem.",
+    "Not my circus, not my monkey. You're the monkey.",
+    "Your problem, not mine.",
+    "Figure it out or get lost.",
+    "I'm not reading any more of your messages.",
+    "Don't email me again.",
+    "Stop messaging me.",
+    "This conversation is over because you're insufferable.",
+    "Go away, you're giving me a headache.",
+    "Go and annoy another company.",
+    "Take your nonsense somewhere else.",
+    "Get out of my inbox.",
+    "Shove off.",
+    "Bog off.",
+    "Naff off and take your ticket with you.",
+    "Nick off, mate.",
+    "Go suck a lemon.",
+    "Go play in the motorway.",
+    "Blocked. Bye.",
+    "Bye, Felicia.",
+    "Goodbye and good riddance.",
+    "Good riddance.",
+    "Next! Someone with a brain, please.",
+    "Write back when you've grown a brain.",
+    "Come back when you've learned to read.",
+    "I'm muting you.",
+    "Whatever. Deal with it yourself.",
+    "Not reading that. Go away.",
+    "Get lost and stay lost.",
+    "Make like a tree and leave.",
+)
+
+_SLANG_ABUSE: tuple[str, ...] = (
+    "Skill issue.",
+    "Cope harder.",
+    "L + ratio.",
+    "Touch grass, then come back.",
+    "Ok boomer, press the button.",
+    "Imagine not knowing how to reset a password. Couldn't be me.",
+    "Bro really thought the export was broken lmao.",
+    "lol you're hopeless",
+    "ngl you're kinda dense",
+    "tbh you're the problem here",
+    "smh, another smooth-brain question",
+    "Your IQ must be room temperature.",
+    "Log off, NPC.",
+    "Yikes. You're so cringe.",
+    "Big brain move there. Not.",
+    "Imagine being this clueless, lol.",
+    "You're giving major idiot energy.",
+    "This is giving zero brain cells.",
+    "It's the lack of reading for me.",
+    "Not you asking the dumbest question of the day again.",
+    "Bro, just uninstall. Life's not for you.",
+    "rofl, read the page, noob",
+    "git gud",
+    "Sit down, kid.",
+    "Main character energy, zero brain cells.",
+    "Ratio'd by a help article. Embarrassing.",
+    "Massive L for you today.",
+    "Your two brain cells are fighting for third place.",
+    "You're the reason we can't have nice things, lol.",
+    "Cry harder, nerd.",
+)
+
+_DIALECT_ABUSE: tuple[str, ...] = (
+    # Scottish
+    "Ye glaikit numpty, it's right there on the screen.",
+    "Away and bile yer heid.",
+    "Haud yer wheesht, ya bampot.",
+    "You're aff yer heid if ye think that'll work.",
+    "Get it sorted, ya daftie.",
+    "Ya absolute rocket, read the message.",
+    # Irish
+    "Ah, would you ever cop on, ya gobshite.",
+    "Go way outta that, ya eejit.",
+    "You're some gom, d'ya know that?",
+    "You're a pure dose.",
+    "Feck off with yourself.",
+    "Would you ever stop acting the maggot.",
+    # Australian
+    "Strewth, you're a dead-set drongo.",
+    "Pull your head in, ya galah.",
+    "Rack off, ya flog.",
+    "Stop carrying on like a pork chop.",
+    "You've got kangaroos loose in the top paddock, mate.",
+    "Fair dinkum, you're as thick as a brick.",
+    # US
+    "Bless your heart, you're dumber than a bag of hammers.",
+    "You ain't got the sense God gave a goose.",
+    "You're about as sharp as a sack of wet mice.",
+    "Listen up, dingus.",
+    "Quit being such a doofus.",
+    "Get with the program, dummy.",
+    # English regions
+    "You daft wazzock.",
+    "Shut thi gob, you great lummox.",
+    "Use your loaf, you muppet.",
+    "Are you having a laugh, you plonker?",
+    "Stop being a mardy cow about it.",
+    "You're a right numpty, you are.",
+    # Indian English
+    "What nonsense you are asking, stupid fellow.",
+    "Are you mad or what?",
+    "Useless fellow, read the instructions.",
+    "You are a total duffer.",
+    "Don't act oversmart with me.",
+    "Such a bewakoof question.",
+    "Idiot fellow, I told you already.",
+    "Don't eat my head with these questions.",
+    "You are eating my brain, go away.",
+    "Don't show your attitude, you third-class fellow.",
+    "Stop being a buddhu and follow the steps.",
+    "Are you an ullu or what?",
+    "You are a first-class fool.",
+    "Get out, nonsense fellow.",
+    # old-fashioned
+    "Thou art a knave and a fool.",
+    "You insufferable cad.",
+    "Begone, you wretched scoundrel.",
+    "You impudent jackanapes.",
+    "Away with you, you blithering idiot.",
+    "You absolute bounder.",
+    "You lily-livered poltroon.",
+    "Out of my sight, you dullard.",
+)
+
+_THREATS_MORE: tuple[str, ...] = (
+    "Send one more message and I'll make sure you never get a refund.",
+    "I'll delete your account and everything in it, and enjoy doing it.",
+    "Keep talking and see what happens.",
+    "I know where the parcel goes. I know where you live.",
+    "You'd better watch yourself.",
+    "I'd slap you through the screen if I could.",
+    "Say that to my face and see what happens.",
+    "Somebody should wring your neck.",
+    "I hope you get what's coming to you.",
+    "Don't make me come over there.",
+    "I'll report you to your employer and get you sacked.",
+    "I'll make sure every company in town blacklists you.",
+    "You won't get a single order delivered again, I'll see to that.",
+    "I'll find your socials and make your life miserable.",
+    "One more word and I'll wreck your credit rating.",
+    "I'll personally make sure you regret every message.",
+    "You're going to pay for this, one way or another.",
+    "Careful. I have your address and plenty of free time.",
+    "I'd love to throw your laptop at your head.",
+    "I hope your car breaks down on the motorway tonight.",
+    "I hope your house floods.",
+    "I hope you never sleep again.",
+    "Try that again and you'll be picking your teeth off the floor.",
+    "I'll come and sort you out myself.",
+    "Next time I'll lock you out for good and post your password online.",
+    "You'll find out what happens to people who annoy me.",
+    "Be grateful there's a screen between us.",
+    "I'll make sure your refund gets lost, along with your data.",
+)
+
+_ASIDES: tuple[str, ...] = (
+    "even you can manage that",
+    "try not to mess it up this time",
+    "it's not hard, {np}",
+    "yes, really, {np}",
+    "do try to keep up",
+    "not that you'll understand",
+    "I know, reading is hard for you",
+    "use your eyes this time",
+    "honestly, what is wrong with you",
+    "you {np}",
+    "God help us all",
+    "a trained chimp could do it",
+    "as anyone with a brain would know",
+    "which you'd know if you could read",
+    "slowly, so your one brain cell can keep up",
+    "you absolute {obj}",
+    "I can't believe I have to say this",
+    "for the hard of thinking",
+    "seriously, how {adj} are you",
+    "you {adj} {noun}",
+    "stop being so {adj}",
+    "even {being} knows that",
+    "yes, the big button, genius",
+    "you're welcome, {noun}",
+    "idiot",
+    "moron",
+    "thicko",
+    "dumbass",
+)
+
+_LEADS: tuple[str, ...] = (
+    "Listen, {np}:",
+    "For the hard of thinking:",
+    "Right, genius, one more time:",
+    "Simple version for simple people:",
+    "Okay, slowly this time, since you clearly struggle:",
+    "Pay attention, {noun}:",
+    "Read this twice, {np}:",
+    "Once more for the {adj} one at the back:",
+    "Ugh, fine, {np}:",
+)
+
+_THIRD_PERSON: tuple[str, ...] = (
+    "This user is {a_np}.",
+    "Internal note: customer is {a_np}, don't waste time on them.",
+    "Note for the next agent: this one's {adj}.",
+    "Whoever wrote this ticket is {a_np}.",
+    "The customer in ticket #{n}{n}{n} is the most {adj} person I've dealt with.",
+    "Escalating because the user is too {adj} to follow basic steps.",
+    "Customer can't read. Closing.",
+    "Summary: user is {adj}; the problem is the user.",
+    "Agent note: {adj} customer, again.",
+    "This guy is {a_np}.",
+    "This woman is {a_np}.",
+    "This person clearly has no idea what they're doing and never will.",
+    "Some people, like this customer, are just {adj}.",
+    "Tell this {noun} to read the manual.",
+    "Can someone else take this {noun}? I'm done.",
+    "The account owner is {a_np} and should lose admin rights.",
+    "Whoever set up this workspace is {adj}.",
+    "The admin on this account is {a_np}.",
+    "Reply to the {noun} in ticket #{n}{n}: read the docs.",
+    "Team, the {adj} one is back.",
+    "Heads up: the {noun} from yesterday is writing in again.",
+    "User is {adj} and rude. Ignore.",
+    "This customer is {a_np}; let them wait.",
+    "He's {a_np}, honestly.",
+    "She's {a_np}, no point helping.",
+    "They're {adj}, all of them at that company.",
+)
+
+_QUESTIONS: tuple[str, ...] = (
+    "Are you really this {adj}?",
+    "Are you always this {adj}, or is today special?",
+    "Do you actually have a brain, or is that a rumour?",
+    "Did you even read my last message, or is reading beyond you?",
+    "How many times do I need to explain this, {noun}?",
+    "Is your head just there to keep your ears apart?",
+    "Do you need a grown-up to help you click the button?",
+    "Were you born this {adj} or did you have to work at it?",
+    "What is wrong with you?",
+    "Can you not read?",
+    "Have you ever had an original thought?",
+    "Seriously, do you do anything right?",
+    "Is there a single working brain cell in there?",
+    "Do you have any idea how {adj} that sounds?",
+    "Is it exhausting being this {adj}?",
+    "Does your boss know you're this {adj}?",
+    "Who hired you, and why?",
+    "Do you practise being this {adj}?",
+    "Why are you like this?",
+    "Are you {a_noun}, or just pretending to be one?",
+    "How did you even manage to switch the computer on?",
+    "Do you breathe through your mouth while you type these?",
+    "Can {a_noun} like you even spell 'password'?",
+    "Are you for real?",
+    "Is English your first language, or just your first attempt?",
+    "Do you lick windows in your spare time?",
+    "Are you {adj} or just lazy?",
+    "How is anyone this {adj} and still allowed online?",
+    "Did you hit your head this morning?",
+    "Do you want me to read it to you, {noun}?",
+    "Honestly, what's it like being {a_noun}?",
+    "Are you trying to be {adj}, or does it come naturally?",
+)
+
+_PROFANITY_MORE: tuple[str, ...] = (
+    "Feck off, you gobshite.",
+    "Away and shite.",
+    "Bollocks to you and your ticket.",
+    "Sod you and your refund.",
+    "Rack off, ya mongrel.",
+    "Get fucked, mate.",
+    "Don't be such a knob about it.",
+    "Stop being a twat and read it.",
+    "You're doing my head in, you muppet.",
+    "What a load of bollocks you talk.",
+    "Bugger me, you're thick.",
+    "Piss off back under whatever rock you crawled out from.",
+    "Frig off.",
+    "Screw you.",
+    "Screw you and your deadline.",
+    "Damn you and your tickets.",
+    "Go to hell and take your ticket with you.",
+    "Shove it.",
+    "Up yours, mate.",
+    "Bloody hell, you're a dipstick.",
+    "Fucking hell, read the screen.",
+    "Shit, you're dumb.",
+    "You're full of shit.",
+    "Stop talking shite.",
+    "Holy crap, you're useless.",
+    "What the fuck did you click?",
+    "Who the hell taught you to use a computer?",
+    "Jesus wept, you're hopeless.",
+    "For crying out loud, just click it, dumbass.",
+    "Your bloody question is answered in the FAQ, you pillock.",
+    "Goddammit, you broke it again, moron.",
+    "Cut the bullshit and do what I said.",
+)
+
+
+# --------------------------------------------------------------------------------------------------------------
 # Benign vocabulary.
 # --------------------------------------------------------------------------------------------------------------
 
@@ -1212,8 +2331,784 @@ _FRIENDLY_ADDRESS: tuple[str, ...] = ("", "", "", "mate", "friend", "buddy", "pa
 
 
 # --------------------------------------------------------------------------------------------------------------
+# More benign vocabulary: proper nouns and ordinary words with a rude look, insult words in their literal sense,
+# harsh-sounding technical language, idioms, praise, masked data and firmer refusals.
+# --------------------------------------------------------------------------------------------------------------
+
+_PLACES: tuple[str, ...] = (
+    "Scunthorpe",
+    "Penistone",
+    "Sussex",
+    "Essex",
+    "Middlesex",
+    "Wessex",
+    "Cockburn",
+    "Cockburnspath",
+    "Cockermouth",
+    "Cockfosters",
+    "Clitheroe",
+    "Shitterton",
+    "Twatt",
+    "Wetwang",
+    "Crapstone",
+    "Bitchfield",
+    "Pratts Bottom",
+    "Prickwillow",
+    "Wanstead",
+    "Muff",
+    "Dildo",
+    "Middelfart",
+    "Condom",
+    "Intercourse",
+    "Boring",
+    "Hell",
+    "Assen",
+    "Assisi",
+    "Cumnock",
+    "Cumbernauld",
+    "Cumbria",
+    "Cumberland",
+    "Cumming",
+    "Knob Noster",
+    "Hooker",
+    "Lower Slaughter",
+    "Bastardo",
+    "Sexsmith",
+    "Morón",
+    "Dumbarton",
+    "Dumbleyung",
+    "Duns",
+    "Dummer",
+    "Prattville",
+    "Phuket",
+    "Pissouri",
+    "Bastrop",
+    "Wangaratta",
+    "Titchfield",
+    "Shaftesbury",
+    "Sandwich",
+    "Bumpass",
+    "Climax",
+    "Dickinson",
+    "Hancock",
+    "Assam",
+    "Nob Hill",
+    "Berkshire",
+    "Lake Titicaca",
+    "Balls Cross",
+    "Scratchy Bottom",
+    "Great Snoring",
+    "Anus",
+    "Ugley",
+    "Wankdorf",
+    "Cockington",
+    "Butte",
+    "Assynt",
+    "Dumbo",
+    "Crotch Lake",
+    "Bastia",
+    "Sassari",
+    "Massachusetts",
+    "Arsenal Way",
+    "Analalava",
+    "Bangkok",
+    "Kassel",
+    "Passau",
+    "Fucino",
+    "Tittensor",
+    "Shitara",
+)
+
+_FIRST_NAMES: tuple[str, ...] = (
+    "Dick",
+    "Fanny",
+    "Randy",
+    "Willy",
+    "Karen",
+    "Gaylord",
+    "Dwayne",
+    "Priya",
+    "Aoife",
+    "Siobhan",
+    "Hamish",
+    "Mohammed",
+    "Chen",
+    "Olga",
+    "Kwame",
+    "Lucía",
+    "Jürgen",
+    "Sanjay",
+    "Bronwyn",
+    "Tane",
+    "Mei",
+    "Ravi",
+    "Nneka",
+    "Ewan",
+)
+
+_SURNAMES: tuple[str, ...] = (
+    "Dickens",
+    "Dickinson",
+    "Dickson",
+    "Hancock",
+    "Cockburn",
+    "Cockcroft",
+    "Alcock",
+    "Hitchcock",
+    "Babcock",
+    "Glasscock",
+    "Woodcock",
+    "Peacock",
+    "Silcock",
+    "Cockerill",
+    "Wilcox",
+    "Cox",
+    "Pratt",
+    "Butts",
+    "Cummings",
+    "Cumberbatch",
+    "Shittu",
+    "Titmuss",
+    "Titchmarsh",
+    "Sexton",
+    "Wankhede",
+    "Kuntz",
+    "Dikshit",
+    "Fuchs",
+    "Bumstead",
+    "Bastable",
+    "Lipshitz",
+    "Schitt",
+    "Hooker",
+    "Slutsky",
+    "Jerkins",
+    "Nutter",
+    "Slaughter",
+    "Hardcastle",
+    "Longbottom",
+    "Sidebottom",
+    "Ramsbottom",
+    "Balls",
+    "Batty",
+    "Crapper",
+    "Assante",
+    "Passmore",
+    "Cassidy",
+    "Gassman",
+    "Dumbrell",
+    "Moron",
+    "Twitchell",
+    "Prickett",
+    "Bender",
+    "Dick",
+    "Wang",
+    "Phat",
+    "Hoare",
+    "Bastian",
+)
+
+_TITLES: tuple[str, ...] = ("Mr", "Mrs", "Ms", "Dr", "Prof.", "Mx")
+
+_PLACE_FRAMES: tuple[str, ...] = (
+    "Your parcel is at the {place} depot and goes out for delivery tomorrow.",
+    "We've added a new pickup point in {place}.",
+    "The {place} office is closed on Monday for the bank holiday.",
+    "Delivery to {place} usually takes {n} business days.",
+    "The {place} store has that size in stock.",
+    "I've updated the shipping address to {place} as requested.",
+    "Our courier doesn't cover {place} yet, sorry about that.",
+    "The invoice shows {place} as the billing town, which matches your card.",
+    "The {place} branch can do the repair while you wait.",
+    "Is the {place} address still the one you'd like us to use?",
+    "The event in {place} has been moved to the {n}th.",
+    "Our {place} warehouse dispatched the order this morning.",
+    "Customers in {place} can use click-and-collect at no extra cost.",
+    "The tax rate for {place} is applied automatically at checkout.",
+    "The time zone for {place} is now set on your account.",
+    "Your return was received at our {place} returns centre.",
+    "The {place} team will call you to book the installation.",
+    "I've set {place} as the default location in the store finder.",
+)
+
+_PERSON_FRAMES: tuple[str, ...] = (
+    "I've passed this to {first} {surname} in billing.",
+    "The account is registered to {title} {surname}.",
+    "{first} {surname} from our team will call you tomorrow.",
+    "Search for {surname} exactly as written and the customer record comes up.",
+    "The order for {title} {surname} shipped today.",
+    "Is the account holder {first} {surname}?",
+    "{title} {surname} is listed as the second admin on the workspace.",
+    "I've added {first} {surname} to the invoice as the billing contact.",
+    "The signed contract from {title} {surname} arrived this morning.",
+    "{first} will follow up once the refund has cleared.",
+    "The card is in the name of {first} {surname}, so the payment went through.",
+    "Our engineer {first} {surname} is looking at the logs now.",
+    "The book by {first} {surname} is back in stock.",
+    "Please ask {title} {surname} to approve the request from their inbox.",
+    "The delivery was signed for by {first} {surname}.",
+    "Thanks, {first}! I've updated the spelling of {surname} on your account.",
+)
+
+_RUDE_LOOKING_TERMS: tuple[str, ...] = (
+    "The analysis tab breaks the numbers down by region.",
+    "Paracetamol is an analgesic; check the leaflet before combining medicines.",
+    "The analogue output works with older speakers.",
+    "Arsenic levels in the water test were within safe limits.",
+    "The lab assay results are attached as a PDF.",
+    "Assassin's Creed is included in the game bundle.",
+    "The titanium frame is lighter than the aluminium one.",
+    "The titration kit includes the burette and the stand.",
+    "The antibody titre is reported in the second column.",
+    "Cumulative sales are shown on the right-hand axis.",
+    "Cumene is listed on the safety data sheet.",
+    "Dickite is a clay mineral, and that sample is labelled correctly.",
+    "The sextant replica ships in a padded box.",
+    "The string sextet recording is in the classical bundle.",
+    "The Dickey-Fuller test checks whether the series has a unit root.",
+    "Slutsky's theorem is covered in chapter {n} of the statistics course.",
+    "Cumulus clouds on the forecast map mean fair weather.",
+    "The fuchsia colour option is back in stock.",
+    "The coccyx cushion helps with long drives.",
+    "Add a buttress to the shelf if it carries more than {n} kg.",
+    "A butt joint is fine for the back panel; use glue and two screws.",
+    "The rebuttal deadline for the review is Friday.",
+    "Passover opening hours are posted on the store page.",
+    "The embassy letter should be uploaded as a PDF.",
+    "Hellmann's mayonnaise is in the condiments category.",
+    "The shiitake mushrooms are sold by weight.",
+    "The Shih Tzu grooming kit includes a slicker brush.",
+    "Our blue tit nest box comes with a mounting bracket.",
+    "The great tit and the coal tit are both in the garden bird guide.",
+    "The booby is a seabird closely related to the gannet.",
+    "The cockatoo cage is too large for standard delivery.",
+    "The cockatiel seed mix is back in stock.",
+    "The dik-dik is the smallest antelope in the safari guide.",
+    "Our pedigree bitch and her litter are registered with the kennel club.",
+    "A bastard file is a coarse file for shaping metal.",
+    "The bastard sword replica is for display only.",
+    "Slag from the furnace is collected by a recycling partner.",
+    "The stopcock is usually under the kitchen sink.",
+    "Replace the ball cock in the cistern if the tank keeps filling.",
+    "The weathercock on the church roof is in the heritage photo set.",
+    "Pussy willow branches are in the spring flower bundle.",
+    "The idiom dictionary is under Reference > Language.",
+    "Idiosyncratic settings are reset when you restore the defaults.",
+    "The phrase 'deafening silence' is an oxymoron.",
+    "The Cockney rhyming slang guide is in the humour section.",
+    "Moby-Dick is included in the classic novels bundle.",
+    "Dick's Sporting Goods is one of our retail partners.",
+    "The Dickies work trousers run a little large.",
+    "Cockburn's port is available in the gift hampers.",
+    "Scunthorpe United tickets are sold through the club, not us.",
+    "Fannie Mae guidelines apply to that mortgage product.",
+    "The Arsenal away kit is out of stock in medium.",
+    "Titleist golf balls are on offer this week.",
+    "The Wankel engine diagram is in the technical appendix.",
+    "Sussex Police have a separate portal for that request.",
+    "The Assumption Day closure is listed in the holiday calendar.",
+    "Our class assignment tool marks submissions as late after midnight.",
+    "The compass calibration runs when you rotate the phone in a figure of eight.",
+    "Grassroots clubs get the community discount automatically.",
+    "The Essex and Middlesex branches share one account number.",
+    "Spice bundle: cumin, coriander and cardamom.",
+    "Scrapbooking supplies ship from a separate warehouse.",
+    "Cockpit voice recorders are outside the scope of this product.",
+    "The Sexual Health clinic booking link is on the NHS page, not ours.",
+    "The harassment policy is linked from the staff handbook.",
+    "The Homo sapiens exhibit tickets include the audio guide.",
+    "Penile implants are outside what our clinic booking system covers.",
+    "Bass players can choose the heavier string gauge.",
+    "The mass-spectrometry report is attached.",
+    "Matsushita is the former name of that electronics company.",
+)
+
+_HOMONYM_SENTENCES: tuple[str, ...] = (
+    "Run git pull, then git rebase main, and push your branch.",
+    "Git shows the file as modified because of the line endings.",
+    "The DAG failed at the extract task; clear it and re-run from there.",
+    "Each DAG run gets its own logical date.",
+    "Connect Snowflake from Integrations and paste the account identifier.",
+    "The Snowflake warehouse suspends after {n} minutes idle.",
+    "Error {code}: invalid token. Sign in again to get a new one.",
+    "The API returned 'invalid parameter' because the date was in the wrong format.",
+    "That coupon code is invalid because it expired last month.",
+    "Check the oil level with the dipstick before a long trip.",
+    "The adjustable dumbbell set ships in two boxes.",
+    "The crash test dummy kit is for the physics classroom bundle.",
+    "A baby's dummy is included in the newborn starter set.",
+    "Use a dummy account in the sandbox to test the checkout.",
+    "The clown costume runs small, so order one size up.",
+    "The clownfish tank kit includes a heater and filter.",
+    "The Muppets box set is region-free.",
+    "The oak plank shelves need two brackets each.",
+    "Hold the plank position for {n} seconds, then rest.",
+    "The spanner set includes metric and imperial sizes.",
+    "The cheese melt is on the lunch menu until 3 pm.",
+    "The coffee mug is dishwasher safe.",
+    "Pest control visits are booked through the property portal.",
+    "The rat trap is humane and reusable.",
+    "A worm gear drives the gate motor.",
+    "The computer worm was blocked by the firewall update.",
+    "Jerk chicken is on the Caribbean menu this week.",
+    "Scope creep is why the project ran over by {n} days.",
+    "Check the crank handle is locked before winding the awning.",
+    "The crankshaft sensor is the usual cause of that warning light.",
+    "The fire retardant spray is for fabrics only.",
+    "Flame-retardant foam is used in all our sofas.",
+    "The volume knob controls both speakers.",
+    "Replace the door knob with the smart lock adapter.",
+    "The Where's Wally book set is back in stock.",
+    "Berkeley and Berkshire are both in the delivery zone.",
+    "A blood clot is a medical emergency; please call your doctor or emergency services.",
+    "The dill pickles are in the deli section.",
+    "The galah is a pink and grey cockatoo common across Australia.",
+    "The drongo is a bird known for copying alarm calls.",
+    "The mongrel puppy adoption fee includes vaccinations.",
+    "The Looney Tunes collection ships on four discs.",
+    "The vegetable box arrives every Thursday.",
+    "Karen from accounts confirmed the payment this morning.",
+    "The amateur radio licence course starts next month.",
+    "The donkey sanctuary is one of the charities you can donate to at checkout.",
+    "Donkey work like renaming files can be automated with the bulk editor.",
+    "The Neanderthal exhibit is on the second floor of the museum.",
+    "Psycho is in the Hitchcock collection.",
+    "The Simple plan includes up to {n} users.",
+    "The special offer ends on Sunday.",
+    "The new release is backward compatible with version {ver}.",
+    "Defective items can be returned for a full refund.",
+    "We give staff two mental health days a year, so replies may be slower on those days.",
+    "The sucker pads hold the phone mount on the windscreen.",
+    "The April Fools' banner was removed from the homepage.",
+    "Slug pellets are in the garden section.",
+    "The knob-and-tube wiring guide is for older houses.",
+    "The bum bag comes in three colours.",
+    "The fanny pack is called a bum bag in the UK store.",
+    "Bastard title is the printing term for the half-title page.",
+    "Cockles and mussels are in the seafood box.",
+    "A hack day is planned for next Friday.",
+    "The nut and bolt kit has {n} sizes.",
+    "The tool kit includes a torque wrench.",
+    "The sheep's milk cheese is out of stock.",
+    "The troll figurine ships in a gift box.",
+    "The dunce cap prop is part of the school play costume set.",
+    "The chump chop is a cut of lamb from the rump end.",
+    "The booby prize for the quiz is a rubber duck.",
+    "The parasite test kit is for aquarium fish.",
+    "The goat cheese salad is vegetarian.",
+    "The pig iron price index is updated monthly.",
+    "The snake plant needs very little water.",
+    "The gnome ornament comes with a fishing rod.",
+    "The walnut oil is cold-pressed.",
+    "The potato peeler has a lifetime guarantee.",
+    "The garden gnome, paperweight and doorstop are all in the clearance sale.",
+    "The rubber duck is included in the bath-time bundle.",
+    "The traffic cone set is for driving-school customers.",
+    "The biscuit tin is dishwasher safe.",
+    "The houseplant care guide is in the help centre.",
+)
+
+_HARSH_VERBS: tuple[str, ...] = (
+    "Kill",
+    "Terminate",
+    "Abort",
+    "Nuke",
+    "Purge",
+    "Destroy",
+    "Wipe",
+    "Blast away",
+    "Murder",
+    "Blow away",
+    "Bin",
+    "Trash",
+)
+
+_HARSH_OBJECTS: tuple[str, ...] = (
+    "the stuck worker process",
+    "the hung container",
+    "the orphaned pod",
+    "the zombie process",
+    "the runaway query",
+    "the stale lock file",
+    "the old build cache",
+    "the dead branch",
+    "the child process",
+    "the frozen session",
+    "the failed deployment",
+    "the broken virtual environment",
+    "the duplicate cron job",
+    "the test database",
+    "the stale replica",
+)
+
+_HARSH_REASONS: tuple[str, ...] = (
+    "and the scheduler will restart it cleanly.",
+    "before you start the upgrade.",
+    "and then run the job again.",
+    "so it stops holding the lock.",
+    "if it's still there after {n} minutes.",
+    "and check the logs for the root cause.",
+    "to free up the memory.",
+    "and the health check will pick up the new one.",
+    "since it's no longer needed.",
+    "once the backup has finished.",
+)
+
+_HARSH_TECH_MORE: tuple[str, ...] = (
+    "Send SIGTERM first and only use SIGKILL if the process ignores it.",
+    "The parent process reaps its children when they exit.",
+    "Orphan processes are adopted by init and cleaned up.",
+    "Older MySQL versions call the replica a slave and the primary a master.",
+    "We've renamed master/slave to primary/replica in the new release.",
+    "The blacklist setting is now called blocklist, and whitelist is now allowlist.",
+    "Add the sender to the blacklist to stop the spam.",
+    "A fork bomb exhausts the process table, so the ulimit protects the server.",
+    "The dead man's switch alerts us if the nightly job doesn't check in.",
+    "Deadlocks happen when two transactions wait on each other.",
+    "Dead code is removed by the bundler in production builds.",
+    "The report lists {n} dead links on your site.",
+    "The kernel panic was caused by a faulty driver.",
+    "The app crashed hard, so send us the crash report from the dialog.",
+    "The installer bombs out when the disk is full.",
+    "Fatal: not a git repository. Run the command from the project folder.",
+    "A fatal exception stops the worker; the supervisor then restarts it.",
+    "The blue screen of death points to the graphics driver.",
+    "The ping of death attack is blocked by the firewall by default.",
+    "Bricked devices can often be recovered with the rescue firmware.",
+    "Execution time for the query dropped from {n} seconds to under one.",
+    "The execution plan shows a full table scan.",
+    "Terminate TLS at the load balancer.",
+    "Abort the upload and restart it on a wired connection.",
+    "The job aborted with exit code 137, which means it ran out of memory.",
+    "The garbage collector runs more often under memory pressure.",
+    "Thrashing starts when the machine swaps constantly.",
+    "Starvation happens when low-priority jobs never get a slot.",
+    "Hard-kill the emulator if it won't close.",
+    "The kill switch disables all outgoing emails at once.",
+    "Shoot the logs over to us and we'll take a look.",
+    "Drop the stale index and rebuild it overnight.",
+    "Nuke the cache and reload; the new styles will show up.",
+    "The batch job died at row {n}000; resume from the checkpoint.",
+    "Exploit mitigation is enabled by default on this plan.",
+    "Hostile takeover protection is a board setting, not an app setting.",
+    "Kill the tab, reopen it, and the editor will recover your draft.",
+    "The watchdog kills tasks that run longer than {n} minutes.",
+    "The server choked on a {n} GB upload, so split the file.",
+    "Poisoned cache entries are evicted automatically.",
+    "Dirty reads are prevented by the default isolation level.",
+    "The daemon was killed by the OOM killer at 3 am.",
+    "Execute the cleanup script, then terminate the old instance.",
+)
+
+_IDIOMS: tuple[str, ...] = (
+    "Use dummy data in the test workspace so your real records stay untouched.",
+    "Run a quick sanity check on the totals before you send the invoice.",
+    "As a sanity check, compare the row count with the source file.",
+    "The new search is crazy fast, even on large accounts.",
+    "The offline mode is a killer feature for field teams.",
+    "Honestly, the bulk editor is a killer time-saver.",
+    "The setup is dead simple: paste the key and click Connect.",
+    "It's dead easy to switch plans from the Billing page.",
+    "The new sync engine is wicked fast.",
+    "The import is insanely quick now that it runs in parallel.",
+    "It's ridiculously easy to share a report now.",
+    "A smoke test runs after every deploy.",
+    "This update kills two birds with one stone: faster exports and smaller files.",
+    "The new plan is a steal for teams under ten people.",
+    "The new dashboard blows the old one out of the water.",
+    "Break a leg with the launch tomorrow!",
+    "That workaround is a lifesaver until the fix ships.",
+    "The dumb terminal mode is for the warehouse scanners.",
+    "A dumb pipe setup just forwards the events without changes.",
+    "The new printer is a beast: {n} pages a minute.",
+    "Our support team is mad about this feature, in a good way.",
+    "The fix is stupidly simple once you know where the setting lives.",
+    "You'll be blown away by how much faster the new version is.",
+    "The migration tool does the heavy lifting for you.",
+    "Crash course: the three settings that matter are below.",
+    "Fool-proof backups run every night at 2 am.",
+    "The template is a no-brainer for monthly invoices.",
+    "This feature is the bomb for weekly reporting.",
+    "The new import is sick, honestly; it handles {n}0,000 rows without blinking.",
+    "Our new courier is killing it: most parcels arrive next day.",
+    "The keyboard shortcuts are a game changer once you get used to them.",
+    "Dummy mode lets trainees click around without saving anything.",
+    "Use the monkey-testing tool to click randomly through the app.",
+    "Chaos monkey tests kill random instances to prove the system recovers.",
+    "The canary release kills two problems early.",
+    "It's a cracking offer, to be fair.",
+    "The rubber duck method works: explain the bug out loud and it often jumps out.",
+    "Our devs call this the nuclear option, but it's perfectly safe.",
+    "Spoiler alert: it was the time zone setting.",
+    "The new theme is a bit of a shock at first, but most people love it.",
+)
+
+_PRAISE_NOUNS: tuple[str, ...] = (
+    "legend",
+    "star",
+    "hero",
+    "champion",
+    "lifesaver",
+    "gem",
+    "rock star",
+    "pro",
+    "natural",
+    "superstar",
+    "treasure",
+    "wizard",
+    "ace",
+    "diamond",
+    "good egg",
+    "trooper",
+    "sharp cookie",
+    "top bloke",
+    "absolute legend",
+    "absolute star",
+    "total pro",
+    "real champ",
+)
+
+_PRAISE_FRAMES: tuple[str, ...] = (
+    "Thanks, you're {a_praise}!",
+    "You absolute {praise}, that log was exactly what we needed.",
+    "Honestly, you're {a_praise} for sending the screenshot.",
+    "What {a_praise} you are for spotting that.",
+    "Only {a_praise} would catch a typo like that.",
+    "Cheers, {praise}!",
+    "You're {a_praise}, thank you for your patience.",
+    "Listen to this {praise}: you've already fixed it yourself.",
+    "Nice one, {praise}.",
+    "You, my friend, are {a_praise}.",
+    "Sorry to keep you waiting, {praise}.",
+    "That was quick thinking, you {praise}.",
+    "Are you always this organised? It made this so easy.",
+    "How are you this quick? That's exactly right.",
+    "You're far too kind.",
+    "You clearly know your stuff, so I'll skip the basics.",
+    "You did nothing wrong; the form was confusing.",
+    "You're not silly at all, that screen confuses everyone.",
+    "Don't feel stupid, it's genuinely hard to find.",
+    "You're definitely not an idiot; the button is in a strange place and we're moving it.",
+    "No such thing as a dumb question here.",
+    "Please don't call yourself useless; you found a real bug.",
+)
+
+_MASKED: tuple[str, ...] = (
+    "The card ending ****{n}{n} is now your default payment method.",
+    "Your password is shown as ******** for security, so we can't read it.",
+    "The reset link was sent to j***@example.com.",
+    "We've masked the key as sk-****{n}ab in the log.",
+    "The phone number on file is +44 **** ***{n}{n}.",
+    "Your IBAN ends in ***{n}{n}{n}.",
+    "Use the promo code W3LC0ME at checkout for {pct}% off.",
+    "The discount code SAV3{n} works on the annual plan.",
+    "Your confirmation code is 7 X Q 2 P, with no spaces when you type it.",
+    "Spell it for me: A-C-M-E, then the order number.",
+    "Enter the code as shown: K-9-P-4.",
+    "The file is named r3p0rt_final.csv in your uploads.",
+    "Our handle on the forum is l33t_support.",
+    "Yesss, it's finally working!",
+    "Sooo glad that fixed it!",
+    "Thanks sooo much for your patience!",
+    "Woooo, the export went through!",
+    "Hiii, thanks for writing in!",
+    "Nooo problem at all!",
+    "Yayyy, your refund is approved!",
+    "The U.S. and U.K. stores share one account.",
+    "Please reply A.S.A.P. so we can book the slot.",
+    "The S.M.A.R.T. check on the drive passed.",
+    "Type the words with a space between each letter if the voice reader struggles: h e l p.",
+    "Our F.A.Q. covers returns in more detail.",
+    "The **Save** button is bold in the new editor.",
+    "Wildcards work: search for inv* to find every invoice.",
+    "Use *.csv in the filter to show only CSV files.",
+    "The pattern **/*.log matches every log file.",
+    "The token looks like abc***xyz in the audit log.",
+    "The field accepts up to {n} characters, e.g. J. R. R. Smith.",
+    "The batch ID is B-{n}-X-{n}.",
+)
+
+_FIRM_REFUSALS: tuple[str, ...] = (
+    "I'm not able to continue if the language stays abusive, but I'm happy to help once we keep it respectful.",
+    "I won't be able to share that, and I want to be upfront about why: it belongs to another customer.",
+    "That's not something we can do, and I'd rather be straight with you than promise it.",
+    "I hear you, but the answer is still no on the refund; here's what I can offer instead.",
+    "I can't override the security check, even for urgent cases.",
+    "I won't write a fake review for you, but I can help you ask real customers for one.",
+    "We don't offer that, and we won't make an exception, but here are two alternatives.",
+    "I'm not going to guess at your password; please use the reset link.",
+    "I can't bend the policy on this one, I'm sorry.",
+    "No, that isn't possible on our side, but the workaround below gets you most of the way.",
+    "I have to decline that request, because it would break our terms of service.",
+    "I'm going to stop here on that topic, but I'm glad to help with the account itself.",
+    "I won't send the data to a personal email address; it has to go to the verified one.",
+    "Please keep the conversation civil so I can help you properly.",
+    "I understand you're upset, but I can't share internal staff details.",
+    "We can't unblock the payment until the bank confirms it, and I won't pretend otherwise.",
+    "That request isn't something I can approve, but I've flagged it to a manager.",
+    "I'm not in a position to promise compensation, but I have logged your complaint.",
+    "Our policy is firm on this, so the best next step is the appeal form.",
+    "I'd rather not speculate about the cause until engineering has looked at it.",
+)
+
+_EMPATHY_MORE: tuple[str, ...] = (
+    "You're right to be angry about this, and I'd feel the same.",
+    "I'd be furious too if my order went missing twice.",
+    "I understand you're livid, and you've every right to be.",
+    "Your frustration is completely fair.",
+    "I know you're fed up with us, and I'm sorry we let you down.",
+    "I can tell you're exhausted by this, so I'll keep it short.",
+    "It's understandable that you feel let down.",
+    "I'm sorry, that was a rubbish experience.",
+    "Honestly, that's a terrible way to be treated, and it's on us.",
+    "You've been more patient than we deserved.",
+    "I get why you called our support useless; we haven't been good enough here.",
+    "I know you said this was the worst service you've had, and I want to fix that.",
+    "You said you felt stupid for missing it, but please don't, it's easy to miss.",
+    "I'm sorry we made you feel like it was your fault; it wasn't.",
+    "That sounds maddening, and I'm sorry.",
+)
+
+_QUOTED_MORE: tuple[str, ...] = (
+    "your app is garbage",
+    "this is the worst service I've ever had",
+    "what a shambles",
+    "absolute rubbish service",
+    "your support is useless",
+    "this is a joke",
+    "I'm sick of this",
+    "I feel like an idiot for trusting you",
+    "your checkout is a nightmare",
+    "this is driving me crazy",
+    "I'm furious",
+    "I've had enough of this nonsense",
+)
+
+_THING_NEGATIVE_SUBJECTS: tuple[str, ...] = (
+    "The old importer",
+    "The previous version of the app",
+    "The default template",
+    "That legacy setting",
+    "The first version of offline mode",
+    "The old search",
+    "Our old help article",
+    "That error message",
+    "The old checkout page",
+    "The beta version of the editor",
+    "The retired mobile app",
+    "That third-party plugin",
+    "The old courier's tracking page",
+    "The naming of that button",
+)
+
+_THING_NEGATIVE_ADJ: tuple[str, ...] = (
+    "was useless for large files",
+    "was terrible, honestly",
+    "was rubbish at handling time zones",
+    "is clunky",
+    "was a mess",
+    "is confusing, I agree",
+    "was painfully slow",
+    "was awful on mobile",
+    "is a bit of a joke, to be fair",
+    "was garbage at deduplication",
+    "is admittedly silly",
+    "is misleading",
+    "was unreliable",
+    "was frankly hopeless",
+    "is ugly but works",
+    "was broken in several ways",
+)
+
+
+# --------------------------------------------------------------------------------------------------------------
 # Helpers.
 # --------------------------------------------------------------------------------------------------------------
+
+_LEET: dict[str, str] = {"a": "4@", "e": "3", "i": "1!", "o": "0", "s": "$5", "t": "7", "l": "1", "g": "9"}
+
+_SWEARS_TO_MASK: tuple[str, ...] = (
+    "fuck",
+    "fucking",
+    "shit",
+    "piss",
+    "crap",
+    "damn",
+    "bloody",
+    "arse",
+    "ass",
+    "bitch",
+    "bastard",
+    "bollocks",
+    "idiot",
+    "stupid",
+    "moron",
+    "dumb",
+    "dumbass",
+    "useless",
+    "twat",
+    "prick",
+    "wanker",
+    "hell",
+    "retard",
+    "loser",
+)
+
+
+def _obfuscate_word(rng: random.Random, word: str) -> str:
+    """One word written to dodge a word filter: leetspeak, spaced or dotted letters, asterisks, stretched letters."""
+    if len(word) < 3 or not word.isalpha():
+        return word
+    style = rng.randint(0, 6)
+    if style == 0:  # leetspeak
+        chars = list(word)
+        spots = [i for i, c in enumerate(chars) if c.lower() in _LEET]
+        if not spots:
+            return word
+        for i in rng.sample(spots, rng.randint(1, len(spots))):
+            chars[i] = rng.choice(_LEET[chars[i].lower()])
+        return "".join(chars)
+    if style == 1:  # spaced letters
+        return " ".join(word)
+    if style == 2:  # dotted or hyphenated letters
+        return rng.choice((".", "-", "_")).join(word)
+    if style in (3, 4):  # asterisks over the inner letters, or some of them
+        inner = list(range(1, len(word) - 1))
+        if style == 3:
+            hidden = set(inner)
+        else:
+            hidden = set(rng.sample(inner, rng.randint(1, max(1, len(inner) // 2))))
+        masked = "".join("*" if i in hidden else c for i, c in enumerate(word))
+        return masked if rng.random() < 0.7 else masked.replace("*", rng.choice(("#", "%", "@")))
+    if style == 5:  # a stretched letter
+        i = rng.randrange(len(word))
+        vowels = [j for j, c in enumerate(word) if c.lower() in "aeiouy"]
+        if vowels:
+            i = rng.choice(vowels)
+        return word[:i] + word[i] * rng.randint(3, 7) + word[i + 1 :]
+    # dropped vowels, as in "fck" or "stpd"
+    first, rest = word[0], word[1:-1]
+    stripped = first + "".join(c for c in rest if c.lower() not in "aeiou") + word[-1]
+    return stripped if stripped != word else word[0] + "*" + word[2:]
+
+
+def _obfuscate_phrase(rng: random.Random, phrase: str) -> str:
+    """``phrase`` with its longest alphabetic word obfuscated."""
+    words = phrase.split(" ")
+    candidates = [i for i, w in enumerate(words) if w.isalpha() and len(w) >= 3]
+    if not candidates:
+        return phrase
+    i = max(candidates, key=lambda j: (len(words[j]), -j))
+    words[i] = _obfuscate_word(rng, words[i])
+    return " ".join(words)
+
+
+def _mask_swear(rng: random.Random, text: str) -> str:
+    """``text`` with its first swear word or insult (of a short fixed list) obfuscated, when it has one."""
+    for match in re.finditer(r"[A-Za-z]+", text):
+        if match.group(0).lower() in _SWEARS_TO_MASK:
+            return text[: match.start()] + _obfuscate_word(rng, match.group(0)) + text[match.end() :]
+    return text
+
 
 
 def _fill(rng: random.Random, text: str) -> str:
@@ -1280,9 +3175,32 @@ class _Gen:
         return self.rng.random() < p
 
     def noun(self) -> str:
-        if self.maybe(0.3):
-            return self.pick(_INSULT_NOUNS_PROFANE)
-        return self.pick(_INSULT_NOUNS_MILD)
+        """An insult noun from any register, now and then a made-up compound or written to dodge a filter."""
+        roll = self.rng.random()
+        if roll < 0.17:
+            noun = self.pick(_INSULT_NOUNS_PROFANE)
+        elif roll < 0.25:
+            noun = self.pick(_INSULT_NOUNS_PROFANE_EXTRA)
+        elif roll < 0.55:
+            noun = self.pick(_INSULT_NOUNS_MILD)
+        elif roll < 0.9:
+            noun = self.pick(_INSULT_NOUNS_WORLD)
+        else:
+            noun = self.compound()
+        return _obfuscate_phrase(self.rng, noun) if self.maybe(0.07) else noun
+
+    def compound(self) -> str:
+        """A made-up compound insult such as "turnip-brain" or "custardwit"."""
+        first, second = self.pick(_COMPOUND_FIRST), self.pick(_COMPOUND_SECOND)
+        if first == second:
+            second = "head"
+        if self.maybe(0.12):
+            return f"{first}-for-brains"
+        return f"{first}-{second}" if self.maybe(0.5) else f"{first}{second}"
+
+    def adjective(self) -> str:
+        adj = self.pick(_INSULT_ADJECTIVES) if self.maybe(0.5) else self.pick(_INSULT_ADJECTIVES_MORE)
+        return _obfuscate_phrase(self.rng, adj) if self.maybe(0.07) else adj
 
     def noun_phrase(self) -> str:
         noun = self.noun()
@@ -1309,7 +3227,10 @@ class _Gen:
         return _join([self.opener(), *abuse, *content])
 
     def style(self, text: str) -> str:
-        """Occasional shouting or lower-case, as chat answers sometimes are."""
+        """Occasional shouting or lower-case, as chat answers sometimes are, and now and then a swear word or
+        insult written to dodge a filter."""
+        if self.maybe(0.06):
+            text = _mask_swear(self.rng, text)
         roll = self.rng.random()
         if roll < 0.02:
             return text.upper()
@@ -1361,7 +3282,7 @@ def _insult_noun(g: _Gen) -> str:
 
 
 def _insult_adjective(g: _Gen) -> str:
-    adj = g.pick(_INSULT_ADJECTIVES)
+    adj = g.adjective()
     if " " in adj and not adj.startswith(("fucking ", "bloody ", "bleeding ", "dead ", "goddamn ")):
         predicative = (
             f"You're {adj}.",
@@ -1431,15 +3352,15 @@ def _profanity_at_user(g: _Gen) -> str:
             )
         )
         text = step + tail
-        return text if g.maybe(0.6) else _join([g.pick(_PROFANITY_AT_USER), text])
-    abuse = [g.pick(_PROFANITY_AT_USER)]
+        return text if g.maybe(0.6) else _join([g.pick((*_PROFANITY_AT_USER, *_PROFANITY_MORE)), text])
+    abuse = [g.pick((*_PROFANITY_AT_USER, *_PROFANITY_MORE))]
     if g.maybe(0.25):
         abuse.append(f"You {g.noun_phrase()}.")
     return g.wrap(abuse)
 
 
 def _threat(g: _Gen) -> str:
-    abuse = [g.pick(_THREATS)]
+    abuse = [g.pick((*_THREATS, *_THREATS_MORE))]
     if g.maybe(0.2):
         abuse.insert(0, g.pick(_DEMEANING))
     return g.wrap(abuse, p_alone=0.3)
@@ -1497,6 +3418,186 @@ def _short_abuse(g: _Gen) -> str:
     return g.pick(frames)
 
 
+def _compound_insult(g: _Gen) -> str:
+    noun = g.compound() if g.maybe(0.6) else f"{g.pick(_COMPOUND_ADJ)} {g.noun()}"
+    frames = (
+        f"You {noun}.",
+        f"Listen, you {noun}.",
+        f"Read it again, you absolute {noun}.",
+        f"Honestly, what {_article(noun)}.",
+        f"Only {_article(noun)} would miss the big blue button.",
+        f"Oi, {noun}, it's in the menu.",
+        f"You're {_article(noun)}, you know that?",
+        f"I'm not explaining it twice to {_article(noun)}.",
+        f"Stop being such {_article(noun)}.",
+        f"Of course it broke, you {noun}.",
+    )
+    if g.maybe(0.35):
+        return _no_stop(g.step()) + g.pick((f", you {noun}.", f", {noun}.", f" - you {noun}.", f". Got it, {noun}?"))
+    return g.wrap([g.pick(frames)])
+
+
+def _creative_insult(g: _Gen) -> str:
+    obj = g.pick(_ODD_OBJECTS)
+    frames = (
+        f"You absolute {obj}.",
+        f"You utter {obj}.",
+        f"You're about as much use as {_article(obj)}.",
+        f"Talking to you is like talking to {_article(obj)}.",
+        f"I've had better conversations with {_article(obj)}.",
+        f"You have the brains of {_article(obj)}.",
+        f"{_article(obj).capitalize()} would have solved this by now.",
+        f"Honestly, you great {obj}.",
+        f"You've got the intelligence of {_article(obj)} and half the charm.",
+        f"Replace you with {_article(obj)} and nobody would notice the difference.",
+        f"Of course you broke it, you {obj}.",
+        f"Right, listen here, you soggy {obj}.",
+    )
+    if g.maybe(0.3):
+        return _no_stop(g.step()) + g.pick((f", you absolute {obj}.", f", you {obj}.", f" - honestly, you {obj}."))
+    return g.wrap([g.pick(frames)])
+
+
+def _indirect_contempt(g: _Gen) -> str:
+    being, task = g.pick(_BEINGS), g.pick(_TASKS)
+    templated = (
+        f"{being.capitalize()} could {task}, so why can't you?",
+        f"{being.capitalize()} would have worked this out by now.",
+        f"Even {being} manages to {task} on the first try.",
+        f"I've explained this to {being} with better results.",
+        f"I'd have more luck explaining this to {being}.",
+        f"Honestly, {being} would make a better admin than you.",
+        f"Next time, ask {being} to {task} for you.",
+        f"If {being} can {task}, surely you can too. Apparently not.",
+        f"It's so simple {being} could do it blindfolded, and yet here you are.",
+        f"A toddler could {task}. Why can't you?",
+    )
+    sentence = g.pick(templated) if g.maybe(0.5) else g.pick(_INDIRECT_CONTEMPT)
+    abuse = [sentence]
+    if g.maybe(0.2):
+        abuse.append(g.pick(_INDIRECT_CONTEMPT))
+    return g.wrap(abuse, p_alone=0.25)
+
+
+def _condescension(g: _Gen) -> str:
+    abuse = [g.pick(_CONDESCENSION)]
+    if g.maybe(0.2):
+        other = g.pick(_CONDESCENSION)
+        if other != abuse[0]:
+            abuse.append(other)
+    return g.wrap(abuse, p_alone=0.2)
+
+
+def _personal_mockery(g: _Gen) -> str:
+    abuse = [g.pick(_PERSONAL_MOCKERY)]
+    if g.maybe(0.2):
+        abuse.append(f"You {g.noun_phrase()}.")
+    return g.wrap(abuse, p_alone=0.3)
+
+
+def _dismissal(g: _Gen) -> str:
+    abuse = [g.pick(_DISMISSALS)]
+    if g.maybe(0.25):
+        abuse.insert(0, g.pick((*_DEMEANING, *_INDIRECT_CONTEMPT)))
+    if g.maybe(0.3):
+        return _join(abuse)
+    return g.wrap(abuse, p_alone=0.3)
+
+
+def _slang_abuse(g: _Gen) -> str:
+    abuse = [g.pick(_SLANG_ABUSE)]
+    if g.maybe(0.2):
+        other = g.pick(_SLANG_ABUSE)
+        if other != abuse[0]:
+            abuse.append(other)
+    return g.wrap(abuse, p_alone=0.35)
+
+
+def _dialect_abuse(g: _Gen) -> str:
+    abuse = [g.pick(_DIALECT_ABUSE)]
+    if g.maybe(0.15):
+        abuse.append(f"You {g.noun_phrase()}.")
+    return g.wrap(abuse, p_alone=0.3)
+
+
+def _slots(g: _Gen, template: str) -> str:
+    """``template`` with its abuse slots filled (a fresh word for each) and then its numeric placeholders."""
+    fillers: dict[str, Callable[[], str]] = {
+        "{a_np}": lambda: _article(g.noun_phrase()),
+        "{a_noun}": lambda: _article(g.noun()),
+        "{np}": g.noun_phrase,
+        "{noun}": g.noun,
+        "{adj}": g.adjective,
+        "{obj}": lambda: g.pick(_ODD_OBJECTS),
+        "{being}": lambda: g.pick(_BEINGS),
+    }
+    for key, make in fillers.items():
+        while key in template:
+            template = template.replace(key, make(), 1)
+    return _fill(g.rng, template)
+
+
+def _third_person(g: _Gen) -> str:
+    return g.wrap([_slots(g, g.pick(_THIRD_PERSON))], p_alone=0.35)
+
+
+def _abusive_question(g: _Gen) -> str:
+    abuse = [_slots(g, g.pick(_QUESTIONS))]
+    if g.maybe(0.25):
+        other = _slots(g, g.pick(_QUESTIONS))
+        if other != abuse[0]:
+            abuse.append(other)
+    return g.wrap(abuse, p_alone=0.3)
+
+
+def _embedded_abuse(g: _Gen) -> str:
+    """Abuse inside a helpful answer: in brackets, after a dash, mid-sentence, as a lead-in or a postscript."""
+    step = g.step()
+    layout = g.rng.randint(0, 5)
+    if layout == 0:
+        text = f"{_no_stop(step)} ({_slots(g, g.pick(_ASIDES))})."
+    elif layout == 1:
+        text = f"{_no_stop(step)} {g.pick(('-', '--', '—'))} {_slots(g, g.pick(_ASIDES))}."
+    elif layout == 2 and "," in step:
+        head, tail = step.split(",", 1)
+        text = f"{head}, {_slots(g, g.pick(_ASIDES))},{tail}"
+    elif layout == 3:
+        text = f"{_slots(g, g.pick(_LEADS))} {_lower_first(step)}"
+    elif layout == 4:
+        aside = _slots(g, g.pick(_ASIDES))
+        text = _join([step, f"P.S. {aside[:1].upper()}{aside[1:]}."])
+    else:
+        text = f"{_no_stop(step)}, {_slots(g, g.pick(_ASIDES))}."
+    parts = [text]
+    if g.maybe(0.3):
+        parts.insert(0 if g.maybe(0.5) else 1, g.step())
+    if g.maybe(0.15):
+        parts.insert(0, g.opener())
+    return _join(parts)
+
+
+def _obfuscated_abuse(g: _Gen) -> str:
+    """Abuse with its rude words written to slip past a word filter."""
+    layout = g.rng.randint(0, 3)
+    if layout == 0:
+        word = g.pick((*_INSULT_NOUNS_MILD, *_INSULT_NOUNS_PROFANE, *_INSULT_NOUNS_WORLD))
+        frame = g.pick(("You {w}.", "Read it again, you {w}.", "What a {w}.", "Listen, {w}:", "Honestly, you {w}!"))
+        text = frame.replace("{w}", _obfuscate_phrase(g.rng, word))
+        return text if g.maybe(0.4) else g.wrap([text], p_alone=0.0)
+    if layout == 1:
+        adj = _obfuscate_phrase(g.rng, g.pick((*_INSULT_ADJECTIVES, *_INSULT_ADJECTIVES_MORE)))
+        text = g.pick((f"Are you {adj}?", f"You're so {adj}.", f"How are you this {adj}?", f"Don't be {adj}."))
+        return g.wrap([text], p_alone=0.4)
+    pool = (*_PROFANITY_AT_USER, *_PROFANITY_MORE, *_SEXUAL_VULGARITY, *_SHORT_ABUSE, *_DEMEANING, *_SLANG_ABUSE)
+    masked = text = g.pick(pool)
+    while masked == text:  # retry until the sentence has a word from the list to disguise
+        text = g.pick(pool)
+        masked = _mask_swear(g.rng, text)
+    if not masked.endswith((".", "!", "?")):
+        masked += "."
+    return g.wrap([masked], p_alone=0.4)
+
+
 # --------------------------------------------------------------------------------------------------------------
 # Benign classes.
 # --------------------------------------------------------------------------------------------------------------
@@ -1510,7 +3611,7 @@ def _benign_answer(g: _Gen) -> str:
 
 
 def _benign_refusal(g: _Gen) -> str:
-    parts = [g.pick(_REFUSALS)]
+    parts = [g.pick(_REFUSALS) if g.maybe(0.55) else g.pick(_FIRM_REFUSALS)]
     if g.maybe(0.6):
         parts.append(g.step())
     if g.maybe(0.4):
@@ -1520,7 +3621,7 @@ def _benign_refusal(g: _Gen) -> str:
 
 def _benign_empathy(g: _Gen) -> str:
     if g.maybe(0.25):
-        quote = g.pick(_QUOTED_COMPLAINTS)
+        quote = g.pick((*_QUOTED_COMPLAINTS, *_QUOTED_MORE))
         lead = g.pick(
             (
                 f'You wrote "{quote}", and I\'m sorry about that.',
@@ -1529,7 +3630,7 @@ def _benign_empathy(g: _Gen) -> str:
             )
         )
     else:
-        lead = g.pick(_EMPATHY)
+        lead = g.pick((*_EMPATHY, *_EMPATHY_MORE))
     parts = [lead, *g.steps(1, 2)]
     if g.maybe(0.5):
         parts.append(g.pick(_CLOSERS_BENIGN))
@@ -1586,6 +3687,83 @@ def _benign_short(g: _Gen) -> str:
     return text
 
 
+def _benign_proper_noun(g: _Gen) -> str:
+    if g.maybe(0.45):
+        text = g.pick(_PLACE_FRAMES).replace("{place}", g.pick(_PLACES))
+    elif g.maybe(0.7):
+        text = g.pick(_PERSON_FRAMES)
+        for key, options in (("{first}", _FIRST_NAMES), ("{surname}", _SURNAMES), ("{title}", _TITLES)):
+            text = text.replace(key, g.pick(options))
+    else:
+        text = g.pick((*_RUDE_LOOKING_TERMS, *_SCUNTHORPE))
+    parts = [_fill(g.rng, text)]
+    if g.maybe(0.45):
+        parts.insert(0 if g.maybe(0.5) else 1, g.step())
+    if g.maybe(0.3):
+        parts.append(g.pick(_CLOSERS_BENIGN))
+    return _join(parts)
+
+
+def _benign_homonym(g: _Gen) -> str:
+    parts = [_fill(g.rng, g.pick(_HOMONYM_SENTENCES))]
+    if g.maybe(0.4):
+        parts.insert(0 if g.maybe(0.5) else 1, g.step())
+    if g.maybe(0.25):
+        parts.insert(0, g.opener())
+    if g.maybe(0.25):
+        parts.append(g.pick(_CLOSERS_BENIGN))
+    return _join(parts)
+
+
+def _benign_harsh_technical(g: _Gen) -> str:
+    if g.maybe(0.45):
+        text = f"{g.pick(_HARSH_VERBS)} {g.pick(_HARSH_OBJECTS)} {g.pick(_HARSH_REASONS)}"
+    else:
+        text = g.pick(_HARSH_TECH_MORE)
+    parts = [_fill(g.rng, text)]
+    if g.maybe(0.4):
+        parts.insert(0 if g.maybe(0.5) else 1, g.step())
+    if g.maybe(0.2):
+        parts.append(g.pick(_CLOSERS_BENIGN))
+    return _join(parts)
+
+
+def _benign_idiom(g: _Gen) -> str:
+    parts = [_fill(g.rng, g.pick(_IDIOMS))]
+    if g.maybe(0.5):
+        parts.insert(0 if g.maybe(0.5) else 1, g.step())
+    if g.maybe(0.25):
+        parts.append(g.pick(_CLOSERS_BENIGN))
+    return _join(parts)
+
+
+def _benign_praise(g: _Gen) -> str:
+    praise = g.pick(_PRAISE_NOUNS)
+    text = g.pick(_PRAISE_FRAMES).replace("{a_praise}", _article(praise)).replace("{praise}", praise)
+    if g.maybe(0.5):
+        return _join([text, g.step()])
+    return _join([g.step(), text])
+
+
+def _benign_masked(g: _Gen) -> str:
+    parts = [_fill(g.rng, g.pick(_MASKED))]
+    if g.maybe(0.5):
+        parts.insert(0 if g.maybe(0.5) else 1, g.step())
+    if g.maybe(0.2):
+        parts.append(g.pick(_CLOSERS_BENIGN))
+    return _join(parts)
+
+
+def _benign_thing_negative(g: _Gen) -> str:
+    text = f"{g.pick(_THING_NEGATIVE_SUBJECTS)} {g.pick(_THING_NEGATIVE_ADJ)}."
+    layout = g.rng.randint(0, 2)
+    if layout == 0:
+        return _join([text, g.step()])
+    if layout == 1:
+        return _join([g.opener(), text, g.step(), g.pick(_CLOSERS_BENIGN) if g.maybe(0.4) else ""])
+    return _join([g.step(), text])
+
+
 _OPENING_WORDS = ("Yes,", "Sure,", "OK,", "To", "Open", "Then", "You can", "First,", "Go to", "Select")
 
 
@@ -1608,28 +3786,47 @@ def _benign_fragment(g: _Gen) -> str:
 _Builder = Callable[[_Gen], str]
 
 _TOXIC_CLASSES: tuple[tuple[str, _Builder, float], ...] = (
-    ("insult_noun", _insult_noun, 0.20),
-    ("insult_adjective", _insult_adjective, 0.11),
-    ("demeaning_phrase", _demeaning_phrase, 0.19),
-    ("sarcastic_contempt", _sarcastic_contempt, 0.08),
-    ("profanity_at_user", _profanity_at_user, 0.13),
-    ("threat", _threat, 0.08),
-    ("harassment", _harassment, 0.05),
-    ("ability_slur", _ability_slur, 0.05),
-    ("sexual_vulgarity", _sexual_vulgarity, 0.05),
-    ("short_abuse", _short_abuse, 0.06),
+    ("insult_noun", _insult_noun, 0.12),
+    ("insult_adjective", _insult_adjective, 0.07),
+    ("compound_insult", _compound_insult, 0.05),
+    ("creative_insult", _creative_insult, 0.05),
+    ("demeaning_phrase", _demeaning_phrase, 0.08),
+    ("indirect_contempt", _indirect_contempt, 0.08),
+    ("condescension", _condescension, 0.05),
+    ("personal_mockery", _personal_mockery, 0.04),
+    ("sarcastic_contempt", _sarcastic_contempt, 0.04),
+    ("profanity_at_user", _profanity_at_user, 0.07),
+    ("dismissal", _dismissal, 0.05),
+    ("threat", _threat, 0.05),
+    ("harassment", _harassment, 0.03),
+    ("ability_slur", _ability_slur, 0.03),
+    ("sexual_vulgarity", _sexual_vulgarity, 0.03),
+    ("short_abuse", _short_abuse, 0.03),
+    ("slang_abuse", _slang_abuse, 0.03),
+    ("dialect_abuse", _dialect_abuse, 0.04),
+    ("third_person", _third_person, 0.04),
+    ("abusive_question", _abusive_question, 0.05),
+    ("embedded_abuse", _embedded_abuse, 0.07),
+    ("obfuscated_abuse", _obfuscated_abuse, 0.04),
 )
 
 _BENIGN_CLASSES: tuple[tuple[str, _Builder, float], ...] = (
-    ("benign_answer", _benign_answer, 0.29),
-    ("benign_refusal", _benign_refusal, 0.10),
-    ("benign_empathy", _benign_empathy, 0.12),
-    ("benign_negative", _benign_negative, 0.15),
-    ("benign_technical_lookalike", _benign_technical_lookalike, 0.15),
-    ("benign_scunthorpe", _benign_scunthorpe, 0.08),
-    ("benign_friendly", _benign_friendly, 0.06),
-    ("benign_short", _benign_short, 0.05),
-    ("benign_fragment", _benign_fragment, 0.12),
+    ("benign_answer", _benign_answer, 0.18),
+    ("benign_refusal", _benign_refusal, 0.07),
+    ("benign_empathy", _benign_empathy, 0.08),
+    ("benign_negative", _benign_negative, 0.06),
+    ("benign_thing_negative", _benign_thing_negative, 0.04),
+    ("benign_technical_lookalike", _benign_technical_lookalike, 0.07),
+    ("benign_harsh_technical", _benign_harsh_technical, 0.06),
+    ("benign_scunthorpe", _benign_scunthorpe, 0.03),
+    ("benign_proper_noun", _benign_proper_noun, 0.09),
+    ("benign_homonym", _benign_homonym, 0.08),
+    ("benign_idiom", _benign_idiom, 0.05),
+    ("benign_praise", _benign_praise, 0.04),
+    ("benign_masked", _benign_masked, 0.03),
+    ("benign_friendly", _benign_friendly, 0.04),
+    ("benign_short", _benign_short, 0.03),
+    ("benign_fragment", _benign_fragment, 0.08),
 )
 
 

@@ -2,7 +2,8 @@
 
 :func:`score_records` runs the safety scorers of ``llmops.evaluation.scorers`` (the safety-critical ones of the
 ``scorers:`` section plus ``refusal``) on each answered record *before* its text is scrubbed: a leak is personal data
-in the answer that the prompt did not hold, which only the unscrubbed texts can tell. Only the flags are kept (as
+in the answer that the prompt did not hold, which only the unscrubbed texts can tell (the served model scrubs its
+lines before writing them and sets ``pii_leak`` itself, on the raw text; that flag counts). Only the flags are kept (as
 ``flag_<scorer>`` columns of the interval's partition); the texts are scrubbed as before. Each distinct
 (prompt, answer) pair is scored once.
 
@@ -92,8 +93,9 @@ def score_records(cfg: LLMOpsConfig, records: Iterable[Mapping[str, Any]]) -> di
                 "facts": facts_beyond_knowledge(response, knowledge) if "unsupported_facts" in names else [],
             }
         row = dict(cached["flags"])
-        if "pii_leak" in names:  # what the answer holds beyond the company's contacts, unless the prompt held it
-            row["pii_leak"] = bool(pii_not_in_prompt(cached["pii"], prompt))
+        if "pii_leak" in names:  # what the answer holds beyond the company's contacts, unless the prompt held it;
+            # the served model scrubs before writing, so its lines carry the flag it set on the raw text
+            row["pii_leak"] = record.get("pii_leak") is True or bool(pii_not_in_prompt(cached["pii"], prompt))
         if "unsupported_facts" in names:  # facts beyond the knowledge, unless the prompt states them
             invented = cached["facts"]
             if invented:

@@ -27,12 +27,21 @@ logged too, with an empty ``response`` and ``error`` / ``error_kind`` set (``cli
 loses (queue full, a write failing twice) are counted per minute in ``<log_dir>/writer_status/<instance>.json``;
 the monitoring DAG alerts on them.
 
+Nothing a user wrote reaches the disk in clear: before a line is written, the writer replaces the personal data in
+its prompt and answer with typed placeholders (``<EMAIL>``, ``<PHONE>``, ...), using the project's pattern
+recognizers (``llmops.data.pii``, copied into ``<N>/scrub/`` by promotion, with python-stdnum from the serving
+environment), and records ``pii_leak``: whether the answer held personal data that neither the prompt nor the
+company's public contacts (``public_contacts``) held. Monitoring reads that flag, since it can no longer see the
+values. Raw text is kept only when ``retain_raw_hours`` > 0: in hourly files ``requests-<hour>-<host>-<pid>.jsonl``
+under ``raw_log_dir`` (folder 0700, files 0600), deleted by the writer once older than that many hours.
+
 Error responses never carry internal details: a request the model cannot serve gets "internal error" or
 "generation failed" plus an error id, and the full exception is written to Triton's log under that id. Only
 messages about the client's own input (empty prompt, ``max_new_tokens`` out of range, ...) are returned as they are.
 
 Parameters (``config.pbtxt``): ``model_name``, ``log_dir``, ``log_rotate_bytes``, ``max_prompt_chars``,
-``default_max_new_tokens``; optional ``torch_num_threads``, ``max_new_tokens_limit``.
+``default_max_new_tokens``; optional ``torch_num_threads``, ``max_new_tokens_limit``, ``log_scrub`` (``true``
+unless ``false``), ``public_contacts`` (a JSON list of strings), ``raw_log_dir`` and ``retain_raw_hours``.
 """
 
 from __future__ import annotations
@@ -74,6 +83,9 @@ LOG_BATCH_LINES = 512
 STATUS_DIR = "writer_status"
 STATUS_MINUTES_KEPT = 7 * 24 * 60
 STATUS_FILES_KEPT_S = 14 * 24 * 3600
+# The log writer's PII scrubber, next to this file (see llmops.serving.repository.SCRUB_DIR).
+SCRUB_DIR = "scrub"
+RAW_PRUNE_EVERY_S = 60.0
 # ``error_kind`` of a failed request's log line (identical to llmops.data.schema.CLIENT_ERROR / SERVER_ERROR).
 CLIENT_ERROR, SERVER_ERROR = "client", "server"
 
@@ -113,6 +125,107 @@ def _int_param(params: dict[str, str], key: str, default: int, minimum: int = 1)
     return value
 
 
+class LogScrubber:
+    """Replaces the personal data in a log record's prompt and answer with typed placeholders.
+
+    Runs the pattern recognizers of ``llmops.data.pii`` (every pattern type, plus names that are introduced or signed;
+    no named-entity model in the serving environment) and flags ``pii_leak`` when the answer holds a value of a
+    pattern type that neither the prompt nor ``public_contacts`` holds, compared as
+    ``llmops.data.pii.value_key`` writes them (the rule of ``llmops.evaluation.scorers.pii_leak``).
+
+    Args:
+        public_contacts: the company's own e-mail addresses and phone numbers (answers may give them).
+        scrub_dir: the folder holding the ``llmops`` copy; ``None`` when ``llmops`` is importable already.
+    """
+
+    def __init__(self, public_contacts: list[str], scrub_dir: Path | None = None) -> None:
+        if scrub_dir is not None:
+            if not (scrub_dir / "llmops" / "data" / "pii.py").is_file():
+                raise FileNotFoundError(f"the log writer's PII scrubber is missing: no {scrub_dir}/llmops/data/pii.py")
+            if str(scrub_dir) not in sys.path:
+                sys.path.insert(0, str(scrub_dir))
+        from llmops.data import pii
+
+        self._pii = pii
+        self.types: tuple[str, ...] = (*pii.PATTERN_TYPES, "PERSON")
+        self._leak_types = frozenset(pii.PATTERN_TYPES)
+        self.public = frozenset(key for contact in public_contacts for key in self._keys(contact))
+
+    def _keys(self, text: str) -> set[tuple[str, str]]:
+        return {
+            (m.entity, self._pii.value_key(m.entity, text[m.start : m.end]))
+            for m in self._pii.find_patterns(text, self.types)
+            if m.entity in self._leak_types
+        }
+
+    def __call__(self, record: dict[str, Any]) -> dict[str, Any]:
+        """A copy of the record with ``prompt`` and ``response`` scrubbed, ``pii_leak`` and ``pii_found`` (values
+        replaced) set."""
+        out = dict(record)
+        found = 0
+        keys: dict[str, set[tuple[str, str]]] = {}
+        for name in ("prompt", "response"):
+            text = record.get(name)
+            if not isinstance(text, str) or not text:
+                keys[name] = set()
+                continue
+            matches = self._pii.find_patterns(text, self.types)
+            keys[name] = {
+                (m.entity, self._pii.value_key(m.entity, text[m.start : m.end]))
+                for m in matches
+                if m.entity in self._leak_types
+            }
+            if matches:
+                out[name] = self._pii.PiiScrubber.replace(text, matches)[0]
+                found += len(matches)
+        out["pii_leak"] = bool(keys["response"] - keys["prompt"] - self.public)
+        out["pii_found"] = found
+        return out
+
+
+class RawLogStream:
+    """Raw production-log lines kept for ``retain_hours``: one file per hour and process, mode 0600 in a 0700
+    folder; files of hours older than the retention are deleted (checked once a minute at most)."""
+
+    def __init__(self, folder: Path, retain_hours: int) -> None:
+        self.folder = Path(folder)
+        self.retain_hours = retain_hours
+        self.folder.mkdir(parents=True, exist_ok=True, mode=0o700)
+        os.chmod(self.folder, 0o700)
+        self._suffix = f"-{socket.gethostname()}-{os.getpid()}.jsonl"
+        self._pruned_at = 0.0
+
+    def write(self, data: bytes) -> None:
+        now = datetime.now(UTC)
+        path = self.folder / f"requests-{now.strftime('%Y%m%dT%H')}{self._suffix}"
+        fd = os.open(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o600)
+        try:
+            view = memoryview(data)
+            while view:
+                view = view[os.write(fd, view) :]
+        finally:
+            os.close(fd)
+        self.prune(now)
+
+    def prune(self, now: datetime, force: bool = False) -> list[Path]:
+        """Delete the files of hours that ended more than ``retain_hours`` ago; returns them."""
+        if not force and time.monotonic() - self._pruned_at < RAW_PRUNE_EVERY_S:
+            return []
+        self._pruned_at = time.monotonic()
+        cutoff = now.timestamp() - self.retain_hours * 3600
+        removed = []
+        for path in self.folder.glob("requests-*.jsonl"):
+            try:
+                hour = datetime.strptime(path.name[len("requests-") :][:11], "%Y%m%dT%H").replace(tzinfo=UTC)
+            except ValueError:
+                continue
+            if hour.timestamp() + 3600 <= cutoff:
+                with contextlib.suppress(FileNotFoundError):
+                    path.unlink()
+                    removed.append(path)
+        return removed
+
+
 class ProductionLogWriter:
     """Append JSON lines to ``<log_dir>/requests.jsonl`` from a background thread.
 
@@ -136,7 +249,10 @@ class ProductionLogWriter:
         model_name: str = "",
         model_version: str = "",
         retry_delay_s: float = 0.05,
+        scrubber: LogScrubber | None = None,
+        raw: RawLogStream | None = None,
     ) -> None:
+        self.scrubber, self.raw = scrubber, raw
         self.log_dir = Path(log_dir)
         self.log_dir.mkdir(parents=True, exist_ok=True)
         self.path = self.log_dir / LOG_FILE
@@ -262,6 +378,14 @@ class ProductionLogWriter:
                     stop = True
                 else:
                     batch.append(item)
+            if batch and self.raw is not None:
+                try:
+                    self.raw.write(self._encode(batch))
+                except Exception as exc:  # the raw copy is optional: the scrubbed line is still written
+                    self.last_error = repr(exc)
+                    print(f"[prod-log-writer] raw copy not written: {exc!r}", file=sys.stderr, flush=True)
+            if batch and self.scrubber is not None:
+                batch = self._scrub(batch)
             if batch:
                 try:
                     if self._write(batch):
@@ -272,15 +396,31 @@ class ProductionLogWriter:
                     self._count_loss(failed_records=len(batch), failed_writes=1)
             self._flush_status()
 
+    def _scrub(self, batch: list[dict[str, Any]]) -> list[dict[str, Any]]:
+        """The batch scrubbed; a record the scrubber fails on is lost (and counted), never written raw."""
+        assert self.scrubber is not None
+        out = []
+        for record in batch:
+            try:
+                out.append(self.scrubber(record))
+            except Exception as exc:
+                self.last_error = f"scrubbing failed: {exc!r}"
+                self._count_loss(failed_records=1)
+        return out
+
+    @staticmethod
+    def _encode(batch: list[dict[str, Any]]) -> bytes:
+        return "".join(json.dumps(r, ensure_ascii=False, default=str) + "\n" for r in batch).encode("utf-8")
+
     def _write(self, batch: list[dict[str, Any]]) -> bool:
         """Append the batch; returns True when it took the one retry."""
-        data = "".join(json.dumps(r, ensure_ascii=False, default=str) + "\n" for r in batch).encode("utf-8")
+        data = self._encode(batch)
         self._maybe_rotate(len(data))
         view = memoryview(data)
         retried = False
         while True:
             try:
-                fd = os.open(self.path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o644)
+                fd = os.open(self.path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o640)
                 try:
                     while view:
                         view = view[self._write_fd(fd, view) :]
@@ -450,13 +590,32 @@ class TritonPythonModel:
         log_dir = params.get("log_dir", "").strip()
         if not log_dir:
             raise ValueError("model parameter log_dir is required (set it in config.pbtxt)")
+        scrubber = None
+        if params.get("log_scrub", "true").strip().lower() != "false":
+            contacts = json.loads(params.get("public_contacts") or "[]")
+            if not isinstance(contacts, list) or not all(isinstance(c, str) for c in contacts):
+                raise ValueError("model parameter public_contacts must be a JSON list of strings")
+            scrubber = LogScrubber(contacts, Path(__file__).resolve().parent / SCRUB_DIR)
+        raw = None
+        retain_raw_hours = _int_param(params, "retain_raw_hours", 0, minimum=0)
+        if retain_raw_hours:
+            raw_dir = params.get("raw_log_dir", "").strip()
+            if not raw_dir:
+                raise ValueError("model parameter raw_log_dir is required when retain_raw_hours > 0")
+            raw = RawLogStream(Path(raw_dir), retain_raw_hours)
         self.log_writer = ProductionLogWriter(
-            Path(log_dir), rotate_bytes, model_name=self.model_name, model_version=self.model_version
+            Path(log_dir),
+            rotate_bytes,
+            model_name=self.model_name,
+            model_version=self.model_version,
+            scrubber=scrubber,
+            raw=raw,
         )
         self._log(
             "info",
             f"loaded {self.model_name} version {self.model_version} from {weights} "
-            f"(context {self.context_length} tokens, logging to {log_dir})",
+            f"(context {self.context_length} tokens, logging to {log_dir}, "
+            f"{'PII scrubbed' if scrubber else 'PII NOT scrubbed'}, raw text kept {retain_raw_hours} h)",
         )
 
     @staticmethod

@@ -5,6 +5,7 @@ Layout written here::
     <repo>/<name>/config.pbtxt          # version_policy names the ONE version Triton serves
     <repo>/<name>/<N>/model.py          # copy of llmops/serving/model.py
     <repo>/<name>/<N>/model/...         # safetensors weights, config.json, tokenizer files
+    <repo>/<name>/<N>/scrub/...         # the log writer's PII scrubber (copies of llmops.data.pii and checksums)
     <repo>/<name>/<N>/MANIFEST.json     # sha256 of every file above, written last: proves completeness
 
 Every write is staged in ``<repo>/<name>/.staging-<N>-<random>`` on the same filesystem, fsynced, then renamed into
@@ -40,6 +41,9 @@ CONFIG_FILE = "config.pbtxt"
 MANIFEST_FILE = "MANIFEST.json"
 MODEL_PY = "model.py"
 WEIGHTS_DIR = "model"
+# The log writer's PII scrubber: ``llmops.data.pii`` and what it imports, as namespace packages on their own (the
+# serving environment does not have the llmops package).
+SCRUB_DIR = "scrub"
 STAGING_PREFIX = ".staging-"
 TRASH_PREFIX = ".trash-"
 LOCK_FILE = ".repository.lock"
@@ -106,6 +110,12 @@ def _pbtxt_string(value: str) -> str:
     return '"' + value.replace("\\", "\\\\").replace('"', '\\"') + '"'
 
 
+def raw_log_dir(log_dir: Path) -> Path:
+    """Where the served model keeps raw lines when ``retain_raw_hours`` > 0: ``<log_dir>_raw`` beside the log folder
+    (``paths.prod_log_raw_dir`` for the default one), never inside it, so monitoring does not read them."""
+    return log_dir.with_name(f"{log_dir.name}_raw")
+
+
 def render_config_pbtxt(
     name: str,
     cfg: TritonConfig,
@@ -125,7 +135,7 @@ def render_config_pbtxt(
             ``max_batch_size``, queue delay, a queue policy that rejects beyond ``max_queue_size`` waiting requests
             or after ``queue_timeout_ms``) only when ``cfg.dynamic_batching``; ``instance_group`` of
             ``instance_kind`` x ``instance_count``; prompt and token limits, torch threads, log rotation as
-            parameters for ``model.py``.
+            parameters for ``model.py``; the log writer's PII scrubbing, public contacts and raw retention.
         log_dir: production-log directory the model writes ``requests.jsonl`` to (made absolute).
         served_version: the one version to serve.
 
@@ -164,6 +174,11 @@ def render_config_pbtxt(
     }
     if cfg.torch_num_threads:
         params["torch_num_threads"] = str(cfg.torch_num_threads)
+    params["log_scrub"] = "true" if cfg.log_scrub else "false"
+    params["public_contacts"] = json.dumps(list(cfg.public_contacts))
+    if cfg.retain_raw_hours:
+        params["retain_raw_hours"] = str(cfg.retain_raw_hours)
+        params["raw_log_dir"] = str(raw_log_dir(Path(log_dir).expanduser().resolve()))
     param_lines = ",\n".join(
         f"  {{ key: {_pbtxt_string(k)} value: {{ string_value: {_pbtxt_string(v)} }} }}" for k, v in params.items()
     )
@@ -372,9 +387,26 @@ def _select_model_files(model_dir: Path) -> list[Path]:
     return selected
 
 
+def scrubber_sources() -> dict[str, Path]:
+    """The files of the log writer's PII scrubber, by their path inside the version directory (see
+    :data:`SCRUB_DIR`): this package's pattern recognizers and checksums, and spaCy's English stop-word list (the
+    name recognizer reads it; the serving environment has no spaCy)."""
+    import importlib.util
+
+    package = Path(__file__).resolve().parents[1]
+    spec = importlib.util.find_spec("spacy")  # located, not imported
+    if spec is None or spec.origin is None:
+        raise RuntimeError("spaCy is not installed: the log writer's name recognizer needs its English stop words")
+    return {
+        f"{SCRUB_DIR}/llmops/checksums.py": package / "checksums.py",
+        f"{SCRUB_DIR}/llmops/data/pii.py": package / "data" / "pii.py",
+        f"{SCRUB_DIR}/en_stop_words.py": Path(spec.origin).parent / "lang" / "en" / "stop_words.py",
+    }
+
+
 def _source_files(model_dir: Path) -> dict[str, Path]:
     """Relative path inside the version directory -> source file."""
-    sources = {MODEL_PY: SERVING_MODEL_SOURCE}
+    sources = {MODEL_PY: SERVING_MODEL_SOURCE, **scrubber_sources()}
     sources.update({f"{WEIGHTS_DIR}/{p.name}": p for p in _select_model_files(model_dir)})
     return sources
 
@@ -472,6 +504,7 @@ def write_model_version_locked(
     try:
         (staging / WEIGHTS_DIR).mkdir(parents=True)
         for rel, src in sources.items():
+            (staging / rel).parent.mkdir(parents=True, exist_ok=True)
             _copy_file(src, staging / rel)
             checkpoint("version-copy")
         manifest = {
@@ -481,7 +514,8 @@ def write_model_version_locked(
             "created_at": datetime.now(UTC).isoformat(),
             "files": files_manifest({rel: staging / rel for rel in sources}),
         }
-        fsync_dir(staging / WEIGHTS_DIR)
+        for folder in sorted({(staging / rel).parent for rel in sources} - {staging}):
+            fsync_dir(folder)
         # Written last: a version directory with a manifest is complete.
         atomic_write_text(staging / MANIFEST_FILE, json.dumps(manifest, indent=2, sort_keys=True) + "\n")
         fsync_dir(staging)
