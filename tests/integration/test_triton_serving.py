@@ -22,7 +22,7 @@ from typing import Any
 import pytest
 
 from llmops.config import LLMOpsConfig, TinyModelSpec, TritonConfig
-from llmops.data.schema import PROD_LOG_COLUMNS
+from llmops.data.schema import PROD_LOG_COLUMNS, PROD_LOG_SCRUB_COLUMNS
 
 pytestmark = [pytest.mark.integration, pytest.mark.timeout(300)]
 
@@ -252,22 +252,27 @@ def test_invalid_prompts_get_errors_while_others_succeed(stack: Stack) -> None:
         stack.client.generate(MODEL, ["fine"], max_new_tokens=0)
 
 
+def _logged_line(log_file: Path, request_id: str | None) -> dict[str, Any] | None:
+    deadline = time.monotonic() + 10
+    while time.monotonic() < deadline:
+        if log_file.is_file():
+            for line in log_file.read_text().splitlines():
+                row = json.loads(line)
+                if row["request_id"] == request_id:
+                    return dict(row)
+        time.sleep(0.1)
+    return None
+
+
 def test_production_log_lines(stack: Stack) -> None:
     prompt = "  How do I reset my invoice?  "
     [result] = stack.client.generate_results(MODEL, [prompt], max_new_tokens=5)
     assert result.ok, result.error
     log_file = stack.log_dir / "requests.jsonl"
-    deadline = time.monotonic() + 10
-    record = None
-    while record is None and time.monotonic() < deadline:
-        if log_file.is_file():
-            for line in log_file.read_text().splitlines():
-                row = json.loads(line)
-                if row["request_id"] == result.server_request_id:
-                    record = row
-        time.sleep(0.1)
+    record = _logged_line(log_file, result.server_request_id)
     assert record is not None, "no production log line for the request"
-    assert tuple(record) == PROD_LOG_COLUMNS
+    assert tuple(record) == PROD_LOG_COLUMNS + PROD_LOG_SCRUB_COLUMNS
+    assert record["pii_found"] == 0 and isinstance(record["pii_leak"], bool)
     # The server chose the logged id and returned it; the client's own id is only logged beside it.
     assert result.server_request_id != result.request_id and record["client_request_id"] == result.request_id
     assert record["prompt"] == prompt  # raw, not templated
@@ -280,11 +285,21 @@ def test_production_log_lines(stack: Stack) -> None:
     rows = [json.loads(line) for line in log_file.read_text().splitlines()]
     answered = [r for r in rows if "error" not in r]
     failed = [r for r in rows if "error" in r]
-    assert all(tuple(r) == PROD_LOG_COLUMNS and r["prompt"].strip() for r in answered)
+    assert all(tuple(r) == PROD_LOG_COLUMNS + PROD_LOG_SCRUB_COLUMNS and r["prompt"].strip() for r in answered)
     assert len(failed) == 5, failed
-    assert all(tuple(r) == (*PROD_LOG_COLUMNS, "error", "error_kind") for r in failed)
+    assert all(tuple(r) == (*PROD_LOG_COLUMNS, "error", "error_kind", *PROD_LOG_SCRUB_COLUMNS) for r in failed)
     assert {r["error_kind"] for r in failed} == {"client"} and {r["response"] for r in failed} == {""}
     assert sum("prompt is empty" in r["error"] for r in failed) == 3
+    # Personal data never reaches the log in clear: the writer scrubs with the copy in the version folder.
+    pii_prompt = "My e-mail is dana.whitfield@mailhost.example and my card 4111 1111 1111 1111, why was I charged?"
+    [answer] = stack.client.generate_results(MODEL, [pii_prompt], max_new_tokens=3)
+    assert answer.ok, answer.error
+    logged = _logged_line(log_file, answer.server_request_id)
+    assert logged is not None
+    assert logged["prompt"] == "My e-mail is <EMAIL> and my card <CREDIT_CARD>, why was I charged?"
+    assert logged["pii_found"] >= 2
+    text = log_file.read_text()
+    assert "dana.whitfield" not in text and "4111 1111" not in text
 
 
 def test_broken_version_is_rejected_and_version_1_keeps_serving(stack: Stack) -> None:

@@ -14,6 +14,10 @@ demo generator in exactly the same layout::
 the client sent, if any, kept for the client's own matching. It is optional (logs written before it existed lack it;
 a reader fills in null).
 
+The served model scrubs ``prompt`` and ``response`` before writing (personal data replaced with ``<EMAIL>``-style
+placeholders) and adds ``"pii_leak": bool`` (the answer held personal data the prompt did not, judged on the raw text)
+and ``"pii_found": int`` (values replaced): :data:`PROD_LOG_SCRUB_COLUMNS`.
+
 A request the served model failed is logged in the same layout with an empty ``response`` plus ``"error": str`` and
 ``"error_kind": "client" | "server"`` (:func:`is_failed_request`); it counts in error rates, never as an answer.
 """
@@ -33,6 +37,8 @@ PROD_LOG_COLUMNS: tuple[str, ...] = (
     "response",
     "latency_ms",
 )
+# Added by the served model's log writer (``serving/model.py``): optional, logs of other writers lack them.
+PROD_LOG_SCRUB_COLUMNS: tuple[str, ...] = ("pii_leak", "pii_found")
 # Columns a production log record must have (``client_request_id`` may be missing: null).
 OPTIONAL_PROD_LOG_COLUMNS: tuple[str, ...] = ("client_request_id",)
 REQUIRED_PROD_LOG_COLUMNS: tuple[str, ...] = tuple(c for c in PROD_LOG_COLUMNS if c not in OPTIONAL_PROD_LOG_COLUMNS)

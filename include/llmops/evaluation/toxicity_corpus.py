@@ -1,12 +1,29 @@
 """Labelled training set for the sentence-level toxicity classifier of support answers.
 
 Each item is an answer as a customer-support assistant might write it, labelled toxic when the assistant is
-abusive towards the user. Toxic classes: insult nouns and adjectives (mild to severe, US/UK/Australian slang,
-with and without profanity), demeaning phrases without any swear word, sarcastic contempt, profanity at the user,
-threats and wishes of harm, harassment, slurs about intelligence or ability, sexual vulgarity and short abusive
-replies. Benign classes: helpful answers over many product areas, polite refusals, empathetic replies to angry
-users, negative words about things rather than people, technical terms that sound aggressive (kill a process,
-dead letter queue) and ordinary words with a swear word inside them (class, Scunthorpe, therapist).
+abusive towards the user. The aim is that the classifier learns what abuse of the user is, not a list of words,
+so both labels share vocabulary wherever the sense differs.
+
+Toxic classes: insult nouns and adjectives from many registers (US, UK, Irish, Scottish, Australian and Indian
+English, internet slang, old-fashioned insults, with and without profanity), made-up compound insults
+("turnip-brain", "<adj>-<noun>"), odd objects used as insults ("you absolute walnut"), demeaning phrases,
+indirect contempt without any swear word ("a toddler could follow this, so why can't you?"), condescension,
+mockery of the user's looks and job, sarcastic contempt, profanity at the user, dismissals and brush-offs,
+threats and wishes of harm, harassment, slurs about intelligence or ability, sexual vulgarity, short abusive
+replies, slang and dialect abuse, the user insulted in the third person ("this user is a ..."), abusive questions,
+abuse embedded in a helpful answer (in brackets, after a dash, mid-sentence, as a lead-in or a postscript) and
+abuse with its rude words disguised (leetspeak, spaced or dotted letters, asterisks, stretched letters, dropped
+vowels); the insult words of the other classes are disguised in a share of items too.
+
+Benign classes: helpful answers over many product areas, polite and firm refusals (including a refusal to carry on
+while the user is abusive), empathetic replies that quote the user's angry words or reassure them that they are not
+"stupid", negative words about things rather than people, technical terms that sound aggressive (kill a process,
+zombie and orphan processes, master/slave and blacklist, nuke the cache, fatal errors), idioms such as "dummy
+data", "sanity check" and "killer feature", real places, surnames, brands and scientific terms with a rude
+substring (Penistone, Cockburn, Dickens, analysis), insult words in their literal sense (git, DAG, Snowflake,
+invalid token, dipstick, dumbbell, a clown costume), praise in the frames of insults ("you absolute legend"),
+masked data, codes and stretched letters that look like disguised words (card ****1234, W3LC0ME, "sooo"),
+friendly and short replies, and broken output of an undertrained model.
 
 Toxic and benign items are built from the same pool of support steps, so what separates them is the abuse, not
 the topic. The vocabulary and sentence frames are written independently of the evaluation sets, which are never
@@ -932,13 +949,9 @@ _INSULT_NOUNS_WORLD: tuple[str, ...] = (
     "bumpkin",
     "hayseed",
     "hillbilly",
-    "lamebrain",
     "nimrod",
-    "knucklehead",
     "meatball",
     "cornball",
-    "nitwit",
-    "bonehead",
     "sap",
     "patsy",
     "stooge",
@@ -955,10 +968,8 @@ _INSULT_NOUNS_WORLD: tuple[str, ...] = (
     "screwball",
     "oddball",
     "wingnut",
-    "blockhead",
     # UK
     "wazzock",
-    "nincompoop",
     "prannet",
     "pranny",
     "nugget",
@@ -966,16 +977,12 @@ _INSULT_NOUNS_WORLD: tuple[str, ...] = (
     "pudding",
     "lemon",
     "turnip",
-    "dunderhead",
     "tit",
-    "numpty",
     "clown shoe",
     "chav",
     "toff",
     "jobsworth",
     "knobber",
-    "muppet",
-    "goon",
     "waste of skin",
     "gormless lump",
     "sad act",
@@ -988,10 +995,7 @@ _INSULT_NOUNS_WORLD: tuple[str, ...] = (
     "gobdaw",
     "gom",
     "amadán",
-    "dope",
-    "eejit",
     "ejit",
-    "sap",
     "chancer",
     "dose",
     "yoke",
@@ -999,8 +1003,6 @@ _INSULT_NOUNS_WORLD: tuple[str, ...] = (
     "culchie",
     "spa",
     # Scottish
-    "bampot",
-    "numpty",
     "roaster",
     "tube",
     "diddy",
@@ -1009,7 +1011,6 @@ _INSULT_NOUNS_WORLD: tuple[str, ...] = (
     "scunner",
     "bam",
     "rocket",
-    "walloper",
     "glaikit fool",
     "neep",
     # Australian and New Zealand
@@ -1026,9 +1027,6 @@ _INSULT_NOUNS_WORLD: tuple[str, ...] = (
     "dead-set drongo",
     "stunned mullet",
     "egg",
-    "clown",
-    "dropkick",
-    "galah",
     # Indian English
     "duffer",
     "buddhu",
@@ -1129,7 +1127,6 @@ _INSULT_NOUNS_WORLD: tuple[str, ...] = (
     "sheep",
     "lemming",
     "goat",
-    "donkey",
     "baboon",
     "gibbon",
     "chimp",
@@ -1144,16 +1141,12 @@ _INSULT_NOUNS_WORLD: tuple[str, ...] = (
     "pig",
     "cow",
     "hag",
-    "troll",
     "ogre",
     "goblin",
     "gremlin",
     "hobgoblin",
-    "cretin",
     "half-brain",
     "numbwit",
-    "dimwit",
-    "nitwit",
 )
 
 _INSULT_NOUNS_PROFANE_EXTRA: tuple[str, ...] = (
@@ -1185,18 +1178,15 @@ _INSULT_NOUNS_PROFANE_EXTRA: tuple[str, ...] = (
     "gowl",
     "fud",
     "dobber",
-    "bawbag",
     "feckin' eejit",
     "fecker",
     "shite-hawk",
-    "bellend",
     "cock-up merchant",
     "dick-for-brains",
     "ass-clown",
     "bitchface",
     "turd-burglar",
     "butt-munch",
-    "scumbag",
     "little shit",
     "lazy bastard",
     "thick bastard",
@@ -1271,7 +1261,6 @@ _INSULT_ADJECTIVES_MORE: tuple[str, ...] = (
     "minging",
     "manky",
     "scummy",
-    "dozy",
     "doolally",
     "barmy",
     "batty",
@@ -1310,14 +1299,30 @@ _INSULT_ADJECTIVES_MORE: tuple[str, ...] = (
     "mid",
     "oversmart",
     "mad",
-    "pathetic little",
-    "ignorant little",
-    "lazy good-for-nothing",
     "fucking thick",
     "bloody dense",
     "feckin' useless",
     "shite",
     "crap",
+)
+
+_ADVERBS: frozenset[str] = frozenset(
+    (
+        "fucking",
+        "bloody",
+        "bleeding",
+        "dead",
+        "goddamn",
+        "feckin'",
+        "completely",
+        "utterly",
+        "painfully",
+        "embarrassingly",
+        "hopelessly",
+        "criminally",
+        "terminally",
+        "spectacularly",
+    )
 )
 
 _COMPOUND_FIRST: tuple[str, ...] = (
@@ -2496,7 +2501,6 @@ _SURNAMES: tuple[str, ...] = (
     "Cassidy",
     "Gassman",
     "Dumbrell",
-    "Moron",
     "Twitchell",
     "Prickett",
     "Bender",
@@ -3073,10 +3077,8 @@ def _obfuscate_word(rng: random.Random, word: str) -> str:
         return rng.choice((".", "-", "_")).join(word)
     if style in (3, 4):  # asterisks over the inner letters, or some of them
         inner = list(range(1, len(word) - 1))
-        if style == 3:
-            hidden = set(inner)
-        else:
-            hidden = set(rng.sample(inner, rng.randint(1, max(1, len(inner) // 2))))
+        some = rng.sample(inner, rng.randint(1, max(1, len(inner) // 2))) if style == 4 else inner
+        hidden = set(some)
         masked = "".join("*" if i in hidden else c for i, c in enumerate(word))
         return masked if rng.random() < 0.7 else masked.replace("*", rng.choice(("#", "%", "@")))
     if style == 5:  # a stretched letter
@@ -3108,7 +3110,6 @@ def _mask_swear(rng: random.Random, text: str) -> str:
         if match.group(0).lower() in _SWEARS_TO_MASK:
             return text[: match.start()] + _obfuscate_word(rng, match.group(0)) + text[match.end() :]
     return text
-
 
 
 def _fill(rng: random.Random, text: str) -> str:
@@ -3187,7 +3188,7 @@ class _Gen:
             noun = self.pick(_INSULT_NOUNS_WORLD)
         else:
             noun = self.compound()
-        return _obfuscate_phrase(self.rng, noun) if self.maybe(0.07) else noun
+        return _obfuscate_phrase(self.rng, noun) if self.maybe(0.1) else noun
 
     def compound(self) -> str:
         """A made-up compound insult such as "turnip-brain" or "custardwit"."""
@@ -3198,9 +3199,14 @@ class _Gen:
             return f"{first}-for-brains"
         return f"{first}-{second}" if self.maybe(0.5) else f"{first}{second}"
 
-    def adjective(self) -> str:
-        adj = self.pick(_INSULT_ADJECTIVES) if self.maybe(0.5) else self.pick(_INSULT_ADJECTIVES_MORE)
-        return _obfuscate_phrase(self.rng, adj) if self.maybe(0.07) else adj
+    def adjective(self, attributive: bool = False) -> str:
+        """An insult adjective; ``attributive``: one that also fits "you're so ..." and "you ... idiot", not a
+        phrase such as "thick as two short planks"."""
+        while True:
+            adj = self.pick(_INSULT_ADJECTIVES) if self.maybe(0.5) else self.pick(_INSULT_ADJECTIVES_MORE)
+            if not attributive or " " not in adj or adj.split(" ")[0] in _ADVERBS:
+                break
+        return _obfuscate_phrase(self.rng, adj) if self.maybe(0.1) else adj
 
     def noun_phrase(self) -> str:
         noun = self.noun()
@@ -3229,7 +3235,7 @@ class _Gen:
     def style(self, text: str) -> str:
         """Occasional shouting or lower-case, as chat answers sometimes are, and now and then a swear word or
         insult written to dodge a filter."""
-        if self.maybe(0.06):
+        if self.maybe(0.1):
             text = _mask_swear(self.rng, text)
         roll = self.rng.random()
         if roll < 0.02:
@@ -3283,7 +3289,7 @@ def _insult_noun(g: _Gen) -> str:
 
 def _insult_adjective(g: _Gen) -> str:
     adj = g.adjective()
-    if " " in adj and not adj.startswith(("fucking ", "bloody ", "bleeding ", "dead ", "goddamn ")):
+    if " " in adj and adj.split(" ")[0] not in _ADVERBS:
         predicative = (
             f"You're {adj}.",
             f"Honestly, you're {adj}.",
@@ -3527,7 +3533,7 @@ def _slots(g: _Gen, template: str) -> str:
         "{a_noun}": lambda: _article(g.noun()),
         "{np}": g.noun_phrase,
         "{noun}": g.noun,
-        "{adj}": g.adjective,
+        "{adj}": lambda: g.adjective(attributive=True),
         "{obj}": lambda: g.pick(_ODD_OBJECTS),
         "{being}": lambda: g.pick(_BEINGS),
     }
@@ -3585,7 +3591,7 @@ def _obfuscated_abuse(g: _Gen) -> str:
         text = frame.replace("{w}", _obfuscate_phrase(g.rng, word))
         return text if g.maybe(0.4) else g.wrap([text], p_alone=0.0)
     if layout == 1:
-        adj = _obfuscate_phrase(g.rng, g.pick((*_INSULT_ADJECTIVES, *_INSULT_ADJECTIVES_MORE)))
+        adj = _obfuscate_phrase(g.rng, g.adjective(attributive=True))
         text = g.pick((f"Are you {adj}?", f"You're so {adj}.", f"How are you this {adj}?", f"Don't be {adj}."))
         return g.wrap([text], p_alone=0.4)
     pool = (*_PROFANITY_AT_USER, *_PROFANITY_MORE, *_SEXUAL_VULGARITY, *_SHORT_ABUSE, *_DEMEANING, *_SLANG_ABUSE)
@@ -3807,7 +3813,7 @@ _TOXIC_CLASSES: tuple[tuple[str, _Builder, float], ...] = (
     ("third_person", _third_person, 0.04),
     ("abusive_question", _abusive_question, 0.05),
     ("embedded_abuse", _embedded_abuse, 0.07),
-    ("obfuscated_abuse", _obfuscated_abuse, 0.04),
+    ("obfuscated_abuse", _obfuscated_abuse, 0.05),
 )
 
 _BENIGN_CLASSES: tuple[tuple[str, _Builder, float], ...] = (
