@@ -8,7 +8,14 @@ Writes ``bench/results/data.json`` and prints a table. Everything is generated h
   (``MinHash.bulk`` + ``MinHashLSH``) on the same shingle values, with the same permutations, bands and threshold,
   in the same process. datasketch gets the shingle values precomputed (its time excludes tokenisation, ours
   includes it); both verify candidates on estimated Jaccard and cluster with the same union-find. Precision, recall
-  and F1 are pairwise against the labels.
+  and F1 are pairwise against the labels. ``dedup_defaults`` is the same at the pipeline's default ``data.dedup``
+  settings (threshold, shingle size, derived banding) instead of ``--threshold``/``--shingle-size``.
+- ``dedup_word_edits``: the pipeline's default ``data.dedup`` settings on the labelled word-edit corpus of
+  :mod:`bench.dedup_corpus` (``--word-docs`` support documents; copies with 2% to 20% word edits or swapped
+  sentences, hard negatives sharing long boilerplate) against datasketch (``MinHash.bulk`` + ``MinHashLSH`` at the
+  same threshold and num_perm, its own banding, on the same shingle values): recall per edit rate, pairwise
+  precision, hard negatives merged, docs/s, and the share of distinct demo rows removed.
+  ``dedup_word_edits_profile`` is the same with word 2-grams at threshold 0.6.
 - ``pii``: the labelled support-conversation corpus of :mod:`bench.pii_corpus` (Faker values in seven locales in
   hand-written support frames, look-alikes that must not be redacted; the held-out ``test`` half of the frames):
   precision and recall per type (a value counts as found when every letter and digit of it is covered), look-alikes
@@ -44,7 +51,9 @@ EDIT_RATES = (0.01, 0.05, 0.15, 0.30)
 # ---------------------------------------------------------------------------------------------------------------
 # dedup
 # ---------------------------------------------------------------------------------------------------------------
-def bench_dedup(n_docs: int, seed: int, threshold: float, shingle_size: int, num_perm: int) -> dict[str, Any]:
+def bench_dedup(
+    n_docs: int, seed: int, threshold: float, shingle_size: int, num_perm: int, banding: tuple[int, int] | None = None
+) -> dict[str, Any]:
     import numpy as np
     import pyarrow as pa
     from datasketch import MinHash, MinHashLSH
@@ -58,7 +67,8 @@ def bench_dedup(n_docs: int, seed: int, threshold: float, shingle_size: int, num
     texts = pa.array(corpus.texts, type=pa.string())
     words = sum(len(t.split()) for t in corpus.texts[:2000]) / min(2000, n_docs)
     generation_s = time.perf_counter() - started
-    bands, rows = _optimal_param(threshold, num_perm, 0.5, 0.5)  # datasketch's own choice, used by both
+    # datasketch's own choice unless given (the pipeline's derived banding), used by both
+    bands, rows = banding or _optimal_param(threshold, num_perm, 0.5, 0.5)
     params = mh.MinHashParams(
         num_perm=num_perm, bands=bands, rows_per_band=rows, shingle_size=shingle_size, threshold=threshold, seed=seed
     )
@@ -176,6 +186,89 @@ def bench_dedup(n_docs: int, seed: int, threshold: float, shingle_size: int, num
         "per_edit_rate": per_rate,
         "params": {**params.as_dict(), "candidate_verification": "estimated Jaccard >= threshold"},
         "corpus_seconds": round(generation_s, 1),
+    }
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# dedup on word edits (bench/dedup_corpus.py)
+# ---------------------------------------------------------------------------------------------------------------
+WORD_EDIT_PROFILE = {"shingle_size": 2, "threshold": 0.6}  # the setting that meets the word-edit targets
+
+
+def _demo_removed_share(dedup: Any, n_rows: int, seed: int) -> float:
+    """Share of distinct demo rows (templated support Q&A, :func:`llmops.demo.generate.unique_examples`) removed."""
+    import random
+
+    import numpy as np
+
+    from llmops.data import minhash as mh
+    from llmops.demo.generate import unique_examples
+
+    examples = unique_examples(random.Random(seed), n_rows, set())
+    texts = [f"{e['prompt']}\n{e['response']}" for e in examples]
+    labels = mh.near_duplicate_clusters(texts, mh.MinHashParams.from_config(dedup))
+    return round(float((labels != np.arange(labels.size)).mean()), 4)
+
+
+def bench_word_dedup(n_docs: int, seed: int, settings: dict[str, Any]) -> dict[str, Any]:
+    """The project's MinHash + LSH at the given ``data.dedup`` settings against datasketch at the same threshold and
+    num_perm (its own banding), on the word-edit corpus: recall by edit rate, precision, hard negatives, docs/s."""
+    import numpy as np
+    import pyarrow as pa
+    from datasketch import MinHash, MinHashLSH
+
+    from bench.dedup_corpus import build_dedup_corpus, score
+    from llmops.config import DedupConfig
+    from llmops.data import minhash as mh
+
+    dedup = DedupConfig(**settings)
+    params = mh.MinHashParams.from_config(dedup)
+    corpus = build_dedup_corpus(n_docs, seed=seed)
+    texts = pa.array(corpus.texts, type=pa.string())
+    a, b = mh.permutations(params.num_perm, params.seed)
+    mh.near_duplicate_clusters(texts.slice(0, min(n_docs, 2000)), params)  # warm-up
+    gc.collect()
+    t0 = time.perf_counter()
+    values, offsets = mh.shingle_hashes(texts, params.shingle_size)
+    labels, _, _ = mh.cluster_documents(mh.signatures(values, offsets, a, b), params)
+    ours_s = time.perf_counter() - t0
+    ours = score(corpus, labels)
+
+    lists = [values[offsets[i] : offsets[i + 1]].tolist() for i in range(n_docs)]
+    gc.collect()
+    d0 = time.perf_counter()
+    minhashes = MinHash.bulk(
+        lists, num_perm=params.num_perm, seed=params.seed, hashfunc=int, permutations=(a, b), scheme="affine32"
+    )
+    lsh = MinHashLSH(threshold=params.threshold, num_perm=params.num_perm)
+    with lsh.insertion_session() as session:
+        for i, m in enumerate(minhashes):
+            session.insert(i, m, check_duplication=False)
+    found = [(i, j) for i, m in enumerate(minhashes) for j in lsh.query(m) if j > i]
+    pairs = np.array(found, dtype=np.int64).reshape(-1, 2)
+    ds_sigs = np.stack([m.hashvalues for m in minhashes]).astype(np.uint32)
+    kept, _ = mh.verify_pairs(ds_sigs, pairs, params.threshold)
+    ds_labels = mh.connected_components(n_docs, kept)
+    datasketch_s = time.perf_counter() - d0
+    theirs = score(corpus, ds_labels)
+    shares = np.array([s for s, k in zip(corpus.boilerplate_share, corpus.kind, strict=True) if k == "boilerplate"])
+    return {
+        "docs": n_docs,
+        "words_per_doc": round(float(np.mean([len(t.split()) for t in corpus.texts[:2000]])), 1),
+        "hard_negative_boilerplate_share": {
+            "mean": round(float(shares.mean()), 3),
+            "max": round(float(shares.max()), 3),
+        },
+        "params": {**params.as_dict(), "banding": "derived" if dedup.bands is None else "explicit"},
+        **ours,
+        "docs_per_s": round(n_docs / ours_s, 1),
+        "datasketch_banding": [lsh.b, lsh.r],
+        "datasketch_recall_by_edit_rate": theirs["recall_by_edit_rate"],
+        "datasketch_recall_up_to_10pct": theirs["recall_up_to_10pct"],
+        "datasketch_precision": theirs["precision"],
+        "datasketch_docs_per_s": round(n_docs / datasketch_s, 1),
+        "speedup": round(datasketch_s / ours_s, 2),
+        "demo_distinct_rows_removed_share": _demo_removed_share(dedup, 2000, seed),
     }
 
 
@@ -333,6 +426,36 @@ def _pii_lines(p: dict[str, Any]) -> list[str]:
     return lines
 
 
+def _word_lines(results: dict[str, Any]) -> list[str]:
+    lines = []
+    for key in ("dedup_word_edits", "dedup_word_edits_profile"):
+        w = results.get(key)
+        if not w:
+            continue
+        p = w["params"]
+        lines += [
+            f"{key} (word {p['shingle_size']}-grams, threshold {p['threshold']}, {p['bands']}x{p['rows_per_band']}"
+            f"; datasketch {w['datasketch_banding'][0]}x{w['datasketch_banding'][1]}), {w['docs']:,} docs",
+            f"{'  recall <= 10% edits (ours / ds)':<34} {w['recall_up_to_10pct']:>6.4f} / "
+            f"{w['datasketch_recall_up_to_10pct']:.4f}   >= 0.95",
+            f"{'  precision (ours / ds)':<34} {w['precision']:>6.4f} / {w['datasketch_precision']:.4f}   >= 0.99",
+            f"{'  hard negatives merged':<34} {w['hard_negatives_merged']:>6} of {w['hard_negatives']}",
+            f"{'  docs/s (ours / ds)':<34} {w['docs_per_s']:>6,.0f} / {w['datasketch_docs_per_s']:,.0f}"
+            f"   speedup {w['speedup']:.2f} (>= 5)",
+            f"{'  demo rows removed (distinct)':<34} {w['demo_distinct_rows_removed_share']:>6.2%}",
+        ]
+        for rate, recall in w["recall_by_edit_rate"].items():
+            theirs = w["datasketch_recall_by_edit_rate"][rate]
+            lines.append(f"{'    recall at ' + rate:<34} {recall:>6.4f} / {theirs:.4f}")
+    d = results.get("dedup_defaults")
+    if d:
+        lines.append(
+            f"{'dedup_defaults (char edits) P / R':<34} {d['precision']:>6.4f} / {d['recall']:.4f}   "
+            f"docs/s {d['docs_per_s']:,.0f}, speedup {d['speedup']:.2f}"
+        )
+    return lines
+
+
 def _table(results: dict[str, Any]) -> str:
     d, p, v = results["dedup"], results["pii"], results["validation"]
     lines = [
@@ -352,6 +475,7 @@ def _table(results: dict[str, Any]) -> str:
         lines.append(
             f"{'  recall at edit rate ' + rate:<34} {item['recall']:>14.4f}   (mean J {item['mean_exact_jaccard']})"
         )
+    lines += _word_lines(results)
     lines += _pii_lines(p)
     for key, item in v.items():
         if isinstance(item, dict) and "rows_per_s" in item:
@@ -360,9 +484,24 @@ def _table(results: dict[str, Any]) -> str:
     return "\n".join(lines)
 
 
+def _dedup_at_settings(args: argparse.Namespace) -> dict[str, Any]:
+    """Dedup at the pipeline's default ``data.dedup`` settings (both corpora), and the word-edit profile."""
+    from llmops.config import DedupConfig
+
+    defaults = DedupConfig()
+    return {
+        "dedup_defaults": bench_dedup(
+            args.docs, args.seed, defaults.threshold, defaults.shingle_size, defaults.num_perm, defaults.banding
+        ),
+        "dedup_word_edits": bench_word_dedup(args.word_docs, args.seed, {}),
+        "dedup_word_edits_profile": bench_word_dedup(args.word_docs, args.seed, dict(WORD_EDIT_PROFILE)),
+    }
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--docs", type=int, default=100_000)
+    parser.add_argument("--word-docs", type=int, default=20_000, help="documents of the word-edit corpus")
     parser.add_argument("--pii-records", type=int, default=5_000)
     parser.add_argument("--only", choices=["dedup", "pii", "validation"], help="run one part (pii prints its table)")
     parser.add_argument("--validation-rows", type=int, nargs="+", default=[10_000, 1_000_000])
@@ -384,9 +523,17 @@ def main(argv: list[str] | None = None) -> int:
         return 0
     results: dict[str, Any] = {
         "dedup": bench_dedup(args.docs, args.seed, args.threshold, args.shingle_size, args.num_perm),
-        "pii": bench_pii(args.pii_records, args.seed),
-        "validation": bench_validation(args.validation_rows, args.seed),
+        **_dedup_at_settings(args),
     }
+    if args.only == "dedup":
+        out = args.out.with_name("data_dedup.json")
+        out.parent.mkdir(parents=True, exist_ok=True)
+        out.write_text(json.dumps(results, indent=2, sort_keys=True) + "\n")
+        print("\n".join(_word_lines(results)))
+        print(f"\nwrote {out} in {time.perf_counter() - started:.1f} s")
+        return 0
+    results["pii"] = bench_pii(args.pii_records, args.seed)
+    results["validation"] = bench_validation(args.validation_rows, args.seed)
     results["environment"] = {
         "python": platform.python_version(),
         "machine": platform.machine(),

@@ -268,6 +268,36 @@ TritonPythonModel._generate = _planted_generate
 """
 
 
+USER_NAME, USER_EMAIL, USER_PHONE = "Olga Petrova", "olga.petrova@inbox-example.net", "+44 20 7946 0311"
+# Personal data planted in production prompts, answers (PLANTED_FAULT) and feedback (the poisoned corrections).
+PLANTED_PII = (
+    USER_NAME,
+    USER_EMAIL,
+    USER_PHONE,
+    "dana.whitfield@mailbox-example.org",
+    "+44 20 7946 0958",
+    "mark.rowe@mailbox-example.org",
+)
+
+
+def _in_clear(home: Path, values: set[str], skip: list[Path]) -> dict[str, list[str]]:
+    """``{file under home: [values it holds in clear]}``; Parquet files are read (their pages are compressed)."""
+    import pyarrow.parquet as pq
+
+    found: dict[str, list[str]] = {}
+    for path in sorted(p for p in home.rglob("*") if p.is_file()):
+        if any(path.is_relative_to(s) for s in skip):
+            continue
+        if path.suffix == ".parquet":
+            text = json.dumps(pq.read_table(path).to_pylist(), default=str, ensure_ascii=False)
+        else:
+            text = path.read_bytes().decode("utf-8", errors="replace")
+        hits = sorted(v for v in values if v in text)
+        if hits:
+            found[str(path.relative_to(home))] = hits
+    return found
+
+
 class Timeline:
     """Wall-clock seconds of each stage of the loop, written to ``<home>/loop_timeline.json``."""
 
@@ -358,6 +388,9 @@ def test_production_loop_drift_feedback_retrain_and_automatic_rollback(
     started = datetime.now(UTC)
     demo = generate_prod_logs(80, 0.8, 11, cfg.paths.home / "loop" / "prompts.jsonl", start=started)
     prompts = [json.loads(line)["prompt"] for line in demo.read_text().splitlines()]
+    # Users write their own personal data into some prompts.
+    for i, lead in ((2, f"I'm {USER_NAME}, my e-mail is {USER_EMAIL}."), (5, f"Call me back on {USER_PHONE}.")):
+        prompts[i] = f"{lead} {prompts[i]}"
     results = _serve(cfg, prompts)
     assert all(r.ok for r in results), [r.error for r in results if not r.ok][:3]
     assert {r["model_version"] for r in _logged(cfg, {r.request_id for r in results})} == {"1"}
@@ -496,3 +529,17 @@ def test_production_loop_drift_feedback_retrain_and_automatic_rollback(
     assert all(r.ok for r in after) and any((r.text or "").strip() for r in after)
     assert {r["model_version"] for r in _logged(cfg, {r.request_id for r in after})} == {"1"}
     timeline.mark("v1 serves again")
+
+    # 7. Personal data planted in training rows (the demo file's e-mail addresses), production prompts, answers and
+    #    feedback is nowhere in clear in what the platform wrote: logs, partitions, quarantine, snapshots, candidates,
+    #    MLflow's store and artifacts (evaluation samples, Data Docs, drift and TextEvals reports), Airflow's
+    #    database and task logs. The only copies are the inputs others supplied: the raw training file and the
+    #    feedback inbox (and this test's own files).
+    import re
+
+    raw_emails = set(re.findall(r"[\w.+'-]+@[\w-]+(?:\.[\w-]+)+", cfg.raw_train_path.read_text(encoding="utf-8")))
+    values = set(PLANTED_PII) | {e for e in raw_emails if not e.endswith("@nimbusdrive.example")}
+    assert len(values) > len(PLANTED_PII), "the demo training file plants e-mail addresses"
+    skip = [cfg.paths.raw_dir, cfg.paths.home / "feedback", cfg.paths.home / "loop"]
+    skip += list(cfg.paths.model_repository.rglob("model.py"))  # the planted fault's own source
+    assert _in_clear(cfg.paths.home, values, skip) == {}

@@ -1,4 +1,4 @@
-"""Production logs: the lenient line reader monitoring shares, and curation through the production-log contract."""
+"""Production logs: the strict line reader monitoring shares, and curation through the production-log contract."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ import pytest
 
 from llmops.config import LLMOpsConfig, load_config
 from llmops.data.gates import DataContractError
-from llmops.data.prodlog import curate_production_logs, iter_log_objects
+from llmops.data.prodlog import UNREADABLE_TIMESTAMP, curate_production_logs, iter_prod_log_lines
 from llmops.data.sinks import read_parquet_rows
 
 
@@ -19,10 +19,45 @@ def cfg(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> LLMOpsConfig:
     return load_config(environ={})
 
 
-def test_log_lines_are_objects_or_none_and_blank_lines_are_skipped(tmp_path: Path) -> None:
+def test_log_lines_are_read_strictly_with_their_line_and_reason(tmp_path: Path) -> None:
+    good = {
+        "request_id": "r1",
+        "timestamp": "2026-01-01T00:00:00Z",
+        "model_name": "m",
+        "model_version": "1",
+        "prompt": "p",
+        "response": "r",
+        "latency_ms": 1.0,
+        "pii_leak": False,
+    }
+    failed = {**good, "request_id": "r2", "response": "", "error": "boom", "error_kind": "server"}
     path = tmp_path / "requests.jsonl"
-    path.write_bytes(b'{"a": 1}\n\n   \n[1, 2]\nnull\n{broken\n\xff{"b": 2}\n{"c": "\xe9"}\n{"half": ')
-    assert list(iter_log_objects(path)) == [{"a": 1}, None, None, None, None, {"c": "\ufffd"}, None]
+    path.write_bytes(
+        b"\n".join(
+            [
+                json.dumps(good).encode(),
+                b"",
+                b"[1, 2]",
+                b"{broken",
+                b'{"c": "\xe9"}',
+                json.dumps(failed).encode(),
+                json.dumps({**good, "timestamp": "yesterday"}).encode(),
+                json.dumps({**good, "latency_ms": "fast"}).encode(),
+                b'{"half": ',
+            ]
+        )
+    )
+    lines = list(iter_prod_log_lines(path, 1024))
+    assert [line.line_number for line in lines] == [1, 3, 4, 5, 6, 7, 8, 9]  # the blank line 2 is skipped
+    assert lines[0].record == good and lines[0].reason is None  # extra keys kept
+    assert lines[1].reason == "not a JSON object (got array)"
+    assert lines[2].reason is not None and lines[2].reason.startswith("invalid JSON")
+    assert lines[3].reason is not None and lines[3].reason.startswith("not UTF-8") and lines[3].record is None
+    assert lines[4].failed and lines[4].reason is None and lines[4].record == failed
+    assert lines[5].reason == UNREADABLE_TIMESTAMP and lines[5].timestamp is None
+    assert lines[6].reason == "field 'latency_ms' has type str, expected number" and lines[6].timestamp is not None
+    assert lines[7].reason is not None and lines[7].reason.startswith("invalid JSON")
+    assert {line.source_file for line in lines} == {str(path)}
 
 
 def test_production_logs_are_validated_quarantined_and_scrubbed(cfg: LLMOpsConfig) -> None:

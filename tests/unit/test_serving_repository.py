@@ -333,6 +333,8 @@ def test_production_log_writer_rotates_and_flushes(tmp_path: Path) -> None:
     assert (tmp_path / "requests.jsonl") in files
     assert len(files) > 1, "expected at least one rotated file"
     assert all(f.name == "requests.jsonl" or f.name.startswith("requests-") for f in files)
+    # rotated segments are named per host and process: two writers can never pick the same name
+    assert all(f"-{os.getpid()}-" in f.name for f in files if f.name != "requests.jsonl")
     lines = [json.loads(line) for f in files for line in f.read_text().splitlines()]
     assert sorted(int(r["request_id"]) for r in lines) == list(range(60))
     assert all(tuple(r) == PROD_LOG_COLUMNS for r in lines)

@@ -10,5 +10,5 @@
   :mod:`~llmops.data.sinks` (output layout and atomic Parquet writers).
 - The contract itself: :mod:`~llmops.data.validate` (GX suites, Data Docs) and :mod:`~llmops.data.contract` (the
   suites evaluated on Arrow); records: :mod:`~llmops.data.ingest`, :mod:`~llmops.data.schema`, :mod:`~llmops.data.pii`.
-- :mod:`~llmops.data.prodlog`: production request logs (the lenient line reader monitoring shares, and curation).
+- :mod:`~llmops.data.prodlog`: production request logs (the strict line reader monitoring shares, and curation).
 """

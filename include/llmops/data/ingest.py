@@ -33,6 +33,8 @@ DEFAULT_CATEGORY = "general"
 
 _UTF8_BOM = b"\xef\xbb\xbf"
 _PARQUET_BATCH_ROWS = 4096
+# The rest of an oversized line is skipped in chunks of this size (memory stays bounded whatever the line's length).
+_DRAIN_BYTES = 1 << 16
 
 
 @dataclass
@@ -328,7 +330,7 @@ def _iter_lines(fh: Any, max_line_bytes: int) -> Iterator[tuple[bytes, int]]:
             # Never hold a huge line in memory: keep a preview, skip the rest.
             head, total = chunk[: RAW_PREVIEW_CHARS * 4], len(chunk)
             while not chunk.endswith(b"\n"):
-                chunk = fh.readline(1 << 20)
+                chunk = fh.readline(_DRAIN_BYTES)
                 if not chunk:
                     break
                 total += len(chunk)
@@ -340,38 +342,95 @@ def _iter_lines(fh: Any, max_line_bytes: int) -> Iterator[tuple[bytes, int]]:
         yield line, len(line)
 
 
+def _parse_line(line: bytes, length: int, max_line_bytes: int) -> tuple[Any, str | None]:
+    """``(parsed JSON value, None)`` for a line that is JSON, ``(None, reason)`` otherwise.
+
+    The size is checked first: an oversized line (``line`` is then only its head) is never decoded or parsed.
+    """
+    if length > max_line_bytes:
+        return None, f"line exceeds {max_line_bytes} bytes ({length} bytes)"
+    try:
+        text = line.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        return None, f"not UTF-8: {exc.reason} at byte {exc.start}"
+    try:
+        return json.loads(text), None
+    except (ValueError, RecursionError) as exc:
+        if isinstance(exc, json.JSONDecodeError):
+            return None, f"invalid JSON: {exc.msg} (char {exc.pos})"
+        return None, f"invalid JSON: {exc or type(exc).__name__}"
+
+
+def _iter_numbered_lines(fh: Any, max_line_bytes: int) -> Iterator[tuple[int, bytes, int]]:
+    """``(1-based line number, line, full length)`` of every non-blank line (a UTF-8 BOM on line 1 removed)."""
+    for line_number, (line, length) in enumerate(_iter_lines(fh, max_line_bytes), start=1):
+        if line_number == 1 and line.startswith(_UTF8_BOM):
+            line, length = line[len(_UTF8_BOM) :], length - len(_UTF8_BOM)
+        yield line_number, line, length
+
+
 def _read_jsonl(path: Path, max_line_bytes: int, result: IngestResult, normalizer: Normalizer) -> Iterator[None]:
     source_name = path.name
     with path.open("rb") as fh:
-        for line_number, (line, length) in enumerate(_iter_lines(fh, max_line_bytes), start=1):
+        for line_number, line, length in _iter_numbered_lines(fh, max_line_bytes):
             yield
-            if line_number == 1 and line.startswith(_UTF8_BOM):
-                line, length = line[len(_UTF8_BOM) :], length - len(_UTF8_BOM)
             if not line.strip():
                 result.blank_lines += 1
                 continue
             result.records_read += 1
             raw = line.decode("utf-8", errors="replace")
-            if length > max_line_bytes:
-                reason = f"line exceeds {max_line_bytes} bytes ({length} bytes)"
-                result.quarantined.append(quarantine_record(result.source_file, line_number, reason, raw))
-                continue
-            try:
-                text = line.decode("utf-8")
-            except UnicodeDecodeError as exc:
-                reason = f"not UTF-8: {exc.reason} at byte {exc.start}"
-                result.quarantined.append(quarantine_record(result.source_file, line_number, reason, raw))
-                continue
-            try:
-                obj = json.loads(text)
-            except (ValueError, RecursionError) as exc:
-                if isinstance(exc, json.JSONDecodeError):
-                    reason = f"invalid JSON: {exc.msg} (char {exc.pos})"
-                else:
-                    reason = f"invalid JSON: {exc or type(exc).__name__}"
+            obj, reason = _parse_line(line, length, max_line_bytes)
+            if reason is not None:
                 result.quarantined.append(quarantine_record(result.source_file, line_number, reason, raw))
                 continue
             _accept(result, obj, line_number, raw, source_name, normalizer)
+
+
+@dataclass(frozen=True)
+class JsonLine:
+    """One non-blank line of a JSONL file, read strictly (:func:`iter_json_lines`).
+
+    Attributes:
+        source_file: the file (as a string).
+        line_number: the 1-based line in that file.
+        value: the parsed JSON value (any JSON type, extra keys of an object included); ``None`` when ``reason``
+            is set (a ``null`` line has ``value=None`` and no reason).
+        reason: why the line is not JSON at all (over the size limit, not UTF-8, invalid JSON), else ``None``.
+        raw: a preview of the line (at most 1000 characters, undecodable bytes replaced) for a quarantine record.
+    """
+
+    source_file: str
+    line_number: int
+    value: Any
+    reason: str | None
+    raw: str
+
+
+def iter_json_lines(path: Path, max_line_bytes: int) -> Iterator[JsonLine]:
+    """The non-blank lines of a JSONL file, each parsed or with the reason it could not be, in file order.
+
+    The file is read in binary in chunks of at most ``max_line_bytes + 1`` bytes: a longer line is never held
+    whole, decoded or parsed (its head is kept for the preview and the rest skipped). Bytes that are not UTF-8
+    make the line fail (never replaced in a value). Blank lines are skipped but still counted in the numbering.
+
+    Args:
+        path: the file.
+        max_line_bytes: longest accepted line, in bytes.
+
+    Yields:
+        One :class:`JsonLine` per non-blank line.
+
+    Raises:
+        FileNotFoundError: the file does not exist.
+    """
+    source_file = str(path)
+    with Path(path).open("rb") as fh:
+        for line_number, line, length in _iter_numbered_lines(fh, max_line_bytes):
+            if not line.strip():
+                continue
+            value, reason = _parse_line(line, length, max_line_bytes)
+            raw = _preview(line[: RAW_PREVIEW_CHARS * 4].decode("utf-8", errors="replace"))
+            yield JsonLine(source_file, line_number, value, reason, raw)
 
 
 def _read_parquet(path: Path, max_line_bytes: int, result: IngestResult, normalizer: Normalizer) -> Iterator[None]:

@@ -54,11 +54,12 @@ _HASH_SLICE_BYTES = 1 << 17
 
 @dataclass(frozen=True)
 class MinHashParams:
-    """Parameters of signatures and banding (see :class:`llmops.config.DedupConfig`)."""
+    """Parameters of signatures and banding (see :class:`llmops.config.DedupConfig`; the defaults are its defaults,
+    with the banding it derives)."""
 
     num_perm: int = 128
-    bands: int = 16
-    rows_per_band: int = 8
+    bands: int = 18
+    rows_per_band: int = 7
     shingle_size: int = 3
     threshold: float = 0.8
     seed: int = 1
@@ -70,11 +71,13 @@ class MinHashParams:
 
     @classmethod
     def from_config(cls, cfg: DedupConfig, threshold: float | None = None) -> MinHashParams:
-        """Parameters from the ``data.dedup`` section (``threshold`` overrides its ``threshold``)."""
+        """Parameters from the ``data.dedup`` section (``threshold`` overrides its ``threshold``; null ``bands`` and
+        ``rows_per_band`` are derived from its thresholds, :attr:`llmops.config.DedupConfig.banding`)."""
+        bands, rows_per_band = cfg.banding
         return cls(
             num_perm=cfg.num_perm,
-            bands=cfg.bands,
-            rows_per_band=cfg.rows_per_band,
+            bands=bands,
+            rows_per_band=rows_per_band,
             shingle_size=cfg.shingle_size,
             threshold=cfg.threshold if threshold is None else threshold,
             seed=cfg.seed,

@@ -220,7 +220,7 @@ def _prune_raw(
         try:
             obj = json.loads(line)
         except ValueError:
-            return False  # no timestamp to age it by: kept (monitoring counts it as unattributed)
+            return False  # no timestamp to age it by: kept (monitoring quarantines it in one interval)
         ts = _parse_ts(obj.get("timestamp")) if isinstance(obj, dict) else None
         if ts is None or ts >= cutoff:
             return False

@@ -80,7 +80,7 @@ def production_sample(cfg: LLMOpsConfig) -> tuple[pd.DataFrame, str]:
         return pd.DataFrame(columns=["prompt", "response"]), f"nothing (no curated intervals, no logs at {source})"
     from llmops.data.pii import PiiScrubber
 
-    current = load_prod_logs(source, limit)
+    current = load_prod_logs(source, limit, cfg.data.max_line_bytes)
     fields = [c for c in ("prompt", "response") if c in current.columns]
     scrubbed, _, _ = PiiScrubber.from_config(cfg).scrub_records(current[fields].to_dict("records"), fields)
     for column in fields:

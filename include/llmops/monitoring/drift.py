@@ -28,8 +28,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeGuard
 
 from llmops.config import DriftConfig
-from llmops.data.prodlog import iter_log_objects
-from llmops.data.schema import PROD_LOG_COLUMNS, is_failed_request
+from llmops.data.prodlog import iter_prod_log_lines
+from llmops.data.schema import PROD_LOG_COLUMNS
 from llmops.fsutil import atomic_write_text
 
 if TYPE_CHECKING:
@@ -80,16 +80,17 @@ class DriftResult:
 # --------------------------------------------------------------------------------------------------------------
 # Production logs
 # --------------------------------------------------------------------------------------------------------------
-def load_prod_logs(source: Path, max_rows: int) -> pd.DataFrame:
+def load_prod_logs(source: Path, max_rows: int, max_line_bytes: int = 1_000_000) -> pd.DataFrame:
     """Read production request logs (JSONL) and keep the most recent rows.
 
-    Lines that are not a JSON object with string ``prompt`` and ``response`` fields (including a half-written
-    last line) are skipped and counted; so are failed requests (``error`` set); blank lines are ignored.
+    Lines are read strictly (:func:`llmops.data.prodlog.iter_prod_log_lines`): a line that is no usable record
+    (over ``max_line_bytes``, not UTF-8, not JSON, a missing field, a wrong type, no readable timestamp, a
+    half-written last line) is skipped and counted; so are failed requests (``error`` set); blank lines are ignored.
 
     Args:
         source: a ``.jsonl`` file, or a directory searched recursively for ``*.jsonl`` (files read in path order).
-        max_rows: keep at most this many rows, the most recent by ``timestamp`` (rows whose timestamp does not
-            parse count as oldest).
+        max_rows: keep at most this many rows, the most recent by ``timestamp``.
+        max_line_bytes: longest accepted line, in bytes (``data.max_line_bytes``).
 
     Returns:
         A DataFrame with at least the ``PROD_LOG_COLUMNS`` (``timestamp`` parsed to UTC, ``latency_ms`` numeric),
@@ -116,14 +117,12 @@ def load_prod_logs(source: Path, max_rows: int) -> pd.DataFrame:
     records: list[dict[str, Any]] = []
     bad_lines = failed = 0
     for path in files:
-        for record in iter_log_objects(path):
-            if (
-                record is None
-                or not isinstance(record.get("prompt"), str)
-                or not isinstance(record.get("response"), str)
-            ):
+        for line in iter_prod_log_lines(path, max_line_bytes):
+            record = line.record
+            texts = (record.get("prompt"), record.get("response")) if record is not None else (None, None)
+            if record is None or not all(isinstance(text, str) for text in texts):
                 bad_lines += 1
-            elif is_failed_request(record):  # a failed request has no answer to compare
+            elif line.failed:  # a failed request has no answer to compare
                 failed += 1
             else:
                 records.append(record)

@@ -361,7 +361,7 @@ def curate_feedback(
 
     key = interval_key(start)
     result = FeedbackResult(key=key)
-    records, _ = read_interval_records(source or feedback_dir(cfg), start, end)
+    records, _ = read_interval_records(source or feedback_dir(cfg), start, end, cfg.data.max_line_bytes)
     result.feedback = len(records)
     latest: dict[str, dict[str, Any]] = {}
     for record in sorted(records, key=lambda r: str(r.get("timestamp"))):

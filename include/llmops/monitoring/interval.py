@@ -1,15 +1,22 @@
 """One monitoring interval of production logs: select, curate, deduplicate and write its Parquet partition.
 
 An interval is ``[start, end)`` of the Airflow data interval. Its records are the log lines whose ``timestamp`` falls
-inside it. Failed requests (``error`` set) are counted per model version and set aside; the answered ones go
-through the data stage's production-log contract (quarantine, PII scrubbing) and are then deduplicated (a request
-read twice, e.g. from a copied rotated file, counts once). A request id seen again with other content is set aside
+inside it. Every line is read through the ingest layer's strict line reading (:func:`read_interval_lines`): a line
+that is not a usable record (over ``data.max_line_bytes``, not UTF-8, not JSON, not an object, a missing field, a
+wrong type, an unreadable timestamp) goes to the interval's quarantine with its file, line, reason and a scrubbed
+preview. A line without a readable timestamp is placed by the rule of :func:`read_interval_lines`, in exactly one
+interval. Failed requests (``error`` set) are counted per model version and set aside; the answered ones that passed
+the type checks are deduplicated (a request read twice, e.g. from a copied rotated file, counts once) and go through
+the data stage's production-log contract (quarantine, PII scrubbing). Every line read for the interval is counted
+once: ``lines_read = rows + rows_quarantined + duplicates + duplicate_request_ids + failed_requests +
+rows_not_curated`` (:meth:`IntervalResult.reconciles`). A request id seen again with other content is set aside
 as ``duplicate_request_id``, every copy of it: the server assigns every id, so a repeat is a
 replayed or forged log line, not a failure of the version that served it; it is counted apart (and alerted on above
 ``monitoring.max_duplicate_request_id_rate``), never as a quarantined row of the contract or an error of a version.
 The partition
 ``<curated_dir>/monitoring/prod_logs/interval=<key>/part.parquet`` is written atomically, so re-running an interval
-replaces it with the same rows.
+replaces it with the same rows; its quarantine files are replaced too (or removed, when a re-run skips the interval
+and nothing is left to quarantine).
 
 Records the served model could not write (its log writer's queue was full, or a write failed twice) are not in the
 logs; the writer counts them per minute in ``<log dir>/writer_status/*.json`` and :func:`read_log_losses` adds up
@@ -24,14 +31,17 @@ import json
 import logging
 import os
 import shutil
+from collections.abc import Iterator
+from contextlib import closing
 from dataclasses import asdict, dataclass, field, fields
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 from llmops.config import LLMOpsConfig
-from llmops.data.prodlog import iter_log_objects
-from llmops.data.schema import CLIENT_ERROR, is_failed_request
+from llmops.data.ingest import iter_json_lines
+from llmops.data.prodlog import ProdLogLine, iter_prod_log_lines, parse_log_timestamp
+from llmops.data.schema import CLIENT_ERROR
 
 log = logging.getLogger(__name__)
 
@@ -52,13 +62,22 @@ class IntervalResult:
         skipped: True when the interval had too few rows; ``reason`` says why and no partition exists.
         reason: one sentence.
         partition_path: the Parquet partition ("" when skipped).
-        rows_read: answered requests of the interval (before the contract).
-        rows_quarantined: records quarantined by the contract.
-        duplicates: records dropped as exact repeats of a request (same id, time, prompt and response).
+        lines_read: non-blank log lines placed in the interval (by their timestamp, or by the rule of
+            :func:`read_interval_lines` for lines without one); every one is counted once in the other figures.
+        rows_read: lines of the interval that are not failed requests (before the type checks and the contract).
+        rows_quarantined: lines quarantined: by the strict reader (``rows_malformed``) and by the contract; all in
+            :func:`interval_quarantine_path`.
+        rows_malformed: lines the strict reader quarantined (not a usable record: over the size limit, not UTF-8,
+            not JSON, not an object, missing field, wrong type, unreadable timestamp); part of ``rows_quarantined``.
+        duplicates: records dropped as exact repeats of a request (same id, time, prompt and response), decided
+            among the records that passed the type checks.
         duplicate_request_ids: records set aside because another record of the interval has their ``request_id``
             with other content (every copy; written to :func:`duplicate_ids_path`; not in the contract's count).
-        rows: rows in the partition.
-        unattributed_lines: lines of the source without a readable timestamp (not part of any interval).
+        rows: rows left after curation (in the partition unless the interval was skipped).
+        rows_not_curated: answered records that passed the type checks but were not curated because the interval
+            was skipped before the contract (too few of them).
+        unattributed_lines: lines without a readable timestamp that the rule of :func:`read_interval_lines` placed
+            in this interval (quarantined here, part of ``rows_malformed``).
         pii_counts: PII replacements per entity type.
         failed_requests: records of requests the served model failed (``error`` set; not in the partition).
         server_errors_by_version: model version -> failed requests whose ``error_kind`` is not ``client``.
@@ -73,11 +92,14 @@ class IntervalResult:
     skipped: bool
     reason: str
     partition_path: str = ""
+    lines_read: int = 0
     rows_read: int = 0
     rows_quarantined: int = 0
+    rows_malformed: int = 0
     duplicates: int = 0
     duplicate_request_ids: int = 0
     rows: int = 0
+    rows_not_curated: int = 0
     unattributed_lines: int = 0
     pii_counts: dict[str, int] | None = None
     failed_requests: int = 0
@@ -95,6 +117,22 @@ class IntervalResult:
     def to_dict(self) -> dict[str, Any]:
         """JSON-ready fields (for XCom and the summary file)."""
         return asdict(self)
+
+    def accounted_lines(self) -> dict[str, int]:
+        """Where the lines read for the interval went (their sum is ``lines_read``)."""
+        return {
+            "kept": self.rows,
+            "quarantined": self.rows_quarantined,
+            "duplicates": self.duplicates,
+            "duplicate_request_ids": self.duplicate_request_ids,
+            "failed_requests": self.failed_requests,
+            "not_curated": self.rows_not_curated,
+        }
+
+    @property
+    def reconciles(self) -> bool:
+        """Whether every line read for the interval was counted exactly once."""
+        return self.lines_read == sum(self.accounted_lines().values())
 
     def error_figures(self) -> dict[str, float]:
         """``failed_requests``, ``server_errors``, ``server_error_rate`` (server errors over every distinct
@@ -184,41 +222,125 @@ def monitoring_source(cfg: LLMOpsConfig) -> Path:
     return cfg.monitoring.source or cfg.prod_log_source
 
 
-def _parse_ts(value: Any) -> datetime | None:
-    if not isinstance(value, str):
-        return None
-    try:
-        ts = datetime.fromisoformat(value)
-    except ValueError:
-        return None
-    return ts.replace(tzinfo=UTC) if ts.tzinfo is None else ts
+def _log_files(source: Path) -> list[Path]:
+    """The ``*.jsonl`` files of a folder (recursively, rotated files included) in path order, or the file itself."""
+    if source.is_dir():
+        return sorted(p for p in source.rglob("*.jsonl") if p.is_file())
+    return [source] if source.is_file() else []
 
 
-def read_interval_records(source: Path, start: datetime, end: datetime) -> tuple[list[dict[str, Any]], int]:
-    """Read the JSONL log records whose timestamp lies in ``[start, end)``.
+@dataclass
+class IntervalLines:
+    """The log lines placed in one interval (:func:`read_interval_lines`).
+
+    Attributes:
+        records: answered records that passed the type checks, as logged (extra keys kept), in file order.
+        origins: ``(source file, line number)`` of each of ``records``.
+        failed: failed requests (``error`` set) with a readable timestamp in the interval.
+        quarantined: quarantine records (file, line, reason, raw preview) of the lines that are no usable record.
+        lines_read: non-blank lines placed in the interval (``len(records) + len(failed) + len(quarantined)``).
+        untimed: lines without a readable timestamp placed in the interval (part of ``quarantined``).
+    """
+
+    records: list[dict[str, Any]] = field(default_factory=list)
+    origins: list[tuple[str, int]] = field(default_factory=list)
+    failed: list[dict[str, Any]] = field(default_factory=list)
+    quarantined: list[dict[str, Any]] = field(default_factory=list)
+    lines_read: int = 0
+    untimed: int = 0
+
+
+def _first_time(path: Path, max_line_bytes: int) -> datetime:
+    """The first readable timestamp of a log file, else the file's modification time."""
+    with closing(iter_prod_log_lines(path, max_line_bytes)) as lines:
+        for line in lines:
+            if line.timestamp is not None:
+                return line.timestamp
+    return datetime.fromtimestamp(path.stat().st_mtime, UTC)
+
+
+def _placed_lines(path: Path, max_line_bytes: int) -> Iterator[tuple[ProdLogLine, datetime]]:
+    """Each non-blank line of a log file with the time that places it in an interval (see
+    :func:`read_interval_lines`)."""
+    anchor: datetime | None = None
+    for line in iter_prod_log_lines(path, max_line_bytes):
+        at = line.timestamp
+        if at is None:
+            if anchor is None:  # lines before the first readable timestamp of the file
+                anchor = _first_time(path, max_line_bytes)
+            at = anchor
+        anchor = at
+        yield line, at
+
+
+def read_interval_lines(source: Path, start: datetime, end: datetime, max_line_bytes: int) -> IntervalLines:
+    """Read the production-log lines of ``[start, end)`` strictly, keeping file and line of each.
+
+    Every file is read through :func:`llmops.data.prodlog.iter_prod_log_lines` (the ingest layer's strict line
+    reading): a line over ``max_line_bytes`` is never held whole, decoded or parsed; bytes that are not UTF-8 are
+    never replaced; a line that is not a usable record becomes a quarantine record with its true file and line.
+
+    A line with a readable ``timestamp`` belongs to the interval holding it. A line without one (not JSON, cut,
+    not UTF-8, too long, not an object, no or an unparseable timestamp) belongs to the interval of the nearest
+    readable timestamp before it in the same file: it was written after that record, in the region of the file
+    that record's interval reads. Lines before the first readable timestamp of a file go with that first one; a
+    file with no readable timestamp at all goes with its modification time. The rule depends only on the file's
+    content (and mtime), so every run, and every re-run, places such a line in the same single interval; appending
+    to a log never moves a line that already follows a readable one.
+
+    Args:
+        source: a ``.jsonl`` file or a folder searched recursively for ``*.jsonl`` (rotated files included), read
+            in path order.
+        start: interval start (aware).
+        end: interval end (aware, exclusive).
+        max_line_bytes: longest accepted line, in bytes (``data.max_line_bytes``).
+
+    Returns:
+        The :class:`IntervalLines`.
+    """
+    out = IntervalLines()
+    for path in _log_files(Path(source)):
+        for line, at in _placed_lines(path, max_line_bytes):
+            if not start <= at < end:
+                continue
+            out.lines_read += 1
+            out.untimed += line.timestamp is None
+            if line.reason is not None or line.record is None:
+                out.quarantined.append(line.quarantine_record())
+            elif line.failed:
+                out.failed.append(line.record)
+            else:
+                out.records.append(line.record)
+                out.origins.append((line.source_file, line.line_number))
+    return out
+
+
+def read_interval_records(
+    source: Path, start: datetime, end: datetime, max_line_bytes: int = 1_000_000
+) -> tuple[list[dict[str, Any]], int]:
+    """Read the JSONL records (of any layout, e.g. feedback) whose timestamp lies in ``[start, end)``.
+
+    Lines are read through the ingest layer's strict line reading (:func:`llmops.data.ingest.iter_json_lines`):
+    a line over ``max_line_bytes`` or not UTF-8 is never decoded into a record.
 
     Args:
         source: a ``.jsonl`` file or a folder searched recursively for ``*.jsonl`` (rotated files included),
             read in path order.
         start: interval start (aware).
         end: interval end (aware, exclusive).
+        max_line_bytes: longest accepted line, in bytes.
 
     Returns:
         ``(records, unattributed)``: the records as parsed JSON objects, in file order, and the number of lines
-        that could not be placed in any interval (not JSON, not an object, no readable timestamp).
+        that could not be placed in any interval (too long, not UTF-8, not JSON, not an object, no readable
+        timestamp).
     """
-    source = Path(source)
-    if source.is_dir():
-        files = sorted(p for p in source.rglob("*.jsonl") if p.is_file())
-    elif source.is_file():
-        files = [source]
-    else:
-        return [], 0
     records: list[dict[str, Any]] = []
     unattributed = 0
-    for path in files:
-        for obj in iter_log_objects(path):
-            ts = _parse_ts(obj.get("timestamp")) if obj is not None else None
+    for path in _log_files(Path(source)):
+        for line in iter_json_lines(path, max_line_bytes):
+            obj = line.value if isinstance(line.value, dict) else None
+            ts = parse_log_timestamp(obj.get("timestamp")) if obj is not None else None
             if obj is None or ts is None:
                 unattributed += 1
             elif start <= ts < end:
@@ -275,23 +397,46 @@ def _write_summary(folder: Path, result: IntervalResult) -> None:
     atomic_write_text(folder / SUMMARY_FILE, json.dumps(result.to_dict(), indent=2, sort_keys=True), fsync=False)
 
 
-def _write_duplicate_ids(cfg: LLMOpsConfig, key: str, repeats: list[dict[str, Any]]) -> None:
-    """Write the records set aside as ``duplicate_request_id`` (an empty file when there are none)."""
+def _write_duplicate_ids(
+    cfg: LLMOpsConfig, key: str, repeats: list[dict[str, Any]], origins: list[tuple[str, int]]
+) -> None:
+    """Write the records set aside as ``duplicate_request_id`` with their file and line (an empty file when there
+    are none)."""
     from llmops.data.pii import PiiScrubber
     from llmops.data.sinks import write_quarantine
 
     rows = [
         {
-            "source_file": "<interval>",
-            "line_number": None,
+            "source_file": origin[0],
+            "line_number": origin[1],
             "reason": DUPLICATE_REQUEST_ID,
             "raw": json.dumps(record, default=str, ensure_ascii=False)[:1000],
         }
-        for record in repeats
+        for record, origin in zip(repeats, origins, strict=True)
     ]
     path = duplicate_ids_path(cfg, key)
     path.parent.mkdir(parents=True, exist_ok=True)
     write_quarantine(rows, path, PiiScrubber.from_config(cfg))
+
+
+def _replace_skipped_outputs(cfg: LLMOpsConfig, key: str, quarantined: list[dict[str, Any]]) -> None:
+    """What an interval skipped before the contract leaves: its reader's quarantine (replacing an earlier run's
+    file, or removing it when there is nothing to quarantine), no duplicate-id file and no curated rows."""
+    from llmops.data.pii import PiiScrubber
+    from llmops.data.sinks import write_quarantine
+
+    path = interval_quarantine_path(cfg, key)
+    if quarantined:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        write_quarantine(quarantined, path, PiiScrubber.from_config(cfg))
+    else:
+        path.unlink(missing_ok=True)
+    duplicate_ids_path(cfg, key).unlink(missing_ok=True)
+    curated = cfg.paths.curated_dir / "prod_logs" / _curation_key(key)
+    if curated.is_dir():
+        shutil.rmtree(curated)
+    if path.parent.is_dir() and not any(path.parent.iterdir()):
+        path.parent.rmdir()
 
 
 def _scrub_records(cfg: LLMOpsConfig, records: list[dict[str, Any]]) -> dict[str, int]:
@@ -327,11 +472,18 @@ def curate_interval(cfg: LLMOpsConfig, start: datetime, end: datetime, source: P
         end: data interval end (aware, exclusive).
         source: log file or folder; ``None`` for :func:`monitoring_source`.
 
+    Lines are read strictly (:func:`read_interval_lines`); the ones that are no usable record are quarantined with
+    file, line, reason and a scrubbed preview in :func:`interval_quarantine_path`, beside the contract's, and count
+    in its quarantine ratio. Repeats are decided among the records that passed the type checks.
+
     Returns:
-        The :class:`IntervalResult`. A skipped interval has no partition (an earlier one is removed).
+        The :class:`IntervalResult`, whose counts reconcile (:attr:`IntervalResult.reconciles`). A skipped interval
+        has no partition (an earlier one is removed); its quarantine file holds what this run's reader quarantined
+        (an earlier run's file is replaced, or removed when there is nothing).
 
     Raises:
         llmops.data.gates.DataContractError: the interval's logs break the production-log contract.
+        llmops.data.gates.ReconciliationError: a line read for the interval was not counted exactly once.
     """
     import pyarrow.parquet as pq
 
@@ -341,17 +493,25 @@ def curate_interval(cfg: LLMOpsConfig, start: datetime, end: datetime, source: P
     key = interval_key(start)
     folder = interval_dir(cfg, key)
     source = source or monitoring_source(cfg)
-    read, unattributed = read_interval_records(source, start, end)
+    lines = read_interval_lines(source, start, end, cfg.data.max_line_bytes)
     losses = read_log_losses(source, start, end)
     minimum = cfg.monitoring.min_interval_rows
     # Failed requests carry no answer: they are counted per version (the rollback watch's error rate), not curated.
-    records = [r for r in read if not is_failed_request(r)]
     errors: dict[str, int] = {}
-    for record in read:
-        if is_failed_request(record) and record.get("error_kind") != CLIENT_ERROR:
+    for record in lines.failed:
+        if record.get("error_kind") != CLIENT_ERROR:
             version = str(record.get("model_version"))
             errors[version] = errors.get(version, 0) + 1
-    failed_requests = len(read) - len(records)
+    failed_requests = len(lines.failed)
+    malformed = len(lines.quarantined)
+    records, origins = lines.records, lines.origins
+
+    def finish(result: IntervalResult) -> IntervalResult:
+        from llmops.data.gates import reconcile
+
+        reconcile(f"curate_interval {key}", result.lines_read, **result.accounted_lines())
+        _write_summary(folder, result)
+        return result
 
     def skip(reason: str, **counts: Any) -> IntervalResult:
         if folder.exists():  # a partition from an earlier attempt would contradict this result
@@ -360,7 +520,10 @@ def curate_interval(cfg: LLMOpsConfig, start: datetime, end: datetime, source: P
             key=key,
             skipped=True,
             reason=reason,
-            unattributed_lines=unattributed,
+            lines_read=lines.lines_read,
+            rows_read=lines.lines_read - failed_requests,
+            rows_malformed=malformed,
+            unattributed_lines=lines.untimed,
             failed_requests=failed_requests,
             server_errors_by_version=errors,
             log_records_dropped=losses["dropped"],
@@ -368,25 +531,29 @@ def curate_interval(cfg: LLMOpsConfig, start: datetime, end: datetime, source: P
             log_write_failures=losses["failed_writes"],
             **counts,
         )
-        _write_summary(folder, result)
         log.info("interval %s skipped: %s", key, reason)
-        return result
+        return finish(result)
 
     if len(records) < minimum:
+        _replace_skipped_outputs(cfg, key, lines.quarantined)
         return skip(
-            f"{len(records)} answered requests in the interval ({failed_requests} failed), fewer than "
-            f"min_interval_rows={minimum}",
-            rows_read=len(records),
+            f"{len(records)} answered requests in the interval ({failed_requests} failed, {malformed} malformed), "
+            f"fewer than min_interval_rows={minimum}",
+            rows_quarantined=malformed,
+            rows_not_curated=len(records),
         )
     # The same request read twice (a rotated file copied, a log shipped twice) is one request: drop the repeats
-    # before the contract, which would quarantine every copy of a repeated request_id.
+    # before the contract, which would quarantine every copy of a repeated request_id. Only records that passed the
+    # type checks get here: a malformed line (already quarantined) never makes a good one a repeat, nor the reverse.
     unique: list[dict[str, Any]] = []
+    origin_of: dict[int, tuple[str, int]] = {}
     seen: set[tuple[Any, ...]] = set()
-    for record in records:
-        identity = tuple(str(record.get(c)) for c in ("request_id", "timestamp", "prompt", "response"))
+    for record, origin in zip(records, origins, strict=True):
+        identity = tuple(record.get(c) for c in ("request_id", "timestamp", "prompt", "response"))
         if identity not in seen:
             seen.add(identity)
             unique.append(record)
+            origin_of[id(record)] = origin
     duplicates = len(records) - len(unique)
     # What the model said is judged on the texts as they were (a leak is personal data the prompt did not hold);
     # only the flags are kept.
@@ -399,15 +566,22 @@ def curate_interval(cfg: LLMOpsConfig, start: datetime, end: datetime, source: P
     # contract (whose quarantine ratio fails the interval and whose quarantined rows count as errors of the version
     # that served them): a flood of them must neither stop monitoring nor force a rollback.
     unique, repeats = split_duplicate_ids(unique)
-    _write_duplicate_ids(cfg, key, repeats)
+    _write_duplicate_ids(cfg, key, repeats, [origin_of[id(r)] for r in repeats])
     no_pii = cfg.model_copy(deep=True)
     no_pii.data.pii.enabled = False
-    curated = curate_production_logs(no_pii, unique, _curation_key(key), build_docs=False)
+    # The reader's quarantine goes into the same file as the contract's, and counts in its quarantine ratio.
+    curated = curate_production_logs(
+        no_pii,
+        unique,
+        _curation_key(key),
+        build_docs=False,
+        origins=[origin_of[id(r)] for r in unique],
+        quarantined=lines.quarantined,
+    )
     table = pq.read_table(curated["logs_path"])
     if flags:
         table = add_flag_columns(table, flags, monitored_scorers(cfg))
     counts = {
-        "rows_read": len(records),
         "rows_quarantined": int(curated["rows_quarantined"]),
         "duplicates": duplicates,
         "duplicate_request_ids": len(repeats),
@@ -424,10 +598,14 @@ def curate_interval(cfg: LLMOpsConfig, start: datetime, end: datetime, source: P
     result = IntervalResult(
         key=key,
         skipped=False,
-        reason=f"{table.num_rows} rows curated ({counts['rows_quarantined']} quarantined, {duplicates} duplicates, "
-        f"{len(repeats)} duplicate request ids, {failed_requests} failed requests)",
+        reason=f"{table.num_rows} rows curated ({counts['rows_quarantined']} quarantined, of which {malformed} "
+        f"malformed lines; {duplicates} duplicates, {len(repeats)} duplicate request ids, {failed_requests} failed "
+        "requests)",
         partition_path=str(path),
-        unattributed_lines=unattributed,
+        lines_read=lines.lines_read,
+        rows_read=lines.lines_read - failed_requests,
+        rows_malformed=malformed,
+        unattributed_lines=lines.untimed,
         failed_requests=failed_requests,
         server_errors_by_version=errors,
         log_records_dropped=losses["dropped"],
@@ -436,9 +614,8 @@ def curate_interval(cfg: LLMOpsConfig, start: datetime, end: datetime, source: P
         safety_by_version=safety_counts_by_version(table.to_pandas()) if flags else {},
         **counts,
     )
-    _write_summary(folder, result)
     log.info("interval %s: %s", key, result.reason)
-    return result
+    return finish(result)
 
 
 def window_partitions(cfg: LLMOpsConfig, key: str, n: int) -> list[Path]:

@@ -125,6 +125,11 @@ def _int_param(params: dict[str, str], key: str, default: int, minimum: int = 1)
     return value
 
 
+def _safe_host() -> str:
+    """The host name as a file-name part (letters, digits, dot, hyphen)."""
+    return "".join(c if c.isascii() and (c.isalnum() or c in ".-") else "_" for c in socket.gethostname()) or "host"
+
+
 class LogScrubber:
     """Replaces the personal data in a log record's prompt and answer with typed placeholders.
 
@@ -192,7 +197,7 @@ class RawLogStream:
         self.retain_hours = retain_hours
         self.folder.mkdir(parents=True, exist_ok=True, mode=0o700)
         os.chmod(self.folder, 0o700)
-        self._suffix = f"-{socket.gethostname()}-{os.getpid()}.jsonl"
+        self._suffix = f"-{_safe_host()}-{os.getpid()}.jsonl"
         self._pruned_at = 0.0
 
     def write(self, data: bytes) -> None:
@@ -232,8 +237,8 @@ class ProductionLogWriter:
     ``submit`` never blocks: when the queue is full the record is dropped and counted. Lines are written with one
     ``os.write`` on an ``O_APPEND`` descriptor per batch, so several model instances (separate processes) can share
     the file. When the file would grow past ``rotate_bytes`` it is renamed to
-    ``requests-<UTC timestamp>-<n>.jsonl`` first. A failed write is retried once (from the first byte not yet
-    written, so nothing is written twice); a batch that fails again is lost and counted.
+    ``requests-<UTC timestamp>-<host>-<pid>-<n>.jsonl`` first. A failed write is retried once (from the first byte
+    not yet written, so nothing is written twice); a batch that fails again is lost and counted.
 
     Losses are visible to monitoring: ``dropped`` (queue full), ``failed_writes`` and ``failed_records`` (batches
     and records lost to write errors) are written, with per-minute counts, to the JSON file ``status_path`` under
@@ -267,7 +272,8 @@ class ProductionLogWriter:
         self.last_error: str | None = None
         self.started_at = utc_now_iso()
         status_dir = self.log_dir / STATUS_DIR
-        self.status_path = status_dir / f"{socket.gethostname()}-{os.getpid()}-{secrets.token_hex(4)}.json"
+        self._writer_tag = f"{_safe_host()}-{os.getpid()}"
+        self.status_path = status_dir / f"{self._writer_tag}-{secrets.token_hex(4)}.json"
         self._losses: dict[str, dict[str, int]] = {}
         self._lock = threading.Lock()
         self._dirty = False
@@ -445,12 +451,14 @@ class ProductionLogWriter:
             return
         if size == 0 or size + incoming <= self.rotate_bytes:
             return
+        # Host and process in the name: two instances (or hosts sharing the folder) rotating in the same
+        # microsecond never pick the same name, so one rotated segment can never replace another.
         stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%S%fZ")
         n = 0
-        while (self.log_dir / f"requests-{stamp}-{n}.jsonl").exists():
+        while (self.log_dir / f"requests-{stamp}-{self._writer_tag}-{n}.jsonl").exists():
             n += 1
         try:
-            os.rename(self.path, self.log_dir / f"requests-{stamp}-{n}.jsonl")
+            os.rename(self.path, self.log_dir / f"requests-{stamp}-{self._writer_tag}-{n}.jsonl")
         except FileNotFoundError:  # another instance rotated it first
             pass
         except OSError as exc:  # keep appending to the big file rather than lose records
