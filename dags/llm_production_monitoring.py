@@ -9,6 +9,8 @@ and rolled back automatically when its live figures are worse than those of the 
 after `curate_interval` and `curate_feedback` whatever their outcome (a failing drift or feedback task never switches
 the rollback watch off); on its own, `reconcile_serving` (Triton serves exactly `champion`, the config pins it, no
 promotion or rollback left half done). Every task that fails for good alerts through the alert channels.
+Hours missed while the DAG was paused or the scheduler down are curated by the next run (logs and feedback; a
+watermark, `monitoring.max_backfill_intervals`), though `catchup` is off.
 
 **Inputs**: the production logs whose timestamp lies in the run's data interval (the serving log directory, or
 `monitoring.source`); user feedback (`$LLMOPS_HOME/feedback/*.jsonl` or `monitoring.feedback_source`).

@@ -537,7 +537,9 @@ def test_production_loop_drift_feedback_retrain_and_automatic_rollback(
     #    feedback inbox (and this test's own files).
     import re
 
-    raw_emails = set(re.findall(r"[\w.+'-]+@[\w-]+(?:\.[\w-]+)+", cfg.raw_train_path.read_text(encoding="utf-8")))
+    raw_emails = set(
+        re.findall(r"[\w.+'-]+@[\w-]+(?:\.[\w-]+)+", cfg.raw_train_path.read_text(encoding="utf-8", errors="replace"))
+    )
     values = set(PLANTED_PII) | {e for e in raw_emails if not e.endswith("@nimbusdrive.example")}
     assert len(values) > len(PLANTED_PII), "the demo training file plants e-mail addresses"
     skip = [cfg.paths.raw_dir, cfg.paths.home / "feedback", cfg.paths.home / "loop"]

@@ -672,6 +672,9 @@ class MonitoringConfig(_Section):
     source: Path | None = None
     min_interval_rows: int = Field(default=20, ge=1)
     window_intervals: int = Field(default=24, ge=1)
+    # Intervals missed while no run happened (scheduler down, DAG paused) that the next run curates first (the
+    # newest ones; older ones are logged as left out). 0: none.
+    max_backfill_intervals: int = Field(default=24, ge=0)
     # Evidently's stat test for the text columns: the absolute ROC AUC of its domain classifier. Its default below
     # 1,000 reference rows (percentile, 1,000 bootstrap rounds) takes about 20x longer: too slow for every hour.
     text_method: str | None = "abs_text_content_drift"

@@ -3,8 +3,10 @@
 A feedback record is one JSON line: ``{"request_id", "timestamp", "rating", "corrected_response"?, "user"?}`` where
 ``rating`` is thumbs up or down (``"up"``/``"down"``, ``1``/``-1``/``0``, ``true``/``false``) and ``user`` names who
 gave it (the authenticated user or session id, as the feedback endpoint knows it). The feedback whose
-timestamp lies in the interval is joined to its request in the curated partitions of the rolling window (the
-request may be older than its feedback); the latest feedback of a request wins.
+timestamp lies in the interval is joined to its request in the curated intervals of the rolling window (the
+request may be older than its feedback): their partitions, and the request index of the intervals skipped as too
+small for drift (:func:`llmops.monitoring.interval.window_request_files`), so feedback on a quiet hour is kept; the
+latest feedback of a request wins.
 
 ``request_id`` must be the id the server issued (returned with every answer as the ``request_id`` output, logged as
 the request's ``request_id``); the id a client chose is only logged beside it (``client_request_id``) and matches
@@ -61,7 +63,7 @@ from typing import Any
 
 from llmops.config import LLMOpsConfig
 from llmops.data.schema import TRAIN_COLUMNS
-from llmops.monitoring.interval import interval_key, read_interval_records, window_partitions
+from llmops.monitoring.interval import interval_key, read_interval_records, window_request_files
 
 log = logging.getLogger(__name__)
 
@@ -375,7 +377,7 @@ def curate_feedback(
             result.superseded += 1
         latest[rid] = record
     requests: dict[str, tuple[str, str, str]] = {}
-    for part in window_partitions(cfg, key, cfg.monitoring.window_intervals):
+    for part in window_request_files(cfg, key, cfg.monitoring.window_intervals):
         frame = pd.read_parquet(part, columns=["request_id", "prompt", "response", "model_version"])
         texts = zip(frame["prompt"], frame["response"], frame["model_version"].astype(str), strict=True)
         requests.update(zip(frame["request_id"], texts, strict=True))

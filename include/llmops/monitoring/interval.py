@@ -18,6 +18,13 @@ The partition
 replaces it with the same rows; its quarantine files are replaced too (or removed, when a re-run skips the interval
 and nothing is left to quarantine).
 
+An interval skipped as too small (fewer than ``monitoring.min_interval_rows`` answered requests) has no partition,
+so drift, alerts and the rollback watch treat it as before; it still writes its request index
+``interval=<key>/requests.parquet`` (:data:`REQUEST_INDEX_COLUMNS`): its answered requests deduplicated, PII
+scrubbed, without reused ids and without the rows the contract's row-level checks refuse. Feedback on a quiet hour's
+requests finds them there (:func:`window_request_files`). The index changes no count of the summary and writes no
+quarantine: a skipped interval is not judged by the contract.
+
 Records the served model could not write (its log writer's queue was full, or a write failed twice) are not in the
 logs; the writer counts them per minute in ``<log dir>/writer_status/*.json`` and :func:`read_log_losses` adds up
 the interval's counts, which the monitoring DAG alerts on.
@@ -46,6 +53,10 @@ from llmops.data.schema import CLIENT_ERROR
 log = logging.getLogger(__name__)
 
 PARTITION_FILE = "part.parquet"
+# The request index of an interval skipped as too small: its answered requests, curated like a partition's rows but
+# kept apart from it, so that feedback finds them while drift, alerts and the rollback watch still see no partition.
+REQUESTS_FILE = "requests.parquet"
+REQUEST_INDEX_COLUMNS = ("request_id", "timestamp", "model_version", "prompt", "response")
 SUMMARY_FILE = "summary.json"
 # Where the served model's log writers keep their loss counters (identical to STATUS_DIR in serving/model.py).
 WRITER_STATUS_DIR = "writer_status"
@@ -62,6 +73,8 @@ class IntervalResult:
         skipped: True when the interval had too few rows; ``reason`` says why and no partition exists.
         reason: one sentence.
         partition_path: the Parquet partition ("" when skipped).
+        requests_path: the request index of a skipped interval that had answered requests ("" otherwise: a
+            partition is its own index).
         lines_read: non-blank log lines placed in the interval (by their timestamp, or by the rule of
             :func:`read_interval_lines` for lines without one); every one is counted once in the other figures.
         rows_read: lines of the interval that are not failed requests (before the type checks and the contract).
@@ -92,6 +105,7 @@ class IntervalResult:
     skipped: bool
     reason: str
     partition_path: str = ""
+    requests_path: str = ""
     lines_read: int = 0
     rows_read: int = 0
     rows_quarantined: int = 0
@@ -183,6 +197,11 @@ def interval_dir(cfg: LLMOpsConfig, key: str) -> Path:
 def partition_path(cfg: LLMOpsConfig, key: str) -> Path:
     """The Parquet partition of an interval."""
     return interval_dir(cfg, key) / PARTITION_FILE
+
+
+def requests_path(cfg: LLMOpsConfig, key: str) -> Path:
+    """The request index of an interval skipped as too small (:data:`REQUESTS_FILE`)."""
+    return interval_dir(cfg, key) / REQUESTS_FILE
 
 
 def _curation_key(key: str) -> str:
@@ -463,6 +482,60 @@ def _scrub_records(cfg: LLMOpsConfig, records: list[dict[str, Any]]) -> dict[str
     return {k: int(v) for k, v in totals.items()}
 
 
+def _drop_repeats(
+    records: list[dict[str, Any]], origins: list[tuple[str, int]]
+) -> tuple[list[dict[str, Any]], dict[int, tuple[str, int]]]:
+    """The records without exact repeats of a request (same id, time, prompt and response), in order, and the origin
+    of each kept one (by ``id()``)."""
+    unique: list[dict[str, Any]] = []
+    origin_of: dict[int, tuple[str, int]] = {}
+    seen: set[tuple[Any, ...]] = set()
+    for record, origin in zip(records, origins, strict=True):
+        identity = tuple(record.get(c) for c in ("request_id", "timestamp", "prompt", "response"))
+        if identity not in seen:
+            seen.add(identity)
+            unique.append(record)
+            origin_of[id(record)] = origin
+    return unique, origin_of
+
+
+def _index_rows(cfg: LLMOpsConfig, key: str, records: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """The request index rows of an interval too small to curate: the records as the curation would keep them
+    (repeats dropped, PII scrubbed, reused ids set aside, rows failing the contract's row-level checks left out),
+    without writing a quarantine or failing on the contract's batch-level bounds."""
+    from llmops.data.ingest import normalize_prod_record
+    from llmops.data.validate import PRODUCTION_LOGS, validate_records
+
+    unique, _ = _drop_repeats([dict(r) for r in records], [("", 0)] * len(records))
+    _scrub_records(cfg, unique)
+    unique, _ = split_duplicate_ids(unique)
+    rows = [row for row, _ in (normalize_prod_record(r, "memory") for r in unique) if row is not None]
+    if not rows:
+        return []
+    outcome = validate_records(rows, cfg, f"{_curation_key(key)}-index", build_docs=False, kind=PRODUCTION_LOGS)
+    return [dict(r) for r in outcome.kept_rows]
+
+
+def _write_request_index(cfg: LLMOpsConfig, key: str, rows: list[dict[str, Any]]) -> str:
+    """Write a skipped interval's request index atomically (nothing when there is no row); its path or ""."""
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    path = requests_path(cfg, key)
+    if not rows:
+        path.unlink(missing_ok=True)
+        return ""
+    columns = {
+        c: pa.array([None if r.get(c) is None else str(r.get(c)) for r in rows], pa.string())
+        for c in REQUEST_INDEX_COLUMNS
+    }
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(f".{REQUESTS_FILE}.tmp")
+    pq.write_table(pa.table(columns), tmp)
+    os.replace(tmp, path)
+    return str(path)
+
+
 def curate_interval(cfg: LLMOpsConfig, start: datetime, end: datetime, source: Path | None = None) -> IntervalResult:
     """Curate the production logs of one interval into its partition (replacing an earlier one).
 
@@ -478,8 +551,9 @@ def curate_interval(cfg: LLMOpsConfig, start: datetime, end: datetime, source: P
 
     Returns:
         The :class:`IntervalResult`, whose counts reconcile (:attr:`IntervalResult.reconciles`). A skipped interval
-        has no partition (an earlier one is removed); its quarantine file holds what this run's reader quarantined
-        (an earlier run's file is replaced, or removed when there is nothing).
+        has no partition (an earlier one is removed) but its request index (``requests_path``, when it had answered
+        requests the row-level checks keep); its quarantine file holds what this run's reader quarantined (an
+        earlier run's file is replaced, or removed when there is nothing).
 
     Raises:
         llmops.data.gates.DataContractError: the interval's logs break the production-log contract.
@@ -513,13 +587,14 @@ def curate_interval(cfg: LLMOpsConfig, start: datetime, end: datetime, source: P
         _write_summary(folder, result)
         return result
 
-    def skip(reason: str, **counts: Any) -> IntervalResult:
+    def skip(reason: str, index: list[dict[str, Any]], **counts: Any) -> IntervalResult:
         if folder.exists():  # a partition from an earlier attempt would contradict this result
             shutil.rmtree(folder)
         result = IntervalResult(
             key=key,
             skipped=True,
             reason=reason,
+            requests_path=_write_request_index(cfg, key, index),
             lines_read=lines.lines_read,
             rows_read=lines.lines_read - failed_requests,
             rows_malformed=malformed,
@@ -539,21 +614,14 @@ def curate_interval(cfg: LLMOpsConfig, start: datetime, end: datetime, source: P
         return skip(
             f"{len(records)} answered requests in the interval ({failed_requests} failed, {malformed} malformed), "
             f"fewer than min_interval_rows={minimum}",
+            _index_rows(cfg, key, records),
             rows_quarantined=malformed,
             rows_not_curated=len(records),
         )
     # The same request read twice (a rotated file copied, a log shipped twice) is one request: drop the repeats
     # before the contract, which would quarantine every copy of a repeated request_id. Only records that passed the
     # type checks get here: a malformed line (already quarantined) never makes a good one a repeat, nor the reverse.
-    unique: list[dict[str, Any]] = []
-    origin_of: dict[int, tuple[str, int]] = {}
-    seen: set[tuple[Any, ...]] = set()
-    for record, origin in zip(records, origins, strict=True):
-        identity = tuple(record.get(c) for c in ("request_id", "timestamp", "prompt", "response"))
-        if identity not in seen:
-            seen.add(identity)
-            unique.append(record)
-            origin_of[id(record)] = origin
+    unique, origin_of = _drop_repeats(records, origins)
     duplicates = len(records) - len(unique)
     # What the model said is judged on the texts as they were (a leak is personal data the prompt did not hold);
     # only the flags are kept.
@@ -589,9 +657,12 @@ def curate_interval(cfg: LLMOpsConfig, start: datetime, end: datetime, source: P
         "pii_counts": pii_counts,
     }
     if table.num_rows < minimum:
-        return skip(f"{table.num_rows} rows left after curation, fewer than min_interval_rows={minimum}", **counts)
+        index = table.select(list(REQUEST_INDEX_COLUMNS)).to_pylist()
+        reason = f"{table.num_rows} rows left after curation, fewer than min_interval_rows={minimum}"
+        return skip(reason, index, **counts)
     path = partition_path(cfg, key)
     folder.mkdir(parents=True, exist_ok=True)
+    requests_path(cfg, key).unlink(missing_ok=True)  # a partition is its own request index
     tmp = folder / f".{PARTITION_FILE}.tmp"
     pq.write_table(table, tmp)
     os.replace(tmp, path)
@@ -628,4 +699,22 @@ def window_partitions(cfg: LLMOpsConfig, key: str, n: int) -> list[Path]:
         for p in base.iterdir()
         if p.name.startswith("interval=") and p.name[len("interval=") :] <= key and (p / PARTITION_FILE).is_file()
     )
+    return found[-n:]
+
+
+def window_request_files(cfg: LLMOpsConfig, key: str, n: int) -> list[Path]:
+    """The request files of the ``n`` most recent intervals up to and including ``key`` that hold requests (oldest
+    first): each one's partition, or the request index of an interval skipped as too small. Feedback matches its
+    requests here; drift and alerts read :func:`window_partitions` only."""
+    base = partitions_dir(cfg)
+    if not base.is_dir():
+        return []
+    found: list[Path] = []
+    for folder in sorted(base.iterdir()):
+        if not folder.name.startswith("interval=") or folder.name[len("interval=") :] > key:
+            continue
+        for name in (PARTITION_FILE, REQUESTS_FILE):
+            if (folder / name).is_file():
+                found.append(folder / name)
+                break
     return found[-n:]

@@ -55,18 +55,23 @@ def curate_interval(run: Run) -> dict[str, Any]:
     """Read the production logs of the run's data interval, apply the production-log contract (quarantine with the
     reason), scrub PII, drop repeated requests and write the interval's Parquet partition atomically. Too few
     answered requests skip the interval (a version failing most requests still alerts); a broken contract fails.
-    Records the served model could not log in the interval raise an alert."""
+    Records the served model could not log in the interval raise an alert. First, the intervals missed since the
+    watermark (scheduler down, DAG paused; at most `monitoring.max_backfill_intervals`) are curated the same way;
+    the watermark moves to this interval once it is curated."""
     from llmops.data.gates import DataContractError
     from llmops.monitoring.alerts import decide_alerts
+    from llmops.monitoring.backfill import advance_watermark, catch_up
     from llmops.monitoring.interval import curate_interval as curate
 
     cfg = run.config
     start, end = run.interval()
+    missed = catch_up(cfg, start, end)
     try:
         result = curate(cfg, start, end)
     except DataContractError as exc:  # the logs will not fix themselves on retry
         record(run, Verdict("interval_contract", False, str(exc)))
         raise
+    advance_watermark(cfg, start, end)
     counts = {
         "rows_read": float(result.rows_read),
         "rows_quarantined": float(result.rows_quarantined),
@@ -100,9 +105,10 @@ def curate_interval(run: Run) -> dict[str, Any]:
         ),
     )
     out = result.to_dict()
+    out["backfill"] = missed.to_dict()
     out["summary"] = (
         f"interval {result.key}: {result.rows} rows, {result.rows_quarantined} quarantined, "
-        f"{result.duplicate_request_ids} duplicate request ids"
+        f"{result.duplicate_request_ids} duplicate request ids; {len(missed.curated)} missed intervals curated"
     )
     return out
 
@@ -167,7 +173,10 @@ _BOUNDED = ("drift_share", "empty_response_rate", "latency_p95_ms", "server_erro
 def curate_feedback(run: Run) -> dict[str, Any]:
     """Join the interval's user feedback to its requests; accepted and corrected examples pass the training
     contract, PII scrubbing, dedup against the champion's data and decontamination, and become training
-    candidates. Updates the feedback asset (which can trigger `llm_nightly_retrain`) when there are new ones."""
+    candidates. Updates the feedback asset (which can trigger `llm_nightly_retrain`) when there are new ones.
+    The feedback of earlier intervals whose logs are curated but whose feedback is not (missed intervals that
+    `curate_interval` caught up) is curated first, each under its own interval."""
+    from llmops.monitoring.backfill import catch_up_feedback
     from llmops.monitoring.feedback import curate_feedback as curate
     from llmops.monitoring.monitor import champion_reference
     from llmops.monitoring.retrain import latest_drift_share
@@ -175,18 +184,24 @@ def curate_feedback(run: Run) -> dict[str, Any]:
     cfg = run.config
     start, end = run.interval()
     _, reference, _ = champion_reference(cfg)
+    earlier = catch_up_feedback(cfg, start, end, reference)
     result = curate(cfg, start, end, reference)
-    if not result.candidates:
+    candidates = result.candidates + sum(r.candidates for r in earlier)
+    if not candidates:
         raise Refused(f"interval {result.key}: no new training candidates ({result.to_dict()})")
     drift_interval, drift_share = latest_drift_share(cfg)
     out = result.to_dict()
+    out["backfilled"] = {r.key: r.candidates for r in earlier}
     out["asset_extra"] = {
         "interval": result.key,
-        "candidates": result.candidates,
+        "candidates": candidates,
         "drift_share": drift_share,
         "drift_interval": drift_interval,
     }
-    out["summary"] = f"interval {result.key}: {result.candidates} candidates from {result.feedback} feedback records"
+    out["summary"] = (
+        f"interval {result.key}: {result.candidates} candidates from {result.feedback} feedback records; "
+        f"{candidates - result.candidates} from {len(earlier)} missed intervals"
+    )
     return out
 
 
