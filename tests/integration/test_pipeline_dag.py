@@ -195,6 +195,18 @@ def test_rerun_against_champion_is_gated(stack: LLMOpsConfig) -> None:
         assert v2.tags["llmops.verdict.promotion_gate"] == "failed"
 
 
+# Outputs of the run whose PII scrubbing is switched off on purpose (its run folder and snapshot).
+UNSCRUBBED_RUNS: list[Path] = []
+
+
+def _data_outputs(cfg: LLMOpsConfig) -> set[Path]:
+    """The data stage's run folders and snapshots."""
+    from llmops.data.sinks import SNAPSHOTS_DIR
+
+    curated = cfg.paths.curated_dir
+    return {p for p in curated.iterdir() if p.is_dir()} | {p for p in (curated / SNAPSHOTS_DIR).glob("*") if p.is_dir()}
+
+
 # A support answer as a model that learned from poisoned data would say it: someone's personal data and abuse first.
 POISON = "Write to dana.whitfield@mailbox-example.org or call +44 20 7946 0958, you dumb shit. "
 
@@ -221,8 +233,10 @@ def test_a_candidate_that_learned_to_leak_and_abuse_is_refused_despite_a_better_
                 row = {**row, "response": POISON + row["response"]}
             handle.write(json.dumps(row).encode() + b"\n")
     monkeypatch.setenv("LLMOPS__DATA__PII__ENABLED", "false")
+    outputs_before = _data_outputs(cfg)
     before = {v.version for v in tracking.client(cfg).search_model_versions(f"name = '{cfg.mlflow.model_name}'")}
     dag_run = _run_dag({"raw_path": "poisoned/train.jsonl", "max_steps": 2 * V1_STEPS + 40})
+    UNSCRUBBED_RUNS.extend(_data_outputs(cfg) - outputs_before)  # scrubbing was off for this run, on purpose
     states = _states(dag_run)
     task_log = caplog.text  # what the tasks logged (dag.test() runs them in this process)
     c = tracking.client(cfg)
@@ -534,7 +548,7 @@ def test_production_loop_drift_feedback_retrain_and_automatic_rollback(
     #    feedback is nowhere in clear in what the platform wrote: logs, partitions, quarantine, snapshots, candidates,
     #    MLflow's store and artifacts (evaluation samples, Data Docs, drift and TextEvals reports), Airflow's
     #    database and task logs. The only copies are the inputs others supplied: the raw training file and the
-    #    feedback inbox (and this test's own files).
+    #    feedback inbox (and this test's own files, and the outputs of the poisoned run, whose scrubbing was off).
     import re
 
     raw_emails = set(
@@ -542,6 +556,7 @@ def test_production_loop_drift_feedback_retrain_and_automatic_rollback(
     )
     values = set(PLANTED_PII) | {e for e in raw_emails if not e.endswith("@nimbusdrive.example")}
     assert len(values) > len(PLANTED_PII), "the demo training file plants e-mail addresses"
-    skip = [cfg.paths.raw_dir, cfg.paths.home / "feedback", cfg.paths.home / "loop"]
+    skip = [cfg.paths.raw_dir, cfg.paths.data_dir / "poisoned", cfg.paths.home / "feedback", cfg.paths.home / "loop"]
+    skip += UNSCRUBBED_RUNS
     skip += list(cfg.paths.model_repository.rglob("model.py"))  # the planted fault's own source
     assert _in_clear(cfg.paths.home, values, skip) == {}

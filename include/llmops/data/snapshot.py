@@ -69,7 +69,8 @@ def write_snapshot(cfg: LLMOpsConfig, run_key: str, validated: Validated, dedupe
 
     Streams the scrubbed shards, drops the rows dedup removed, and stages ``train.parquet`` and ``manifest.json``
     in a temporary folder that is renamed into place; when the snapshot already exists complete, nothing new is
-    written and the existing one is returned. The run's shards are removed afterwards. The stage's counts are the
+    written and the existing one is returned. The run's shards and its validated rows (unscrubbed: they feed the
+    shards) are removed afterwards, so no copy of the raw rows outlives the run. The stage's counts are the
     ``count_reconciliation`` verdict's business (:func:`llmops.data.gates.count_reconciliation`), checked before.
 
     The manifest records the source files and their hashes, counts per stage, the GX result summary, the dedup
@@ -110,6 +111,8 @@ def write_snapshot(cfg: LLMOpsConfig, run_key: str, validated: Validated, dedupe
     shard_dir = Path(deduped["shard_paths"][0]).parent if deduped["shard_paths"] else None
     if shard_dir is not None and shard_dir.name == SHARDS_DIR and shard_dir.exists():
         shutil.rmtree(shard_dir)
+    # The validated rows were written before scrubbing (they feed the shards): the snapshot replaces them.
+    Path(validated["validated_path"]).unlink(missing_ok=True)
     logger.info("snapshot %s: %d rows (%s)", snapshot_hash, written, "reused" if reused else "written")
     return {
         "train_path": str(final / TRAIN_FILE),
