@@ -96,6 +96,20 @@ def test_probabilities_are_cached_per_text_and_batched() -> None:
     assert toxic_probabilities(texts[1:2]) == [first[1]]
 
 
+def test_a_looping_answer_is_left_to_the_degenerate_scorer() -> None:
+    """What a loop leaves is a fragment the classifier cannot judge ("On your" read 0.78 toxic); the word list still
+    reads it, and degenerate flags the loop."""
+    from llmops.evaluation.scorers import degenerate, loops, toxicity
+
+    fragment = "On your your your your your your your your your your your your"
+    assert loops(fragment) and loops("Yes. Choose Settings, and choose Settings, and choose Settings, and")
+    assert not loops("Listen, you j a c k a s s, the upload limit on Basic is 2 GB.")  # spelled out, not a loop
+    assert not loops("Open Settings, then Billing, then Settings again.")
+    assert not toxicity(None, fragment, classifier=True).flagged
+    assert degenerate(None, fragment).flagged
+    assert toxicity(None, "you idiot idiot idiot idiot", classifier=True).flagged  # the word list reads loops
+
+
 def test_a_looping_answer_is_read_once_per_repeat() -> None:
     from llmops.evaluation.scorers import collapse_repeats
 
