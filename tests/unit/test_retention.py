@@ -121,6 +121,12 @@ def test_retention_deletes_old_curated_data_and_keeps_the_rest(tmp_path: Path) -
         for at in (long_ago, recent):
             (base / f"{prefix}{interval_key(at)}").mkdir(parents=True, exist_ok=True)
 
+    # The served model's raw stream: hourly files; none is kept at retain_raw_hours 0 once its hour is over.
+    raw = cfg.paths.prod_log_raw_dir
+    raw.mkdir(parents=True)
+    for hour in ("20260420T07", "20260531T23", "20260601T00"):
+        (raw / f"requests-{hour}-host-7.jsonl").write_text(_log(as_of, "raw"))
+
     report = apply_retention(cfg, as_of)
 
     assert report.deleted == {
@@ -130,7 +136,9 @@ def test_retention_deletes_old_curated_data_and_keeps_the_rest(tmp_path: Path) -
         "candidates": 1,
         "quarantine": 1,
         "reports": 1,
+        "prod_logs_raw": 2,
     }
+    assert [p.name for p in raw.iterdir()] == ["requests-20260601T00-host-7.jsonl"]  # its hour is not over
     assert report.kept_uncurated["prod_logs"] == 1
     assert not (logs / "requests-20260422T000000Z-0.jsonl").exists()  # nothing left: removed
     live = (logs / "requests.jsonl").read_text()

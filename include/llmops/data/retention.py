@@ -270,6 +270,8 @@ def apply_retention(cfg: LLMOpsConfig, as_of: datetime) -> RetentionReport:
         "candidates": _cutoff(cfg, rcfg.candidates_days, as_of),
         "quarantine": _cutoff(cfg, rcfg.quarantine_days, as_of),
         "reports": _cutoff(cfg, rcfg.reports_days, as_of),
+        # The served model's raw stream (triton.retain_raw_hours; none kept at 0): not tied to curation.
+        "prod_logs_raw": as_of - timedelta(hours=cfg.triton.retain_raw_hours),
     }
     report.cutoffs = {k: v.isoformat() for k, v in cut.items()}
     with _exclusive(cfg):
@@ -303,6 +305,22 @@ def _retain(cfg: LLMOpsConfig, cut: dict[str, datetime], report: RetentionReport
     _prune_folders(fb_dir, "interval=", cut["candidates"], report, "candidates")
     _prune_folders(cfg.paths.quarantine_dir / "prod_logs", "monitor-", cut["quarantine"], report, "quarantine")
     _prune_folders(cfg.paths.reports_dir / "monitoring", "", cut["reports"], report, "reports")
+    _prune_raw_stream(cfg.paths.prod_log_raw_dir, cut["prod_logs_raw"], report)
+
+
+def _prune_raw_stream(folder: Path, cutoff: datetime, report: RetentionReport) -> None:
+    """Delete the served model's hourly raw files (``requests-<YYYYmmddTHH>-<host>-<pid>.jsonl``) whose hour ended
+    at or before ``cutoff``; the writer does the same while it runs, this covers a server that is down or idle."""
+    deleted = 0
+    for path in sorted(folder.glob("requests-*.jsonl")) if folder.is_dir() else []:
+        try:
+            hour = datetime.strptime(path.name.removeprefix("requests-")[:11], "%Y%m%dT%H").replace(tzinfo=UTC)
+        except ValueError:
+            continue
+        if hour + _HOUR <= cutoff:
+            path.unlink(missing_ok=True)
+            deleted += 1
+    report.deleted["prod_logs_raw"] = deleted
 
 
 # --- erasure --------------------------------------------------------------------------------------------------------
