@@ -156,10 +156,12 @@ class LogScrubber:
         self._leak_types = frozenset(pii.PATTERN_TYPES)
         self.public = frozenset(key for contact in public_contacts for key in self._keys(contact))
 
-    def _keys(self, text: str) -> set[tuple[str, str]]:
+    def _keys(self, text: str, matches: list[Any] | None = None) -> set[tuple[str, str]]:
+        """The leak-type values of a text as ``(entity, value_key)``, from ``matches`` when already found."""
+        found = self._pii.find_patterns(text, self.types) if matches is None else matches
         return {
             (m.entity, self._pii.value_key(m.entity, text[m.start : m.end]))
-            for m in self._pii.find_patterns(text, self.types)
+            for m in found
             if m.entity in self._leak_types
         }
 
@@ -175,11 +177,7 @@ class LogScrubber:
                 keys[name] = set()
                 continue
             matches = self._pii.find_patterns(text, self.types)
-            keys[name] = {
-                (m.entity, self._pii.value_key(m.entity, text[m.start : m.end]))
-                for m in matches
-                if m.entity in self._leak_types
-            }
+            keys[name] = self._keys(text, matches)
             if matches:
                 out[name] = self._pii.PiiScrubber.replace(text, matches)[0]
                 found += len(matches)
