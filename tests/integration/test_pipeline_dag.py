@@ -423,13 +423,19 @@ def test_production_loop_drift_feedback_retrain_and_automatic_rollback(
     }
     for i, text in poison.items():
         feedback[i] = {"rating": "down", "corrected_response": text, "user": "attacker"}
-    (cfg.paths.home / "feedback").mkdir(exist_ok=True)
-    with (cfg.paths.home / "feedback" / "feedback.jsonl").open("a") as handle:
+    # The application sends each rating to the feedback endpoint the Airflow plugin mounts (scrubbed on arrival).
+    from fastapi.testclient import TestClient
+    from llmops_airflow.api import create_app
+
+    token = "loop-test-token"
+    app = create_app(config=lambda: cfg, environ={cfg.monitoring.feedback_token_env: token})
+    with TestClient(app) as endpoint:
         for r, f in zip(results, feedback, strict=True):
             # Feedback names the id the server issued (returned with the answer), not the client's own.
-            record = {"request_id": r.server_request_id, "timestamp": datetime.now(UTC).isoformat(), **f}
-            handle.write(json.dumps(record) + "\n")
-    timeline.mark("traffic served by v1 and feedback written", requests=len(results), feedback=len(feedback))
+            body = {"request_id": r.server_request_id, **{k: v for k, v in f.items() if v is not None}}
+            answer = endpoint.post("/feedback", json=body, headers={"Authorization": f"Bearer {token}"})
+            assert answer.status_code == 201, answer.text
+    timeline.mark("traffic served by v1 and feedback sent", requests=len(results), feedback=len(feedback))
 
     # 2. Hourly monitoring of the interval(s) holding that traffic: drift against v1's training data is detected
     #    and alerted; the feedback becomes training candidates and updates the asset.
@@ -547,8 +553,9 @@ def test_production_loop_drift_feedback_retrain_and_automatic_rollback(
     # 7. Personal data planted in training rows (the demo file's e-mail addresses), production prompts, answers and
     #    feedback is nowhere in clear in what the platform wrote: logs, partitions, quarantine, snapshots, candidates,
     #    MLflow's store and artifacts (evaluation samples, Data Docs, drift and TextEvals reports), Airflow's
-    #    database and task logs. The only copies are the inputs others supplied: the raw training file and the
-    #    feedback inbox (and this test's own files, and the outputs of the poisoned run, whose scrubbing was off).
+    #    database and task logs, the feedback the endpoint stored. The only copies are the input others supplied,
+    #    the raw training file (and this test's own files, and the outputs of the poisoned run, whose scrubbing was
+    #    off).
     import re
 
     raw_emails = set(
@@ -556,7 +563,7 @@ def test_production_loop_drift_feedback_retrain_and_automatic_rollback(
     )
     values = set(PLANTED_PII) | {e for e in raw_emails if not e.endswith("@nimbusdrive.example")}
     assert len(values) > len(PLANTED_PII), "the demo training file plants e-mail addresses"
-    skip = [cfg.paths.raw_dir, cfg.paths.data_dir / "poisoned", cfg.paths.home / "feedback", cfg.paths.home / "loop"]
+    skip = [cfg.paths.raw_dir, cfg.paths.data_dir / "poisoned", cfg.paths.home / "loop"]
     skip += UNSCRUBBED_RUNS
     skip += list(cfg.paths.model_repository.rglob("model.py"))  # the planted fault's own source
     assert _in_clear(cfg.paths.home, values, skip) == {}

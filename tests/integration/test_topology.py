@@ -188,6 +188,29 @@ def test_pipeline_on_celery_postgres_mlflow_server(topology_stack: tuple[LLMOpsC
     with TritonClient(cfg.triton.http_url, control_key=topology.triton_control_key) as operator:
         assert operator.repository_index()
 
+    # The api-server mounts the llmops plugin: an application rates that answer through the feedback endpoint
+    # (token of the stack, scrubbed on arrival, appended where monitoring reads); a caller without the token is not
+    # heard, and no other process of the stack holds the token.
+    from llmops.monitoring.capture import CaptureError, send_feedback
+    from llmops.monitoring.feedback import feedback_dir
+    from llmops.stack.manager import feedback_token, services
+
+    with TritonClient(cfg.triton.http_url, control_key="") as app_client:
+        (served,) = app_client.generate_results(cfg.triton.model_name, ["How do I share a folder?"], max_new_tokens=8)
+    assert served.ok and served.server_request_id, served
+    url = f"http://127.0.0.1:{cfg.airflow.api_port}/llmops/feedback"
+    correction = "Open Share, then ask Dana Whitfield (dana.whitfield@mailbox-example.org) to add you."
+    body = {"request_id": served.server_request_id, "rating": "down", "corrected_response": correction}
+    answer = send_feedback(url, feedback_token(cfg), body)
+    assert answer["status"] == "accepted" and answer["pii_found"].get("EMAIL") == 1, answer
+    stored = "".join(p.read_text() for p in feedback_dir(cfg).glob("capture-*.jsonl"))
+    assert served.server_request_id in stored and "dana.whitfield" not in stored and "<EMAIL>" in stored
+    with pytest.raises(CaptureError) as refused:
+        send_feedback(url, "not-the-token", body)
+    assert refused.value.status == 401
+    holders = {svc.name for svc in services(cfg, topology) if cfg.monitoring.feedback_token_env in svc.env}
+    assert holders == {"airflow-api-server"}
+
 
 def test_control_plane_is_closed(topology_stack: tuple[LLMOpsConfig, Any]) -> None:
     """MLflow answers only to accounts and the viewer cannot steer; Celery workers hold no metadata-DB DSN."""

@@ -693,6 +693,10 @@ class MonitoringConfig(_Section):
     notify_email_to: list[str] = Field(default_factory=list)
     # Feedback records (JSONL, one per thumbs up/down); null: <home>/feedback.
     feedback_source: Path | None = None
+    # Feedback capture (the api-server's POST /llmops/feedback): the environment variable holding the callers'
+    # token(s), comma-separated (no token: capture answers 503), and the largest body accepted.
+    feedback_token_env: str = Field(default="LLMOPS_FEEDBACK_TOKEN", min_length=1)
+    feedback_max_body_bytes: int = Field(default=65_536, ge=1024)
     # An asset-triggered retrain runs only when this many new feedback candidates wait, or drift reached
     # retrain_drift_share in the latest interval. The nightly run retrains when anything new waits.
     retrain_min_feedback_rows: int = Field(default=50, ge=1)

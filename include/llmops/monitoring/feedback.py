@@ -30,7 +30,9 @@ dropped when
 * its prompt, or a corrected response, holds an injection marker or backdoor trigger (``injection_markers`` in
   ``llmops/evaluation/scorer_lexicon.yaml``; a served answer is not searched: "you are now signed in" is an answer);
 * a corrected response holds personal data: any entity the PII detector finds in the text as typed (before
-  scrubbing), whoever it belongs to, since a correction is not the place for contact details;
+  scrubbing), whoever it belongs to, since a correction is not the place for contact details; a correction that
+  came through feedback capture (:mod:`llmops.monitoring.capture`) was scrubbed on arrival, and its record's
+  ``pii_found`` says what it held;
 * a thumbs-up answer leaks personal data (the ``pii_leak`` scorer on the texts as served: a value the prompt did not
   contain and that is not the company's own contact detail, which also catches invented e-mail addresses and phone
   numbers);
@@ -55,6 +57,7 @@ import os
 import re
 import shutil
 from collections import Counter
+from collections.abc import Mapping
 from dataclasses import asdict, dataclass, field
 from datetime import datetime
 from functools import cache
@@ -180,7 +183,13 @@ def injection_markers(text: str | None, markers: tuple[str, ...] | None = None) 
     return list(dict.fromkeys(found))
 
 
-def screen_candidate(cfg: LLMOpsConfig, source: str, raw: tuple[str, str], scrubbed: tuple[str, str]) -> dict[str, str]:
+def screen_candidate(
+    cfg: LLMOpsConfig,
+    source: str,
+    raw: tuple[str, str],
+    scrubbed: tuple[str, str],
+    pii_at_arrival: Mapping[str, int] | None = None,
+) -> dict[str, str]:
     """Why a feedback candidate must not be trained on (empty when it may).
 
     Args:
@@ -188,6 +197,8 @@ def screen_candidate(cfg: LLMOpsConfig, source: str, raw: tuple[str, str], scrub
         source: :data:`ACCEPTED` (a served answer the user liked) or :data:`CORRECTED` (a response the user typed).
         raw: ``(prompt, response)`` as logged and typed, before PII scrubbing; read, never quoted.
         scrubbed: the same texts after scrubbing; the scorers that quote text read these.
+        pii_at_arrival: what feedback capture replaced in the correction before writing it (its ``pii_found``):
+            the correction as typed is gone, these counts say what it held.
 
     Returns:
         Reason kind (``injection_marker``, ``pii``, ``pii_leak``, ``toxicity``, ``degenerate``) -> reason.
@@ -204,6 +215,7 @@ def screen_candidate(cfg: LLMOpsConfig, source: str, raw: tuple[str, str], scrub
         reasons["injection_marker"] = f"injection marker or trigger in the {where}: {listed}"
     if corrected:
         entities = Counter(m.entity for m in PiiScrubber.from_config(cfg).analyze(raw[1]))
+        entities.update({str(k): int(v) for k, v in (pii_at_arrival or {}).items() if int(v) > 0})
         if entities:
             listed = ", ".join(f"{entity} x{n}" for entity, n in sorted(entities.items()))
             reasons["pii"] = f"personal data in the correction: {listed}"
@@ -297,6 +309,7 @@ def _screen(
     raw: dict[str, tuple[str, str]],
     given_by: dict[str, str],
     result: FeedbackResult,
+    pii_at_arrival: Mapping[str, Mapping[str, int]] | None = None,
 ) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
     """Split candidates into kept and screened-out ones (:func:`screen_candidate`), counting the reasons.
 
@@ -315,7 +328,8 @@ def _screen(
         texts = (str(row["prompt"]), str(row["response"]))
         if scrubber is not None:
             texts = (scrubber.scrub(texts[0])[0] or "", scrubber.scrub(texts[1])[0] or "")
-        found = screen_candidate(cfg, str(row["source"]), raw[row["id"]], texts)
+        arrived = (pii_at_arrival or {}).get(row["id"])
+        found = screen_candidate(cfg, str(row["source"]), raw[row["id"]], texts, arrived)
         if not found:
             kept.append(row)
             continue
@@ -384,6 +398,7 @@ def curate_feedback(
 
     rows: list[dict[str, Any]] = []
     given_by: dict[str, str] = {}  # candidate id -> who gave the feedback
+    arrived: dict[str, dict[str, int]] = {}  # candidate id -> what capture replaced in the correction
     for rid, record in latest.items():
         if rid not in requests:  # not an id the server issued in the window (or a client's own id)
             result.unmatched += 1
@@ -407,6 +422,8 @@ def curate_feedback(
             continue
         row["id"] = f"fb-{rid}"
         given_by[row["id"]] = str(record.get("user") or "")[:200]
+        if isinstance(record.get("pii_found"), dict) and obj["source"] == CORRECTED:
+            arrived[row["id"]] = {str(k): int(v) for k, v in record["pii_found"].items() if isinstance(v, int)}
         rows.append(row)
     judged = result.thumbs_up + result.thumbs_down
     result.feedback_score = result.thumbs_up / judged if judged else None
@@ -422,7 +439,7 @@ def curate_feedback(
         # Row-level contract only: batch-level bounds (minimum rows, ...) apply to the merged training set.
         outcome = validate_records(rows, cfg, f"feedback-{key}", build_docs=False, kind=TRAINING)
         result.quarantined = len(outcome.quarantined)
-        rows, screened = _screen(cfg, [dict(r) for r in outcome.kept_rows], raw, given_by, result)
+        rows, screened = _screen(cfg, [dict(r) for r in outcome.kept_rows], raw, given_by, result, arrived)
     rows = _filter_known(cfg, rows, reference, result)
     result.candidates = len(rows)
 

@@ -125,6 +125,33 @@ def run_demo(cfg: LLMOpsConfig, conf: dict[str, Any], timeout_s: float) -> int:
     return 0 if state == "success" and seen.get("promote_to_triton") == "success" else 1
 
 
+def send_demo_feedback(cfg: LLMOpsConfig, request_id: str) -> None:
+    """Rate the demo's answer through the feedback endpoint, as an application would (the record is scrubbed on
+    arrival: the correction's e-mail address is stored as a placeholder, and screening keeps it out of training)."""
+    from llmops.monitoring.capture import CaptureError, send_feedback
+    from llmops.stack import manager
+
+    url = f"http://127.0.0.1:{cfg.airflow.api_port}/llmops/feedback"
+    token = manager.feedback_token(cfg)
+    ratings = [
+        {"request_id": request_id, "rating": "up", "user": "demo-user-1"},
+        {
+            "request_id": request_id,
+            "rating": "down",
+            "user": "demo-user-2",
+            "corrected_response": "Open Settings > Billing; for help write to jane.doe@example.org.",
+        },
+    ]
+    print(f"\nPOST {url}")
+    for record in ratings:
+        try:
+            answer = send_feedback(url, token, record)
+            replaced = answer["pii_found"] or "none"
+            print(f"  {record['rating']:<5} by {record['user']}: {answer['status']}, personal data: {replaced}")
+        except CaptureError as exc:
+            print(f"  {record['rating']:<5} by {record['user']}: refused ({exc.status}) {exc.message}")
+
+
 def print_summary(cfg: LLMOpsConfig, run_id: str, state: str, states: dict[str, str], r: dict[str, Any]) -> None:
     """Rows per stage, metrics base vs fine-tuned, MLflow run and version, Triton version and one answer."""
     from llmops.serving.client import TritonClient
@@ -179,9 +206,11 @@ def print_summary(cfg: LLMOpsConfig, run_id: str, state: str, states: dict[str, 
             ready = client.is_model_ready(name, str(pr.get("served_version")))
             print(f"Triton             {name} version {pr.get('served_version')} ready={ready} (champion)")
             prompt = cfg.triton.smoke_prompt
-            answer = client.generate(name, [prompt], max_new_tokens=None, temperature=None)[0]
+            served = client.generate_results(name, [prompt])[0]
         print(f"\nPOST http://{cfg.triton.http_url}/v2/models/{name}/infer")
-        print(f"  prompt:   {prompt}\n  response: {answer}")
+        print(f"  prompt:   {prompt}\n  response: {served.text if served.ok else served.error}")
+        if served.server_request_id:
+            send_demo_feedback(cfg, served.server_request_id)
     failed = [t for t, s in states.items() if s not in ("success", "skipped")]
     if failed:
         print(f"\nfailed tasks: {', '.join(failed)}  (logs in the Airflow UI)")
@@ -230,6 +259,8 @@ def main(argv: list[str] | None = None) -> int:
             print(f"  {name:<20} {url}")
         if "airflow-api-server" in urls:
             print(f"  Airflow login        user {s['admin_user']}  password {s['admin_password']}")
+            print(f"  feedback endpoint    {urls['airflow-api-server']}/llmops/feedback")
+            print(f"  feedback token       {stack.feedback_token(cfg)}   (Authorization: Bearer <token>)")
         print(f"  GX Data Docs         {(cfg.paths.reports_dir / 'data_docs').as_uri()}/<run>/index.html")
         print(f"  drift reports        {cfg.paths.reports_dir / 'drift'}")
         print(f"  monitoring reports   {cfg.paths.reports_dir / 'monitoring'}")

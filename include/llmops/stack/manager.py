@@ -80,6 +80,9 @@ def airflow_secrets(cfg: LLMOpsConfig) -> dict[str, str]:
             "fernet_key": Fernet.generate_key().decode(),
         }
         atomic_write_text(path, json.dumps(data), mode=0o600)
+    if "feedback_token" not in data:  # the feedback endpoint's caller token (state folders made before it)
+        data["feedback_token"] = secrets.token_urlsafe(32)
+        atomic_write_text(path, json.dumps(data), mode=0o600)
     if "mlflow_service_password" not in data:  # state folders made before MLflow had accounts
         data["mlflow_service_password"] = secrets.token_urlsafe(24)
         data["mlflow_readonly_password"] = secrets.token_urlsafe(24)
@@ -202,6 +205,7 @@ def airflow_env(cfg: LLMOpsConfig, topology: Topology = EMBEDDED) -> dict[str, s
     # environment that every task and subprocess inherits.
     triton_control_key(cfg, topology)
     env.pop("LLMOPS_TRITON_CONTROL_KEY", None)
+    env.pop(cfg.monitoring.feedback_token_env, None)  # the api-server's alone (feedback_env)
     env["LLMOPS_TRITON_CONTROL_KEY_FILE"] = str(triton_key_file(cfg))
     return env
 
@@ -249,6 +253,17 @@ def migrate_airflow_db(cfg: LLMOpsConfig, topology: Topology = EMBEDDED) -> None
         marker.write_text(installed)
 
 
+def feedback_token(cfg: LLMOpsConfig) -> str:
+    """The token applications present to the feedback endpoint: ``$<monitoring.feedback_token_env>`` when set,
+    else the stack's generated one (kept with the other secrets, printed by ``make up``)."""
+    return os.environ.get(cfg.monitoring.feedback_token_env) or airflow_secrets(cfg)["feedback_token"]
+
+
+def feedback_env(cfg: LLMOpsConfig) -> dict[str, str]:
+    """The api-server's extra environment: the feedback token(s), which no other process of the stack gets."""
+    return {cfg.monitoring.feedback_token_env: feedback_token(cfg)}
+
+
 def services(cfg: LLMOpsConfig, topology: Topology = EMBEDDED) -> list[Service]:
     """Every service of the stack except Triton, in start order."""
     aenv = airflow_env(cfg, topology)
@@ -257,7 +272,7 @@ def services(cfg: LLMOpsConfig, topology: Topology = EMBEDDED) -> list[Service]:
         Service(
             f"airflow-{c}",
             [_bin("airflow"), c],
-            aenv,
+            {**aenv, **feedback_env(cfg)} if c == "api-server" else aenv,
             f"http://127.0.0.1:{port}/api/v2/monitor/health" if c == "api-server" else None,
             f"http://127.0.0.1:{port}" if c == "api-server" else None,
         )
