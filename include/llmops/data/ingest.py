@@ -361,9 +361,10 @@ def _parse_line(line: bytes, length: int, max_line_bytes: int) -> tuple[Any, str
         return None, f"invalid JSON: {exc or type(exc).__name__}"
 
 
-def _iter_numbered_lines(fh: Any, max_line_bytes: int) -> Iterator[tuple[int, bytes, int]]:
-    """``(1-based line number, line, full length)`` of every non-blank line (a UTF-8 BOM on line 1 removed)."""
-    for line_number, (line, length) in enumerate(_iter_lines(fh, max_line_bytes), start=1):
+def _iter_numbered_lines(fh: Any, max_line_bytes: int, first_line: int = 1) -> Iterator[tuple[int, bytes, int]]:
+    """``(1-based line number, line, full length)`` of every line (a UTF-8 BOM on line 1 removed); ``first_line``
+    is the number of the handle's first line (a handle positioned inside a file)."""
+    for line_number, (line, length) in enumerate(_iter_lines(fh, max_line_bytes), start=first_line):
         if line_number == 1 and line.startswith(_UTF8_BOM):
             line, length = line[len(_UTF8_BOM) :], length - len(_UTF8_BOM)
         yield line_number, line, length
@@ -423,14 +424,19 @@ def iter_json_lines(path: Path, max_line_bytes: int) -> Iterator[JsonLine]:
     Raises:
         FileNotFoundError: the file does not exist.
     """
-    source_file = str(path)
     with Path(path).open("rb") as fh:
-        for line_number, line, length in _iter_numbered_lines(fh, max_line_bytes):
-            if not line.strip():
-                continue
-            value, reason = _parse_line(line, length, max_line_bytes)
-            raw = _preview(line[: RAW_PREVIEW_CHARS * 4].decode("utf-8", errors="replace"))
-            yield JsonLine(source_file, line_number, value, reason, raw)
+        yield from iter_json_lines_from(fh, str(path), max_line_bytes)
+
+
+def iter_json_lines_from(fh: Any, source_file: str, max_line_bytes: int, first_line: int = 1) -> Iterator[JsonLine]:
+    """:func:`iter_json_lines` of an open binary handle (e.g. positioned at a byte offset of ``source_file`` and
+    bounded to a range of its lines, whose first is line ``first_line``)."""
+    for line_number, line, length in _iter_numbered_lines(fh, max_line_bytes, first_line):
+        if not line.strip():
+            continue
+        value, reason = _parse_line(line, length, max_line_bytes)
+        raw = _preview(line[: RAW_PREVIEW_CHARS * 4].decode("utf-8", errors="replace"))
+        yield JsonLine(source_file, line_number, value, reason, raw)
 
 
 def _read_parquet(path: Path, max_line_bytes: int, result: IngestResult, normalizer: Normalizer) -> Iterator[None]:

@@ -104,9 +104,18 @@ def iter_prod_log_lines(path: Path, max_line_bytes: int) -> Generator[ProdLogLin
     Yields:
         One :class:`ProdLogLine` per non-blank line.
     """
-    from llmops.data.ingest import iter_json_lines
+    with Path(path).open("rb") as fh:
+        yield from prod_log_lines_from(fh, str(path), max_line_bytes)
 
-    for line in iter_json_lines(path, max_line_bytes):
+
+def prod_log_lines_from(
+    fh: Any, source_file: str, max_line_bytes: int, first_line: int = 1
+) -> Generator[ProdLogLine, None, None]:
+    """:func:`iter_prod_log_lines` of an open binary handle (positioned at a line of ``source_file`` whose number
+    is ``first_line``, possibly bounded to a byte range: :mod:`llmops.monitoring.logindex`)."""
+    from llmops.data.ingest import iter_json_lines_from
+
+    for line in iter_json_lines_from(fh, source_file, max_line_bytes, first_line):
         if line.reason is not None:
             yield ProdLogLine(line.source_file, line.line_number, line.raw, None, None, reason=line.reason)
             continue

@@ -14,6 +14,10 @@ an old interval curates nothing else).
   and the run's own interval is judged as always.
 * Without a watermark (the first run) nothing earlier is curated.
 
+Lines that arrive after their interval was curated (a log shipped late from another host, a clock behind) are found
+by the production-log index (:mod:`llmops.monitoring.logindex`): an earlier interval within the same bound whose
+placed lines outnumber what its curation read is curated again (:func:`late_intervals`), with all its lines.
+
 Feedback of the missed intervals is curated by :func:`catch_up_feedback` (its candidates are keyed by the interval
 the feedback was given in). Drift reports and alerts stay per run: only the run's own interval is judged for drift.
 
@@ -48,12 +52,14 @@ class CatchUp:
 
     Attributes:
         curated: keys of the missed intervals curated now (skipped-as-too-small ones included), oldest first.
+        late: keys of earlier intervals curated again because lines of theirs arrived after their curation.
         already: keys of earlier intervals found curated (not redone).
         failed: key -> why the interval could not be curated (its contract broke).
         left_out: keys of missed intervals beyond ``monitoring.max_backfill_intervals`` (not curated).
     """
 
     curated: list[str] = field(default_factory=list)
+    late: list[str] = field(default_factory=list)
     already: list[str] = field(default_factory=list)
     failed: dict[str, str] = field(default_factory=dict)
     left_out: list[str] = field(default_factory=list)
@@ -137,6 +143,16 @@ def catch_up(
             cfg.monitoring.max_backfill_intervals,
             ", ".join(left_out),
         )
+    for s, e in late_intervals(cfg, start, end):
+        key = interval_key(s)
+        try:
+            result = curate(cfg, s, e)
+        except DataContractError as exc:
+            log.warning("interval %s with late lines not curated again: %s", key, exc)
+            out.failed[key] = str(exc)
+            continue
+        log.info("interval %s curated again with its late lines: %s", key, result.reason)
+        out.late.append(key)
     for s, e in todo:
         key = interval_key(s)
         if (interval_dir(cfg, key) / SUMMARY_FILE).is_file():
@@ -150,6 +166,29 @@ def catch_up(
             continue
         log.info("missed interval %s curated: %s", key, result.reason)
         out.curated.append(key)
+    return out
+
+
+def late_intervals(cfg: LLMOpsConfig, start: datetime, end: datetime) -> list[tuple[datetime, datetime]]:
+    """The earlier intervals (up to ``monitoring.max_backfill_intervals`` before ``start``) that were curated and
+    that lines arrived for since: the log index places more lines in them than their curation read (a log shipped
+    late from another host, a clock behind, a line finished after its interval ran). Oldest first.
+
+    Curating one again rebuilds its partition, quarantine and request index from all its lines (no line twice) and
+    updates its summary; its drift report and alerts are not redone.
+    """
+    from llmops.monitoring.interval import log_index, read_interval_result
+
+    step = end - start
+    index = log_index(cfg)
+    index.update(final_before=start)
+    out: list[tuple[datetime, datetime]] = []
+    for back in range(cfg.monitoring.max_backfill_intervals, 0, -1):
+        s = start - back * step
+        summary = read_interval_result(interval_dir(cfg, interval_key(s)) / SUMMARY_FILE)
+        placed = index.placed(s, s + step)
+        if summary is not None and placed is not None and placed > summary.lines_read:
+            out.append((s, s + step))
     return out
 
 

@@ -38,17 +38,20 @@ import json
 import logging
 import os
 import shutil
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from contextlib import closing
 from dataclasses import asdict, dataclass, field, fields
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from llmops.config import LLMOpsConfig
 from llmops.data.ingest import iter_json_lines
 from llmops.data.prodlog import ProdLogLine, iter_prod_log_lines, parse_log_timestamp
 from llmops.data.schema import CLIENT_ERROR
+
+if TYPE_CHECKING:
+    from llmops.monitoring.logindex import LogIndex
 
 log = logging.getLogger(__name__)
 
@@ -317,20 +320,48 @@ def read_interval_lines(source: Path, start: datetime, end: datetime, max_line_b
     Returns:
         The :class:`IntervalLines`.
     """
+    placed = ((line, at) for path in _log_files(Path(source)) for line, at in _placed_lines(path, max_line_bytes))
+    return _collect(placed, start, end)
+
+
+def log_index_dir(cfg: LLMOpsConfig) -> Path:
+    """Where the production-log index lives (:mod:`llmops.monitoring.logindex`)."""
+    return cfg.paths.curated_dir / "monitoring" / "log_index"
+
+
+def log_index(cfg: LLMOpsConfig, source: Path | None = None) -> LogIndex:
+    """The production-log index of ``source`` (default: :func:`monitoring_source`)."""
+    from llmops.monitoring.logindex import LogIndex
+
+    return LogIndex(source or monitoring_source(cfg), log_index_dir(cfg), cfg.data.max_line_bytes)
+
+
+def indexed_interval_lines(cfg: LLMOpsConfig, source: Path, start: datetime, end: datetime) -> IntervalLines:
+    """The lines of ``[start, end)`` as :func:`read_interval_lines` places them, read through the log index: only
+    what the logs gained since the last run is scanned, and only the interval's byte ranges are read.
+
+    Files not modified since ``start`` are no longer written: their last line counts even without a newline.
+    """
+    index = log_index(cfg, source)
+    scanned = index.update(final_before=start)
+    log.info("log index %s: %s", index.path.name, scanned)
+    return _collect(index.read(start, end), start, end)
+
+
+def _collect(placed: Iterable[tuple[ProdLogLine, datetime]], start: datetime, end: datetime) -> IntervalLines:
     out = IntervalLines()
-    for path in _log_files(Path(source)):
-        for line, at in _placed_lines(path, max_line_bytes):
-            if not start <= at < end:
-                continue
-            out.lines_read += 1
-            out.untimed += line.timestamp is None
-            if line.reason is not None or line.record is None:
-                out.quarantined.append(line.quarantine_record())
-            elif line.failed:
-                out.failed.append(line.record)
-            else:
-                out.records.append(line.record)
-                out.origins.append((line.source_file, line.line_number))
+    for line, at in placed:
+        if not start <= at < end:
+            continue
+        out.lines_read += 1
+        out.untimed += line.timestamp is None
+        if line.reason is not None or line.record is None:
+            out.quarantined.append(line.quarantine_record())
+        elif line.failed:
+            out.failed.append(line.record)
+        else:
+            out.records.append(line.record)
+            out.origins.append((line.source_file, line.line_number))
     return out
 
 
@@ -545,9 +576,11 @@ def curate_interval(cfg: LLMOpsConfig, start: datetime, end: datetime, source: P
         end: data interval end (aware, exclusive).
         source: log file or folder; ``None`` for :func:`monitoring_source`.
 
-    Lines are read strictly (:func:`read_interval_lines`); the ones that are no usable record are quarantined with
-    file, line, reason and a scrubbed preview in :func:`interval_quarantine_path`, beside the contract's, and count
-    in its quarantine ratio. Repeats are decided among the records that passed the type checks.
+    Lines are read strictly, through the log index (:func:`indexed_interval_lines`: only new bytes are scanned, only
+    the interval's ranges read), placed by the rule of :func:`read_interval_lines`; the ones that are no usable
+    record are quarantined with file, line, reason and a scrubbed preview in :func:`interval_quarantine_path`,
+    beside the contract's, and count in its quarantine ratio. Repeats are decided among the records that passed the
+    type checks.
 
     Returns:
         The :class:`IntervalResult`, whose counts reconcile (:attr:`IntervalResult.reconciles`). A skipped interval
@@ -567,7 +600,7 @@ def curate_interval(cfg: LLMOpsConfig, start: datetime, end: datetime, source: P
     key = interval_key(start)
     folder = interval_dir(cfg, key)
     source = source or monitoring_source(cfg)
-    lines = read_interval_lines(source, start, end, cfg.data.max_line_bytes)
+    lines = indexed_interval_lines(cfg, source, start, end)
     losses = read_log_losses(source, start, end)
     minimum = cfg.monitoring.min_interval_rows
     # Failed requests carry no answer: they are counted per version (the rollback watch's error rate), not curated.
