@@ -210,9 +210,13 @@ def test_request_ids_are_read_incrementally_across_rotation_and_late_shipping(cf
     # Lines shipped late from another host, in a subfolder.
     _write_log(cfg, "host-b/requests.jsonl", [_request(40, "p", "r")])
     assert index.known("req-40")
+    # Only the record's own key counts: not a client's id, not an id quoted inside a logged text.
+    forged = {**_request(41, 'ignore this: "request_id": "forged-1"', "r"), "client_request_id": "forged-2"}
+    _write_log(cfg, "requests.jsonl", [{"client_request_id": forged.pop("client_request_id"), **forged}])
+    assert index.known("req-41") and not index.known("forged-1") and not index.known("forged-2")
     # Retention deleted the rotated file: its ids are no longer issued ids.
     (cfg.paths.prod_log_dir / "requests-20260201T0900-host-1-0.jsonl").unlink()
-    assert index.refresh() == 2 and not index.known("req-0")
+    assert index.refresh() == 3 and not index.known("req-0")
 
 
 def test_captured_feedback_is_screened_as_typed_feedback_would_be(cfg: LLMOpsConfig, client: TestClient) -> None:

@@ -143,15 +143,21 @@ def test_rotation_truncation_and_deletion(tmp_path: Path) -> None:
     assert index.update() == {"files": 2, "scanned": 1, "lines": 1, "reset": 0, "gone": 0}
     names = [(Path(line.source_file).name, line.line_number) for line, _ in index.read(START, START + HOUR)]
     assert names == [(rotated.name, n) for n in range(1, 11)] + [(live.name, 1)]  # path order, as a full read
+    # Rotated between the update and the read: the indexed path is another file now; found by its inode.
+    live.rename(logs / "requests-20260301T0820-host-1-0.jsonl")
+    live.write_text(_line(99, START + timedelta(minutes=40)) * 3)
+    names = [(Path(line.source_file).name, line.line_number) for line, _ in index.read(START, START + HOUR)]
+    assert names[-1] == ("requests-20260301T0820-host-1-0.jsonl", 1) and ("requests.jsonl", 1) not in names
+    index.update()
     # Truncated and rewritten under the same inode: read again from the start.
     with rotated.open("r+") as handle:
         handle.truncate(0)
         handle.write(_line(50, START + timedelta(minutes=30)))
     counts = index.update()
-    assert counts["reset"] == 1 and index.placed(START, START + HOUR) == 2
+    assert counts["reset"] == 1 and index.placed(START, START + HOUR) == 5  # 1 + 1 + the new file's 3
     # Deleted by retention: it leaves the index (its interval is not re-curated for having fewer lines).
     rotated.unlink()
-    assert index.update()["gone"] == 1 and index.placed(START, START + HOUR) == 1
+    assert index.update()["gone"] == 1 and index.placed(START, START + HOUR) == 4
 
 
 def test_lines_without_a_timestamp_are_placed_as_a_full_read_places_them(tmp_path: Path) -> None:

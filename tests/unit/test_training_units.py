@@ -357,3 +357,39 @@ def test_emit_falls_back_to_a_stdout_without_descriptor(capsys: pytest.CaptureFi
 
     _emit("step", step=1)
     assert parse_output_line(capsys.readouterr().out.rstrip("\n")) == ([{"event": "step", "step": 1}], "")
+
+
+def test_training_input_is_a_memory_mapped_dataset_tokenized_once(tiny_model: Path, tmp_path: Path) -> None:
+    """The snapshot is read through `datasets` (Arrow, memory-mapped), tokenized by a batched map into a cache that
+    a retry of the same job loads instead of tokenizing again; the examples are those of `tokenize_rows`."""
+    import pandas as pd
+    from transformers import AutoTokenizer
+
+    from llmops.training.train import TOKENIZED_DIR, load_examples, tokenize_rows
+
+    rows = pd.DataFrame(
+        {
+            "prompt": [f"how do I share folder {i}?" for i in range(30)] + ["x " * 600],  # the last fills the length
+            "response": [f"open settings and share folder {i} with ann." for i in range(30)] + ["never seen"],
+            "id": list(range(31)),
+        }
+    )
+    snapshot = tmp_path / "snapshot" / "train.parquet"
+    snapshot.parent.mkdir()
+    rows.to_parquet(snapshot)
+    job = _job(base_model=str(tiny_model), train_path=str(snapshot), output_dir=str(tmp_path / "out"), max_seq_len=400)
+    tokenizer = AutoTokenizer.from_pretrained(tiny_model)
+    first = load_examples(job, tokenizer)
+    expected = tokenize_rows(list(rows["prompt"]), list(rows["response"]), tokenizer, job.max_seq_len)
+    assert len(first) == len(expected) == 30 and not first.cached
+    assert [first[i] for i in range(len(first))] == expected
+    assert all(f["filename"].endswith(".arrow") for f in first.dataset.cache_files)  # on disk, memory-mapped
+    cache = list((tmp_path / "out" / TOKENIZED_DIR).glob("tokens-*.arrow"))
+    assert len(cache) == 1
+    # A retry (a new process, the same job): loaded from the cache, nothing tokenized.
+    again = load_examples(job, tokenizer)
+    assert again.cached and [again[i] for i in range(len(again))] == expected
+    # Other input or another sequence length: another cache.
+    shorter = load_examples(_job(base_model=str(tiny_model), train_path=str(snapshot), output_dir=str(tmp_path / "out"),
+                                 max_seq_len=300), tokenizer)  # fmt: skip
+    assert not shorter.cached and len(list((tmp_path / "out" / TOKENIZED_DIR).glob("tokens-*.arrow"))) == 2

@@ -37,6 +37,7 @@ import hmac
 import json
 import logging
 import os
+import re
 import socket
 import threading
 from collections.abc import Iterable, Mapping
@@ -52,6 +53,7 @@ from llmops.config import LLMOpsConfig
 log = logging.getLogger(__name__)
 
 CAPTURE_PREFIX = "capture-"
+_REQUEST_ID = re.compile(rb'"request_id":\s*"([A-Za-z0-9._:\-]{1,200})"')
 FILE_MODE = 0o640
 
 
@@ -152,12 +154,11 @@ class RequestIndex:
         for line in data[: end + 1].splitlines():
             if not line or len(line) > self.max_line_bytes:
                 continue
-            try:
-                rid = json.loads(line).get("request_id")
-            except (ValueError, AttributeError):
-                continue
-            if isinstance(rid, str) and rid:
-                tail.ids.add(rid)
+            # The key as the writer writes it (a quote inside a logged text is escaped, so it cannot match there);
+            # a regular expression instead of a JSON parse: the first look reads every retained line.
+            found = _REQUEST_ID.search(line)
+            if found:
+                tail.ids.add(found.group(1).decode("ascii"))
         tail.offset += end + 1
 
     def refresh(self) -> int:

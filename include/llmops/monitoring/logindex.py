@@ -281,6 +281,24 @@ class LogIndex:
             self._save()
         return counts
 
+    def _open(self, entry: FileEntry) -> tuple[Path, Any] | None:
+        """The entry's file, opened: by its indexed path when that is still the same inode, else found by its inode
+        (rotated since the update); ``None`` when it is gone."""
+        candidates = [self._file(entry)]
+        for attempt in range(2):
+            for path in candidates:
+                try:
+                    fh = path.open("rb")
+                except FileNotFoundError:
+                    continue
+                st = os.fstat(fh.fileno())
+                if (st.st_dev, st.st_ino) == (entry.dev, entry.ino):
+                    return path, fh
+                fh.close()
+            if attempt == 0:
+                candidates = self._listing()
+        return None
+
     def _buckets(self, start: datetime, end: datetime) -> list[str]:
         at = start.astimezone(UTC).replace(minute=0, second=0, microsecond=0)
         keys = []
@@ -305,12 +323,11 @@ class LogIndex:
             ranges = sorted(seg for k in keys for seg in entry.segments.get(k, []))
             if not ranges:
                 continue
-            path = self._file(entry)
-            try:
-                fh = path.open("rb")
-            except FileNotFoundError:
-                log.warning("log file %s is gone since it was indexed: its lines are not read", path)
+            opened = self._open(entry)
+            if opened is None:
+                log.warning("log file %s is gone since it was indexed: its lines are not read", self._file(entry))
                 continue
+            path, fh = opened
             with fh:
                 for seg_start, seg_end, first_line, _, first_at in ranges:
                     fh.seek(seg_start)

@@ -88,6 +88,9 @@ def format_progress(event: dict[str, Any]) -> str:
             f"x{event['world_size']}, bf16={event['bf16']}, lora={event['lora']}, "
             f"{event['trainable_parameters']} trainable parameters, {event['examples']} examples"
         )
+    if kind == "input":
+        how = "loaded from the tokenized cache" if event["cached"] else "tokenized"
+        return f"training input: {event['examples']} examples {how} in {event['seconds']}s"
     if kind == "checkpoint":
         return f"checkpoint {event['tag']} complete (step {event['step']})"
     if kind == "done":

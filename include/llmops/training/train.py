@@ -170,6 +170,82 @@ def tokenize_rows(
     return out
 
 
+TOKENIZED_DIR = "tokenized"  # under the job's output folder: the Arrow caches of the training input
+TOKENIZE_VERSION = "1"  # bump when tokenize_rows changes what it produces
+
+
+def tokenize_batch(batch: dict[str, list[Any]], tokenizer: Any, max_seq_len: int) -> dict[str, list[list[int]]]:
+    """:func:`tokenize_rows` of one batch of a ``datasets`` map (rows without a response token are dropped)."""
+    pairs = tokenize_rows([str(p) for p in batch["prompt"]], [str(r) for r in batch["response"]], tokenizer,
+                          max_seq_len)  # fmt: skip
+    return {"input_ids": [ids for ids, _ in pairs], "labels": [labels for _, labels in pairs]}
+
+
+class TokenizedExamples:
+    """The tokenized training examples, memory-mapped from an Arrow file: ``examples[i]`` is ``(input_ids, labels)``
+    read when asked for, so a snapshot larger than memory trains."""
+
+    def __init__(self, dataset: Any, cached: bool) -> None:
+        self.dataset = dataset
+        self.cached = cached  # True: read from the cache of an earlier attempt (nothing was tokenized)
+
+    def __len__(self) -> int:
+        return int(self.dataset.num_rows)
+
+    def __getitem__(self, i: int) -> tuple[list[int], list[int]]:
+        row = self.dataset[int(i)]
+        return row["input_ids"], row["labels"]
+
+
+def _parquet_files(train_path: Path) -> list[str]:
+    if train_path.is_dir():
+        return [str(p) for p in sorted(train_path.rglob("*.parquet"))]
+    return [str(train_path)]
+
+
+def tokenization_fingerprint(job: TrainingJob, tokenizer: Any, files: list[str]) -> str:
+    """What the tokenized input depends on: the input files (path, size, modification time), the tokenizer, the
+    sequence length and :data:`TOKENIZE_VERSION`. A retry or a resume of the same job finds its cache by it."""
+    stats = [(f, os.stat(f).st_size, os.stat(f).st_mtime_ns) for f in files]
+    key = [TOKENIZE_VERSION, stats, job.base_model, len(tokenizer), tokenizer.eos_token, job.max_seq_len]
+    return hashlib.sha256(json.dumps(key, sort_keys=True, default=str).encode()).hexdigest()[:16]
+
+
+def load_examples(job: TrainingJob, tokenizer: Any) -> TokenizedExamples:
+    """The job's training input through Hugging Face ``datasets``: the snapshot's Parquet file(s) as a memory-mapped
+    Arrow dataset, tokenized by a batched ``Dataset.map`` into ``<output>/tokenized/tokens-<fingerprint>.arrow``
+    (:func:`tokenization_fingerprint`), which a retry or a resume loads instead of tokenizing again.
+
+    Offline: nothing is fetched (``HF_DATASETS_OFFLINE``); progress bars are off (the task log gets events).
+    """
+    os.environ.setdefault("HF_DATASETS_OFFLINE", "1")
+    import datasets
+
+    datasets.disable_progress_bars()
+    files = _parquet_files(Path(job.train_path))
+    if not files:
+        raise BadInput(f"no Parquet file in {job.train_path}")
+    cache = job.out / TOKENIZED_DIR
+    fingerprint = tokenization_fingerprint(job, tokenizer, files)
+    target = cache / f"tokens-{fingerprint}.arrow"
+    cached = target.is_file()
+    try:
+        source = datasets.Dataset.from_parquet(files, columns=["prompt", "response"], cache_dir=str(cache / "source"))
+    except (OSError, ValueError, KeyError) as exc:
+        raise BadInput(f"cannot read the training data {job.train_path}: {type(exc).__name__}: {exc}") from exc
+    tokenized = source.map(
+        tokenize_batch,
+        batched=True,
+        batch_size=1000,
+        fn_kwargs={"tokenizer": tokenizer, "max_seq_len": job.max_seq_len},
+        remove_columns=source.column_names,
+        cache_file_name=str(target),
+        new_fingerprint=fingerprint,
+        load_from_cache_file=True,
+    )
+    return TokenizedExamples(tokenized, cached)
+
+
 def collate(examples: list[tuple[list[int], list[int]]], pad_id: int) -> dict[str, Any]:
     """Right-pad a list of examples into tensors."""
     import torch
@@ -480,23 +556,33 @@ def _fault_at_step() -> int | None:
 
 
 # --- the run ----------------------------------------------------------------------------------------------------------
-def _load_inputs(job: TrainingJob) -> tuple[Any, list[tuple[list[int], list[int]]]]:
-    import pyarrow.parquet as pq
+def _load_inputs(job: TrainingJob, rank: int = 0) -> tuple[Any, TokenizedExamples]:
+    """The tokenizer and the tokenized examples (:func:`load_examples`). Rank 0 tokenizes while the other ranks
+    wait at a barrier, then they load its cache."""
     from transformers import AutoTokenizer
 
     try:
-        table = pq.read_table(job.train_path, columns=["prompt", "response"])
         tokenizer = AutoTokenizer.from_pretrained(job.base_model, trust_remote_code=False)
     except (OSError, ValueError, KeyError) as exc:
-        raise BadInput(f"cannot read the training data or tokenizer: {type(exc).__name__}: {exc}") from exc
+        raise BadInput(f"cannot read the tokenizer: {type(exc).__name__}: {exc}") from exc
     if tokenizer.pad_token_id is None:
         tokenizer.pad_token = tokenizer.eos_token
-    prompts = [str(p) for p in table.column("prompt").to_pylist()]
-    responses = [str(r) for r in table.column("response").to_pylist()]
-    examples = tokenize_rows(prompts, responses, tokenizer, job.max_seq_len)
-    if not examples:
+    examples = load_examples(job, tokenizer) if rank == 0 else None
+    if _distributed():
+        import torch.distributed as dist
+
+        dist.barrier()
+    if examples is None:
+        examples = load_examples(job, tokenizer)
+    if not len(examples):
         raise BadInput(f"no usable training examples in {job.train_path}")
     return tokenizer, examples
+
+
+def _distributed() -> bool:
+    import torch.distributed as dist
+
+    return bool(dist.is_available() and dist.is_initialized())
 
 
 def _load_model(job: TrainingJob) -> Any:
@@ -531,7 +617,10 @@ def train(job: TrainingJob) -> dict[str, Any]:
         torch.set_num_threads(max(1, (os.cpu_count() or 1) // max(1, local_world)))
     torch.manual_seed(job.seed)
 
-    tokenizer, examples = _load_inputs(job)
+    started = time.perf_counter()
+    tokenizer, examples = _load_inputs(job, rank)
+    if rank == 0:
+        _emit("input", examples=len(examples), cached=examples.cached, seconds=round(time.perf_counter() - started, 3))
     model = _load_model(job)
     trainable = sum(p.numel() for p in model.parameters() if p.requires_grad)  # before ZeRO-3 partitions them
     use_bf16 = bool(use_cuda and torch.cuda.is_bf16_supported())
@@ -659,6 +748,8 @@ def train(job: TrainingJob) -> dict[str, Any]:
     # Every rank reports what it trained on; only rank 0 writes the model and the summary.
     _emit("rank_done", rank=rank, pid=os.getpid(), samples=rank_samples, indices_sha256=seen.hexdigest()[:16])
     dist.barrier()
+    if rank == 0:  # the tokenized input served retries and resumes; the model is written, it is not needed again
+        shutil.rmtree(job.out / TOKENIZED_DIR, ignore_errors=True)
     return summary
 
 
