@@ -144,7 +144,8 @@ class PiiEngine:
                     searched = text if i == 0 else national
                     if not searched.strip():
                         continue
-                    for match in phonenumbers.PhoneNumberMatcher(searched, region, leniency=self.leniency):
+                    leniency = self.leniency if self.leniency is not None else phonenumbers.Leniency.VALID
+                    for match in phonenumbers.PhoneNumberMatcher(searched, region, leniency=leniency):
                         try:
                             parsed = phonenumbers.parse(text[match.start : match.end])
                             found_in = phonenumbers.region_code_for_number(parsed)
