@@ -101,6 +101,6 @@ def create_app(
         from starlette.concurrency import run_in_threadpool
 
         cap = await run_in_threadpool(capture)
-        return {"configured": bool(cap.tokens), "feedback_dir": str(cap.sink.folder)}
+        return {"configured": bool(cap.tokens)}  # nothing about the deployment to a caller without a token
 
     return app
