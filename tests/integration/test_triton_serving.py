@@ -494,6 +494,8 @@ def test_path_traversal_payloads_are_rejected_before_any_effect(stack: Stack, pa
 
     tree_before = _tree(stack.repo)
     outside_before = sorted(p.name for p in stack.tmp.iterdir())
+    # An unload an earlier test started may still be going on in the server: compared once it has settled.
+    assert stack.client.wait_not_loading(MODEL, 120)
     index_before = stack.client.repository_index()
     repo, cfg, logs, c = stack.repo, stack.cfg, stack.log_dir, stack.client
     calls = [

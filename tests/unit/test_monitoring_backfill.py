@@ -74,7 +74,13 @@ def test_paused_hours_are_curated_by_the_next_run_once(cfg: LLMOpsConfig) -> Non
     assert read_watermark(cfg) == H + HOUR
     # Paused for three hours: the run of H+4 curates H+1..H+3 first, then its own.
     out = steps.curate_interval(_run(cfg, 4))
-    assert out["backfill"] == {"curated": [_key(1), _key(2), _key(3)], "already": [], "failed": {}, "left_out": []}
+    assert out["backfill"] == {
+        "curated": [_key(1), _key(2), _key(3)],
+        "late": [],
+        "already": [],
+        "failed": {},
+        "left_out": [],
+    }
     assert all(partition_path(cfg, _key(n)).is_file() for n in range(5))
     assert not partition_path(cfg, _key(5)).exists()
     assert read_watermark(cfg) == H + 5 * HOUR
@@ -96,7 +102,7 @@ def test_paused_hours_are_curated_by_the_next_run_once(cfg: LLMOpsConfig) -> Non
 
     # Re-running H+4 curates only its own interval again, and duplicates nothing.
     again = steps.curate_interval(_run(cfg, 4))
-    assert again["backfill"] == {"curated": [], "already": [], "failed": {}, "left_out": []}
+    assert again["backfill"] == {"curated": [], "late": [], "already": [], "failed": {}, "left_out": []}
     assert {n: partition_path(cfg, _key(n)).stat().st_mtime_ns for n in range(4)} == {n: stamps[n] for n in range(4)}
     assert sorted(p.parent.name for p in partitions_dir(cfg).glob("interval=*/part.parquet")) == [
         f"interval={_key(n)}" for n in range(5)
