@@ -124,3 +124,21 @@ def test_planted_corpus_recall_and_precision() -> None:
     assert planted > 300 and sum(len(r.lookalikes) for r in records) > 100
     assert found / planted >= 0.99
     assert correct / predicted >= 0.97
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("Please ask (Anna Berg) to approve the invoice.", True),
+        ('Signed, "Jan van der Berg"', True),
+        ("Write to «Chloé Martin».", True),
+        ("Thanks, Daniël de Vries!", True),
+        ("The Pro Plan is free this month.", False),  # capitalized, but common words: no name plausible_name keeps
+        ("Hello, I am here about my invoice.", False),
+        ("ship it to 4, avenue de Robin please", False),  # a particle first is no name
+    ],
+)
+def test_texts_go_to_the_entity_model_only_when_they_may_hold_a_kept_name(text: str, expected: bool) -> None:
+    from llmops.data.pii import may_hold_a_name
+
+    assert may_hold_a_name(text) is expected

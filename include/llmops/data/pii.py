@@ -716,7 +716,11 @@ _NAME_PAIR = re.compile(
 
 
 def _name_word(word: str) -> bool:
-    return word[:1].isupper() and word.lower().strip(".,") not in _not_names()
+    core = word.strip(_AROUND_WORDS)  # '"Anna', '(Berg)': the model's span holds the word without them
+    return core[:1].isupper() and core.lower().strip(".,") not in _not_names()
+
+
+_AROUND_WORDS = "\"'()[]{}<>«»“”‘’„‚¿¡:;!?*_-–—/"
 
 
 def may_hold_a_name(text: str) -> bool:
@@ -729,7 +733,7 @@ def may_hold_a_name(text: str) -> bool:
         if not _name_word(word):
             continue
         j = i + 1
-        while j < len(words) and words[j].lower() in _NAME_PARTICLES:
+        while j < len(words) and words[j].lower().strip(_AROUND_WORDS) in _NAME_PARTICLES:
             j += 1
         if j < len(words) and _name_word(words[j]):
             return True
