@@ -393,3 +393,22 @@ def test_training_input_is_a_memory_mapped_dataset_tokenized_once(tiny_model: Pa
     shorter = load_examples(_job(base_model=str(tiny_model), train_path=str(snapshot), output_dir=str(tmp_path / "out"),
                                  max_seq_len=300), tokenizer)  # fmt: skip
     assert not shorter.cached and len(list((tmp_path / "out" / TOKENIZED_DIR).glob("tokens-*.arrow"))) == 2
+
+
+def test_unusable_training_input_is_refused_on_every_rank_before_tokenizing(tmp_path: Path) -> None:
+    import pandas as pd
+
+    from llmops.training.train import _check_input
+
+    bad = tmp_path / "bad.parquet"
+    pd.DataFrame({"question": ["q"], "answer": ["a"]}).to_parquet(bad)
+    with pytest.raises(BadInput, match="lacks a prompt or response column"):
+        _check_input(_job(train_path=str(bad)))
+    with pytest.raises(BadInput, match="cannot read the training data .*No such file"):
+        _check_input(_job(train_path=str(tmp_path / "empty-dir")))
+    (tmp_path / "empty-dir").mkdir()
+    with pytest.raises(BadInput, match="no Parquet file"):
+        _check_input(_job(train_path=str(tmp_path / "empty-dir")))
+    (tmp_path / "junk.parquet").write_bytes(b"not parquet")
+    with pytest.raises(BadInput, match="cannot read the training data"):
+        _check_input(_job(train_path=str(tmp_path / "junk.parquet")))

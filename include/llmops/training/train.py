@@ -567,6 +567,7 @@ def _load_inputs(job: TrainingJob, rank: int = 0) -> tuple[Any, TokenizedExample
         raise BadInput(f"cannot read the tokenizer: {type(exc).__name__}: {exc}") from exc
     if tokenizer.pad_token_id is None:
         tokenizer.pad_token = tokenizer.eos_token
+    _check_input(job)  # on every rank, before the barrier: bad input fails all ranks alike, none waits for rank 0
     examples = load_examples(job, tokenizer) if rank == 0 else None
     if _distributed():
         import torch.distributed as dist
@@ -577,6 +578,22 @@ def _load_inputs(job: TrainingJob, rank: int = 0) -> tuple[Any, TokenizedExample
     if not len(examples):
         raise BadInput(f"no usable training examples in {job.train_path}")
     return tokenizer, examples
+
+
+def _check_input(job: TrainingJob) -> None:
+    """Raise :class:`BadInput` unless the training input is Parquet with ``prompt`` and ``response`` columns."""
+    import pyarrow.parquet as pq
+
+    files = _parquet_files(Path(job.train_path))
+    if not files:
+        raise BadInput(f"no Parquet file in {job.train_path}")
+    for f in files:
+        try:
+            names = set(pq.read_schema(f).names)
+        except (OSError, ValueError) as exc:
+            raise BadInput(f"cannot read the training data {f}: {type(exc).__name__}: {exc}") from exc
+        if not {"prompt", "response"} <= names:
+            raise BadInput(f"training data {f} lacks a prompt or response column (has {sorted(names)})")
 
 
 def _distributed() -> bool:
