@@ -404,7 +404,7 @@ def test_unusable_training_input_is_refused_on_every_rank_before_tokenizing(tmp_
     pd.DataFrame({"question": ["q"], "answer": ["a"]}).to_parquet(bad)
     with pytest.raises(BadInput, match="lacks a prompt or response column"):
         _check_input(_job(train_path=str(bad)))
-    with pytest.raises(BadInput, match="cannot read the training data .*No such file"):
+    with pytest.raises(BadInput, match=r"cannot read the training data .*No such file"):
         _check_input(_job(train_path=str(tmp_path / "empty-dir")))
     (tmp_path / "empty-dir").mkdir()
     with pytest.raises(BadInput, match="no Parquet file"):
