@@ -48,12 +48,8 @@ def _index(tmp_path: Path, logs: Path) -> LogIndex:
     return LogIndex(logs, tmp_path / "index", MAX_LINE)
 
 
-def _seen(lines: Any) -> list[tuple[str, int, str | None]]:
-    return [(Path(q.source_file).name, q.line_number, q.reason) for q, _ in lines]
-
-
-def _full(logs: Path, start: datetime, end: datetime) -> dict[str, Any]:
-    got = read_interval_lines(logs, start, end, MAX_LINE)
+def _figures(got: Any) -> dict[str, Any]:
+    """What a read of one interval placed, comparable between a full read and an indexed one."""
     return {
         "lines_read": got.lines_read,
         "origins": [(Path(f).name, n) for f, n in got.origins],
@@ -61,19 +57,16 @@ def _full(logs: Path, start: datetime, end: datetime) -> dict[str, Any]:
         "failed": len(got.failed),
         "untimed": got.untimed,
     }
+
+
+def _full(logs: Path, start: datetime, end: datetime) -> dict[str, Any]:
+    return _figures(read_interval_lines(logs, start, end, MAX_LINE))
 
 
 def _indexed(index: LogIndex, start: datetime, end: datetime) -> dict[str, Any]:
     from llmops.monitoring.interval import _collect
 
-    got = _collect(index.read(start, end), start, end)
-    return {
-        "lines_read": got.lines_read,
-        "origins": [(Path(f).name, n) for f, n in got.origins],
-        "quarantined": sorted((Path(q["source_file"]).name, q["line_number"], q["reason"]) for q in got.quarantined),
-        "failed": len(got.failed),
-        "untimed": got.untimed,
-    }
+    return _figures(_collect(index.read(start, end), start, end))
 
 
 def test_only_new_bytes_are_scanned_and_only_the_interval_is_read(tmp_path: Path) -> None:

@@ -143,29 +143,25 @@ def catch_up(
             cfg.monitoring.max_backfill_intervals,
             ", ".join(left_out),
         )
+
+    def run_one(s: datetime, e: datetime, done: list[str], what: str) -> None:
+        key = interval_key(s)
+        try:
+            result = curate(cfg, s, e)
+        except DataContractError as exc:
+            log.warning("%s %s not curated: %s", what, key, exc)
+            out.failed[key] = str(exc)
+            return
+        log.info("%s %s curated: %s", what, key, result.reason)
+        done.append(key)
+
     for s, e in late_intervals(cfg, start, end):
-        key = interval_key(s)
-        try:
-            result = curate(cfg, s, e)
-        except DataContractError as exc:
-            log.warning("interval %s with late lines not curated again: %s", key, exc)
-            out.failed[key] = str(exc)
-            continue
-        log.info("interval %s curated again with its late lines: %s", key, result.reason)
-        out.late.append(key)
+        run_one(s, e, out.late, "interval with late lines")
     for s, e in todo:
-        key = interval_key(s)
-        if (interval_dir(cfg, key) / SUMMARY_FILE).is_file():
-            out.already.append(key)
+        if (interval_dir(cfg, interval_key(s)) / SUMMARY_FILE).is_file():
+            out.already.append(interval_key(s))
             continue
-        try:
-            result = curate(cfg, s, e)
-        except DataContractError as exc:
-            log.warning("missed interval %s not curated: %s", key, exc)
-            out.failed[key] = str(exc)
-            continue
-        log.info("missed interval %s curated: %s", key, result.reason)
-        out.curated.append(key)
+        run_one(s, e, out.curated, "missed interval")
     return out
 
 
