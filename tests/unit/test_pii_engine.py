@@ -7,6 +7,7 @@ import subprocess
 import sys
 import textwrap
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -182,3 +183,36 @@ def test_the_national_windows_keep_every_number_the_full_text_gives() -> None:
     full, windowed = matches(False), matches(True)
     assert sum(map(len, full)) > 50
     assert windowed == full
+
+
+def test_the_model_reads_only_the_stretches_around_possible_names_and_finds_the_same_names() -> None:
+    """The engine loads the recognizer alone (it embeds with its own tok2vec layer) and feeds it only the stretches
+    of name_windows: on the labelled corpus (both halves) the entities equal those of the full pipeline (tok2vec
+    and ner) on the whole text, and the kept names are the same."""
+    import spacy
+
+    sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
+    from bench.pii_corpus import build_pii_corpus
+    from llmops.data.pii import name_windows, plausible_name
+    from llmops.data.pii_engine import _nlp, spacy_model_path
+
+    texts = [e.text for split in ("dev", "test") for e in build_pii_corpus(400, seed=5, split=split)]
+    texts = [t for t in texts if name_windows(t)]
+    assert len(texts) > 100
+    full = spacy.load(spacy_model_path(), exclude=["tagger", "parser", "attribute_ruler", "lemmatizer", "senter"])
+    assert full.pipe_names == ["tok2vec", "ner"] and _nlp(True).pipe_names == ["ner"]
+
+    def entities(docs: Any, offsets: list[int]) -> list[tuple[int, int, str]]:
+        pairs = zip(docs, offsets, strict=True)
+        return [(o + e.start_char, o + e.end_char, e.label_) for d, o in pairs for e in d.ents]
+
+    whole = [entities(full.pipe([t]), [0]) for t in texts]
+    assert whole == [entities(_nlp(True).pipe([t]), [0]) for t in texts]
+    kept_names = 0
+    for text, found in zip(texts, whole, strict=True):
+        windows = name_windows(text)
+        in_windows = entities(_nlp(True).pipe([text[a:b] for a, b in windows]), [a for a, _ in windows])
+        names = {(a, b) for a, b, label in found if label == "PERSON" and plausible_name(text, a, b)}
+        kept_names += len(names)
+        assert names == {(a, b) for a, b, label in in_windows if label == "PERSON" and plausible_name(text, a, b)}
+    assert kept_names > 50

@@ -723,12 +723,8 @@ def _name_word(word: str) -> bool:
 _AROUND_WORDS = "\"'()[]{}<>«»“”‘’„‚¿¡:;!?*_-–—/"
 
 
-def may_hold_a_name(text: str) -> bool:
-    """Whether a text has the shape :func:`plausible_name` requires of a name the model finds: two capitalized
-    words in a row (particles between allowed), neither of them a common word (a stop word or one of the words that
-    are never names). Texts without one can skip the model, losing nothing: :func:`plausible_name` would reject
-    every span the model found in them."""
-    words = text.split()
+def _name_pairs(words: Sequence[str]) -> Iterable[tuple[int, int]]:
+    """The (first, last) word indices of each two capitalized, uncommon words in a row (particles between)."""
     for i, word in enumerate(words):
         if not _name_word(word):
             continue
@@ -736,8 +732,39 @@ def may_hold_a_name(text: str) -> bool:
         while j < len(words) and words[j].lower().strip(_AROUND_WORDS) in _NAME_PARTICLES:
             j += 1
         if j < len(words) and _name_word(words[j]):
-            return True
-    return False
+            yield i, j
+
+
+def may_hold_a_name(text: str) -> bool:
+    """Whether a text has the shape :func:`plausible_name` requires of a name the model finds: two capitalized
+    words in a row (particles between allowed), neither of them a common word (a stop word or one of the words that
+    are never names). Texts without one can skip the model, losing nothing: :func:`plausible_name` would reject
+    every span the model found in them."""
+    return next(iter(_name_pairs(text.split())), None) is not None
+
+
+NAME_CONTEXT_WORDS = 8
+"""Words the named-entity model reads on each side of a possible name (see :func:`name_windows`)."""
+
+
+def name_windows(text: str, context_words: int = NAME_CONTEXT_WORDS) -> list[tuple[int, int]]:
+    """The stretches of a text the named-entity model needs to read: each pair of :func:`may_hold_a_name` with
+    ``context_words`` words on either side, overlapping stretches merged, as ``(start, end)`` character offsets.
+
+    The model's token vectors see four tokens on each side (``en_core_web_sm``'s tok2vec: four convolution layers
+    of window one), so eight words of context give the words of a possible name the same vectors as in the whole
+    text; a span outside every stretch could not pass :func:`plausible_name`.
+    """
+    spans = [(m.start(), m.end()) for m in re.finditer(r"\S+", text)]
+    windows: list[tuple[int, int]] = []
+    for i, j in _name_pairs([text[a:b] for a, b in spans]):
+        first, last = max(0, i - context_words), min(len(spans) - 1, j + context_words)
+        start, end = spans[first][0], spans[last][1]
+        if windows and start <= windows[-1][1]:
+            windows[-1] = (windows[-1][0], max(end, windows[-1][1]))
+        else:
+            windows.append((start, end))
+    return windows
 
 
 def phone_context(text: str, start: int, end: int) -> bool:

