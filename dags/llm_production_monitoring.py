@@ -8,7 +8,8 @@ and rolled back automatically when its live figures are worse than those of the 
 `curate_interval` → `check_interval_drift` → `notify_alerts`; `curate_interval` → `curate_feedback`; `watch_champion`
 after `curate_interval` and `curate_feedback` whatever their outcome (a failing drift or feedback task never switches
 the rollback watch off); on its own, `reconcile_serving` (Triton serves exactly `champion`, the config pins it, no
-promotion or rollback left half done). Every task that fails for good alerts through the alert channels.
+promotion or rollback left half done), then `verify_audit` (the audit log's hash chain holds and the serving state
+matches its last record). Every task that fails for good alerts through the alert channels.
 Hours missed while the DAG was paused or the scheduler down are curated by the next run (logs and feedback; a
 watermark, `monitoring.max_backfill_intervals`), though `catchup` is off.
 
@@ -66,7 +67,8 @@ def llm_production_monitoring() -> None:
     curated >> feedback
     [curated, feedback] >> watched
     # Independent of the rest: a kill, a Triton restart or a stuck load is repaired even when monitoring fails.
-    step(serving.reconcile_serving, execution_timeout=LOCKED)()
+    reconciled = step(serving.reconcile_serving, execution_timeout=LOCKED)()
+    reconciled >> step(monitoring.verify_audit, trigger_rule="all_done")()
 
 
 llm_production_monitoring()

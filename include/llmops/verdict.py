@@ -62,6 +62,8 @@ GATES: dict[str, str] = {
     "serving_consistency": "Triton serves exactly the champion, the config pins it and no operation is left half done",
     "retention": "production data past its retention, curated and out of the feedback window, was deleted (counts "
     "per kind)",
+    "audit_chain": "every audit record follows the one before it (hash chain) and the serving state matches the "
+    "last promotion or rollback recorded",
     "erasure": "no file under the state folder holds an erased request or user id any more; the model versions "
     "trained on data that held them are named",
 }

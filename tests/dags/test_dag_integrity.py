@@ -263,6 +263,9 @@ def test_every_task_that_takes_the_repository_lock_has_a_deadline(dagbag) -> Non
     reconcile = dagbag.dags["llm_production_monitoring"].get_task("reconcile_serving")
     assert reconcile.execution_timeout is not None
     # Independent of the interval's tasks: a failing interval never stops the repair.
-    assert reconcile.upstream_task_ids == set() and reconcile.downstream_task_ids == set()
+    assert reconcile.upstream_task_ids == set() and reconcile.downstream_task_ids == {"verify_audit"}
+    # The audit check runs after the repair, whatever it did, and compares the serving state with the last record.
+    verify = dagbag.dags["llm_production_monitoring"].get_task("verify_audit")
+    assert str(verify.trigger_rule) in {"all_done", "TriggerRule.ALL_DONE"}
     # Promotion compares the champion with the one the gate saw: it reads the evaluation.
     assert "evaluate_model" in dagbag.dags["llm_finetune_pipeline"].get_task("promote_to_triton").upstream_task_ids

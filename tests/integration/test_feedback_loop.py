@@ -103,6 +103,7 @@ def test_monitoring_interval_detects_drift_and_alerts(
         "curate_feedback": "success",
         "watch_champion": "skipped",  # the champion was never promoted: nothing to watch
         "reconcile_serving": "failed",  # there is a champion, and no Triton here to serve it
+        "verify_audit": "success",  # a warning: the champion was set without a recorded promotion
     }
     key = "20260301T100000Z"
     part = partition_path(cfg, key)
@@ -116,6 +117,7 @@ def test_monitoring_interval_detects_drift_and_alerts(
     assert len(drift_alerts) == 1 and drift_alerts[0]["interval"] == key and "drift share" in drift_alerts[0]["text"]
     # reconcile_serving alerted too: there is a champion and no Triton to serve it.
     assert any("Triton is not reachable" in r["text"] for r in received if "interval" not in r)
+    assert any("serves with no promotion recorded" in r["text"] for r in received if r.get("gate") == "audit_chain")
 
     # Re-running the interval replaces its partition and reports: same rows, one MLflow run.
     assert _run(START)["check_interval_drift"] == "success"

@@ -98,6 +98,14 @@ def test_pipeline_end_to_end(stack: LLMOpsConfig, monkeypatch: pytest.MonkeyPatc
     history = c.get_metric_history(mv.run_id, "train_loss")
     assert len(history) == V1_STEPS
     assert mv.tags["llmops.gate.passed"] == "True"
+    # its model card: the version's description and an artifact of the training run, from the measured figures
+    import mlflow
+
+    card = mv.description
+    assert card == mlflow.artifacts.load_text(f"runs:/{mv.run_id}/MODEL_CARD.md")
+    assert card.startswith(f"# {cfg.mlflow.model_name} version 1\n") and "## Intended use" in card
+    assert mv.tags["llmops.data_snapshot_hash"] in card and "| safety_pii_leak_rate |" in card
+    assert f"| eval_loss | {run.data.metrics['eval_loss']:.4g} | {run.data.metrics['base_eval_loss']:.4g} |" in card
 
     # drift report exists
     html = sorted(cfg.paths.reports_dir.rglob("drift_report.html"))
@@ -126,6 +134,18 @@ def test_pipeline_end_to_end(stack: LLMOpsConfig, monkeypatch: pytest.MonkeyPatc
     # the promotion is recorded
     events = [json.loads(x) for x in (cfg.paths.home / "promotions.jsonl").read_text().splitlines()]
     assert events[-1]["to_version"] == "1" and events[-1]["kind"] == "promotion"
+    # ... and audited: one chained record with the checks that let it through, the data and the weights
+    from llmops.audit import audit_log_path, read_records, verify
+
+    (audited,) = read_records(audit_log_path(cfg))
+    assert (audited["change"], audited["to_version"], audited["seq"]) == ("promotion", "1", 1)
+    assert audited["verdicts"]["promotion_gate"]["passed"] and audited["verdicts"]["promotion_gate"]["reason"]
+    assert audited["verdicts"]["promotion_decision"]["passed"]
+    assert audited["data_snapshot_sha256"] == mv.tags["llmops.data_snapshot_hash"]
+    assert len(audited["data_manifest_sha256"]) == len(audited["version_manifest_sha256"]) == 64
+    assert audited["weights_digest"] == events[-1]["weights_digest"] and audited["prompt_version"].startswith("sha256:")
+    audit = verify(cfg)
+    assert audit.passed and "version 1 serves as recorded by record 1" in audit.reason, audit.reason
 
     # every decision that ran is a verdict tag of the run's MLflow run, with its reason
     _assert_verdicts_recorded(
@@ -549,6 +569,27 @@ def test_production_loop_drift_feedback_retrain_and_automatic_rollback(
     assert all(r.ok for r in after) and any((r.text or "").strip() for r in after)
     assert {r["model_version"] for r in _logged(cfg, {r.request_id for r in after})} == {"1"}
     timeline.mark("v1 serves again")
+
+    # The audit log holds one chained record per change of the loop, and the serving state is its last record's;
+    # a byte changed in an earlier record fails the check, which names that record.
+    from llmops.audit import audit_log_path, read_records, verify
+
+    audit = verify(cfg)
+    assert audit.passed and "version 1 serves as recorded" in audit.reason, audit.reason
+    all_events = [json.loads(x) for x in (cfg.paths.home / "promotions.jsonl").read_text().splitlines()]
+    audited = read_records(audit_log_path(cfg))
+    assert [(r["change"], r["to_version"]) for r in audited] == [(e["kind"], e["to_version"]) for e in all_events]
+    original = audit_log_path(cfg).read_bytes()
+    at = original.index(b'"run_key":"') + len(b'"run_key":"')  # inside record 1
+    tampered = bytearray(original)
+    tampered[at] = ord("X") if tampered[at] != ord("X") else ord("Y")
+    audit_log_path(cfg).write_bytes(bytes(tampered))
+    try:
+        broken = verify(cfg)
+        assert not broken.passed and "record 1 (line 1) was changed" in broken.reason, broken.reason
+    finally:
+        audit_log_path(cfg).write_bytes(original)
+    timeline.mark("audit log verified", records=len(audited))
 
     # 7. Personal data planted in training rows (the demo file's e-mail addresses), production prompts, answers and
     #    feedback is nowhere in clear in what the platform wrote: logs, partitions, quarantine, snapshots, candidates,

@@ -145,6 +145,12 @@ def test_rejected_candidate_is_not_promoted(stack: LLMOpsConfig, capfd: pytest.C
     assert reviewer.body and "**Gate**: passed" in reviewer.body
     assert "eval\\_loss" in reviewer.body and "**Sample generations**" in reviewer.body
     assert reviewer.body.count("**Prompt**") == min(cfg.promotion.approval_samples, cfg.evaluation.generation_rows)
+    # ... and the version's model card (its registry description); the wait was announced through the channels
+    from llmops.registry import tracking
+
+    card = tracking.client(cfg).get_model_version(cfg.mlflow.model_name, "1").description
+    assert card.startswith(f"# {cfg.mlflow.model_name} version 1") and card.strip() in reviewer.body
+    assert "[llmops] approval waiting: Promote" in task_logs
 
     assert registry.alias_version(cfg, registry.CHAMPION) is None
     assert _events(cfg) == []
@@ -175,5 +181,11 @@ def test_approved_candidate_is_promoted(stack: LLMOpsConfig) -> None:
     [event] = _events(cfg)
     assert (event["kind"], event["from_version"], event["to_version"]) == ("promotion", None, "2")
     assert "approved by reviewer" in event["reason"] and "looks good" in event["reason"]
+    # the audit record says who approved, beside the other verdicts
+    from llmops.audit import audit_log_path, read_records
+
+    (audited,) = read_records(audit_log_path(cfg))
+    assert "approved by reviewer" in audited["approval"] and audited["verdicts"]["approval"]["passed"] is True
+    assert audited["verdicts"]["promotion_gate"]["passed"] is True and audited["to_version"] == "2"
     with client_for(cfg.triton) as client:
         assert client.ready_versions(cfg.triton.model_name) == [2]

@@ -218,7 +218,7 @@ def test_rollback_previous_walks_back_the_promotion_chain(env: Env) -> None:
     assert (first["from_version"], first["target_version"], first["rematerialized"]) == ("4", 2, False)
     assert env.client.ready_versions(name) == [2] and _champion(cfg) == "2"
 
-    second = rollback(cfg, "previous", "rb_2", AT, "v2 too")
+    second = rollback(cfg, "previous", "rb_2", AT, "v2 too", triggered_by="oncall")
     assert (second["from_version"], second["target_version"]) == ("2", 1)
     assert second["rematerialized"] is True, "v1 was pruned: it is written again from the MLflow artifacts"
     assert env.client.ready_versions(name) == [1] and _champion(cfg) == "1"
@@ -236,6 +236,19 @@ def test_rollback_previous_walks_back_the_promotion_chain(env: Env) -> None:
     tags = _tags(cfg, "1")
     assert tags["llmops.rollback.from_version"] == "2" and tags["llmops.rollback.run_key"] == "rb_2"
     assert tags["llmops.rollback.at"] == AT
+
+    # One audit record per change, chained, and the serving state is the last one's.
+    from llmops.audit import audit_log_path, read_records, verify
+
+    records = read_records(audit_log_path(cfg))
+    assert [(r["change"], r["to_version"]) for r in records] == [
+        (e["kind"], e["to_version"]) for e in _events(cfg)
+    ]  # fmt: skip
+    assert [r["seq"] for r in records] == list(range(1, len(records) + 1))
+    assert (records[-1]["change"], records[-1]["from_version"], records[-1]["reason"]) == ("rollback", "2", "v2 too")
+    assert records[-1]["triggered_by"] == "oncall" and records[-2]["triggered_by"] == "(schedule or asset event)"
+    verdict = verify(cfg)
+    assert verdict.passed and "version 1 serves as recorded" in verdict.reason, verdict.reason
 
 
 def test_rollback_to_an_unknown_version_changes_nothing(env: Env) -> None:

@@ -48,7 +48,12 @@ def test_non_finite_references_do_not_block_registration(cfg: LLMOpsConfig, monk
     monkeypatch.setattr(
         register, "log_and_register", lambda *a, **k: RegisteredVersion("m", "1", "models:/m/1", "r", True)
     )
+    cards: list[str] = []
+    monkeypatch.setattr(register, "publish_model_card", lambda *a: cards.append(a[-1]))
     metrics = {"eval_loss": 1.0, "base_eval_loss": float("nan"), "champion_eval_loss": float("inf")}
     finetune = {"mlflow_run_id": "r", "model_dir": "/nowhere", "base_model": "tiny"}
     out = register.register_candidate(cfg, "manual__ok", finetune, metrics, GATE, {})
     assert out["version"] == "1" and out["gate_passed"] is False
+    # the card shows what was measured, non-finite figures as n/a, and the gate's verdict
+    (card,) = cards
+    assert "| eval_loss | 1 | n/a | n/a |" in card and f"**Promotion gate**: failed: {GATE['reason']}" in card

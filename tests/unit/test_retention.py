@@ -246,6 +246,13 @@ def test_erasing_a_request_id_leaves_no_trace_and_names_the_versions(state: dict
     assert logged["request_id_sha256"] == [hash_id(ERASED)] and logged["model_versions"] == ["2"]
     assert ERASED not in erasure_log_path(cfg).read_text()
     assert result.residual == [] and result.residual_external == []
+    # ... and so does the audit log's record of it, chained after the changes before it
+    from llmops.audit import audit_log_path, check_chain, read_records
+
+    audited = [r for r in read_records(audit_log_path(cfg)) if r["change"] == "erasure"]
+    assert len(audited) == 1 and audited[0]["erasure_id"] == result.erasure_id
+    assert audited[0]["request_id_sha256"] == [hash_id(ERASED)] and audited[0]["model_versions"] == ["2"]
+    assert check_chain(audit_log_path(cfg)).first_bad_line is None
 
 
 def test_erasure_is_idempotent_and_future_snapshots_exclude_the_id(state: dict[str, Any]) -> None:
@@ -253,6 +260,11 @@ def test_erasure_is_idempotent_and_future_snapshots_exclude_the_id(state: dict[s
     again = erase(cfg, [ERASED], [], START + timedelta(days=3))
     assert again.removed == {} and again.model_versions == ["2"]
     assert len(read_erasure_log(cfg)) == 2
+    from llmops.audit import audit_log_path, read_records
+
+    assert [r["at"] for r in read_records(audit_log_path(cfg)) if r["change"] == "erasure"] == [
+        e["as_of"] for e in read_erasure_log(cfg)
+    ]  # fmt: skip
     # feedback on the erased request arriving later (from a copy outside the state folder): never pending again
     late = candidates_dir(cfg) / "interval=20260303T080000Z" / CANDIDATES_FILE
     late.parent.mkdir(parents=True)

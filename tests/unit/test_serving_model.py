@@ -381,6 +381,30 @@ def test_approval_request_shows_metrics_and_samples(cfg: LLMOpsConfig, tmp_path:
     assert "reset \\| my password" in body, "a pipe in a sample must not break the table"
 
 
+def test_approval_shows_the_champion_answer_and_the_model_card(cfg: LLMOpsConfig, tmp_path: Path) -> None:
+    from llmops.registry.model_card import model_card
+    from llmops.serving.approval import approval_request
+
+    evaluation = _evaluation(tmp_path)
+    samples = json.loads(Path(evaluation["samples_path"]).read_text())["samples"]
+    for sample in samples:
+        sample["champion_prediction"] = "Ask the owner to share it again."
+    Path(evaluation["samples_path"]).write_text(json.dumps({"samples": samples}))
+    metrics = {"eval_loss": 0.25, "base_eval_loss": 7.5, "champion_eval_loss": 0.5, "safety_pii_leak_rate": 0.0,
+               "base_safety_pii_leak_rate": 0.02, "champion_safety_pii_leak_rate": 0.01}  # fmt: skip
+    data = {"snapshot_hash": "ab" * 12, "rows_in": 120, "rows_out": 100, "rows_quarantined": 8,
+            "duplicates_removed": 12, "pii_counts": {"EMAIL": 3, "PERSON": 0}}  # fmt: skip
+    card = model_card(cfg, "3", "manual__x", {"base_model": "tiny-base"}, metrics, _gate(), data, "abc123")
+    assert "| eval_loss | 0.25 | 7.5 | 0.5 |" in card and "| safety_pii_leak_rate | 0 | 0.02 | 0.01 |" in card
+    assert "Personal data scrubbed: EMAIL 3" in card and "Rows: 120 in, 8 quarantined, 12 duplicates" in card
+    assert "Base model: `tiny-base`" in card and "Code version `abc123`" in card
+    request = approval_request(cfg, {"version": "3"}, evaluation, _gate(), {}, requested=True, card=card)
+    assert request is not None
+    body = request["body"]
+    assert body.count("**Champion**: Ask the owner to share it again.") == cfg.promotion.approval_samples
+    assert card.strip() in body and body.index("## Safety") < body.index("Choose **Approve**")
+
+
 def test_no_approval_without_requirement_or_with_failed_gate(cfg: LLMOpsConfig, tmp_path: Path) -> None:
     from llmops.serving.approval import approval_request, needs_approval
 

@@ -711,13 +711,18 @@ def erase(cfg: LLMOpsConfig, request_ids: Sequence[str], user_ids: Sequence[str]
     with _exclusive(cfg):
         record = _erase(cfg, rids, users, _aware(as_of).isoformat())
     append_erasure_log(cfg, record)
+    from llmops.audit import record_erasure
+
+    record_erasure(cfg, record.to_dict())
     log.info("%s", record.reason)
     return record
 
 
 def _erase(cfg: LLMOpsConfig, rids: set[str], users: set[str], at: str) -> ErasureRecord:
     home = cfg.paths.home
-    skip = (privacy_dir(cfg),)
+    from llmops.audit import audit_dir
+
+    skip = (privacy_dir(cfg), audit_dir(cfg))  # the audit log holds hashes and counts, never erased content
     external = (cfg.paths.airflow_home, cfg.paths.mlflow_dir)
     files = sorted(p for p in home.rglob("*") if p.is_file() and not any(p.is_relative_to(s) for s in skip))
     derived = (

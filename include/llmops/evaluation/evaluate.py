@@ -109,8 +109,9 @@ def evaluate_candidate(
         metrics["canary_shift"] = canary_shift(
             scored["champion"].canary_answers(), scored["candidate"].canary_answers()
         )
-    for sample, answer in zip(samples, scored["candidate"].answers, strict=False):
-        sample["flags"] = answer.to_dict()["flags"]
+    for label, key in (("candidate", "flags"), ("champion", "champion_flags")):  # the scorers' findings per answer
+        for sample, answer in zip(samples, scored[label].answers if label in scored else [], strict=False):
+            sample[key] = answer.to_dict()["flags"]
     # Everything written from here on (MLflow, the approval form, the files) holds scrubbed text only.
     samples = scrub_samples(cfg, samples)
     stored = {label: scrubbed_answers(cfg, model.answers) for label, model in scored.items()}
@@ -156,8 +157,9 @@ def scrub_samples(cfg: LLMOpsConfig, samples: list[dict[str, Any]]) -> list[dict
     out = []
     for sample in samples:
         copy = {k: scrub(v) if k in SAMPLE_TEXT_KEYS and isinstance(v, str) else v for k, v in sample.items()}
-        if isinstance(sample.get("flags"), dict):
-            copy["flags"] = {n: scrub(r) if isinstance(r, str) else r for n, r in sample["flags"].items()}
+        for key in ("flags", "champion_flags"):
+            if isinstance(sample.get(key), dict):
+                copy[key] = {n: scrub(r) if isinstance(r, str) else r for n, r in sample[key].items()}
         out.append(copy)
     return out
 

@@ -14,7 +14,7 @@ from llmops.data.payloads import Curated
 from llmops.errors import Permanent, Refused
 from llmops.run import Run
 from llmops.training.steps import Finetune
-from llmops.verdict import OnFail, Verdict, record
+from llmops.verdict import OnFail, Verdict, VerdictDict, record
 
 if TYPE_CHECKING:
     from llmops.monitoring.interval import IntervalResult
@@ -241,6 +241,17 @@ def watch_champion(run: Run) -> dict[str, Any]:
     body = alert_message(subject, [], {"reason": result["reason"], "new": result["new"], "old": result["old"]})
     run.notify(subject, body, {"interval": key, "decision": result["decision"]})
     return result
+
+
+def verify_audit(run: Run) -> VerdictDict:
+    """Check the audit log's hash chain and that the serving state (``champion``, Triton's pin) matches its last
+    promotion or rollback (see :mod:`llmops.audit`); a break names the first bad record and alerts."""
+    from llmops.audit import verify
+
+    verdict = record(run, verify(run.config))
+    if not verdict.passed:
+        run.notify("[llmops] audit log check FAILED", verdict.reason, {"gate": verdict.gate})
+    return verdict.to_dict()
 
 
 # --- llm_nightly_retrain --------------------------------------------------------------------------------------------

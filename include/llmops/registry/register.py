@@ -15,6 +15,7 @@ from llmops.data.snapshot import SNAPSHOT_HASH_TAG, SNAPSHOT_TAG
 from llmops.errors import Permanent
 from llmops.evaluation.gate import describe, non_finite_candidate_metrics
 from llmops.fsutil import file_sha256
+from llmops.registry.model_card import CARD_FILE, model_card
 from llmops.registry.registry import log_and_register
 from llmops.registry.tracking import TRAINING_FINGERPRINT_TAG
 
@@ -38,6 +39,17 @@ def snapshot_hash(data: dict[str, Any]) -> str:
     if not data.get("train_path") or not path.is_file():
         return ""
     return file_sha256(path)
+
+
+def publish_model_card(cfg: LLMOpsConfig, finetune: Mapping[str, Any], name: str, version: str, card: str) -> None:
+    """Write the card as ``MODEL_CARD.md`` in the training run's artifacts and as the version's description (both
+    replaced by a retry, with the same text)."""
+    from llmops.registry.registry import client
+
+    c = client(cfg)
+    c.log_text(finetune["mlflow_run_id"], card, CARD_FILE)
+    if (c.get_model_version(name, version).description or "") != card:
+        c.update_model_version(name, version, description=card)
 
 
 def register_candidate(
@@ -82,6 +94,9 @@ def register_candidate(
         **{f"llmops.metric.{k}": f"{float(v):.6g}" for k, v in metrics.items()},
     }
     rv = log_and_register(cfg, finetune["mlflow_run_id"], Path(finetune["model_dir"]), run_key, tags)
+    publish_model_card(cfg, finetune, rv.name, rv.version, model_card(
+        cfg, rv.version, run_key, finetune, metrics, gate, data, tags["llmops.code_version"]
+    ))  # fmt: skip
     return {
         "name": rv.name,
         "version": rv.version,

@@ -339,6 +339,7 @@ class AliasEvent:
     # SHA-256 over the served weights' manifest (llmops.serving.trust.weights_digest): what a rollback or reconcile
     # that downloads this version from the registry again must get back. In the promotion log only, not in tags.
     weights_digest: str = ""
+    triggered_by: str = ""  # the user who triggered the run ("" for a scheduled or asset-triggered run)
 
 
 def event_tags(event: AliasEvent) -> dict[str, str]:
@@ -412,7 +413,11 @@ def record_event(cfg: LLMOpsConfig, event: AliasEvent, log_path: Path) -> bool:
             c.set_model_version_tag(name, event.to_version, key, value)
             repaired = True
     checkpoint("event-append:before")
-    return append_event(log_path, asdict(event)) or repaired
+    appended = append_event(log_path, asdict(event))
+    from llmops.audit import record_alias_event
+
+    audited = record_alias_event(cfg, event) is not None
+    return appended or audited or repaired
 
 
 def _event_key(record: dict[str, Any]) -> tuple[str, str, str]:

@@ -138,9 +138,10 @@ def approval_body(
     gate: Mapping[str, Any],
     drift: Mapping[str, Any],
     reasons: Sequence[str] = (),
+    card: str = "",
 ) -> str:
     """The Markdown shown to the approver: why they are asked, gate decision and metrics, drift, sample
-    generations, and the corrected responses users typed when the raw data adds any."""
+    generations, the corrected responses users typed when the raw data adds any, and the version's model card."""
     metrics = evaluation.get("metrics", {})
     lines = [
         f"**Candidate**: `{cfg.mlflow.model_name}` version {_md(registration.get('version'))} "
@@ -173,6 +174,13 @@ def approval_body(
                 f"   - **Candidate**: {_md(sample.get('prediction', ''))}",
                 f"   - **Reference**: {_md(sample.get('reference', ''))}",
             ]
+            if sample.get("champion_prediction") is not None:
+                lines.append(f"   - **Champion**: {_md(sample.get('champion_prediction', ''))}")
+            for key, label in (("flags", "candidate"), ("champion_flags", "champion")):
+                found = sample.get(key) or {}
+                if isinstance(found, dict) and found:
+                    flagged = "; ".join(f"{name}: {reason}" for name, reason in sorted(found.items()))
+                    lines.append(f"   - _{label} flagged_: {_md(flagged, 500)}")
     else:
         lines.append("_No sample generations were saved._")
     corrections = corrections_sample(cfg, cfg.promotion.approval_samples) if corrections_approval(cfg) else []
@@ -180,6 +188,8 @@ def approval_body(
         lines += ["", f"**Corrected responses users typed** (first {len(corrections)} the training data adds):", ""]
         for i, item in enumerate(corrections, 1):
             lines += [f"{i}. **Prompt**: {_md(item['prompt'])}", f"   - **Correction**: {_md(item['response'])}"]
+    if card:
+        lines += ["", "---", "", card.strip(), "", "---"]
     lines += ["", "Choose **Approve** to promote it to Triton, **Reject** to keep the current champion."]
     return "\n".join(lines)
 
@@ -199,6 +209,7 @@ def approval_request(
     drift: Mapping[str, Any],
     requested: object,
     promote: object = True,
+    card: str = "",
 ) -> dict[str, str] | None:
     """What to ask the approver, or ``None`` when nobody needs to be asked (see :func:`needs_approval`).
 
@@ -209,7 +220,7 @@ def approval_request(
         return None
     return {
         "subject": f"Promote {cfg.mlflow.model_name} version {registration.get('version')} to Triton?",
-        "body": approval_body(cfg, registration, evaluation, gate, drift, approval_reasons(cfg, requested)),
+        "body": approval_body(cfg, registration, evaluation, gate, drift, approval_reasons(cfg, requested), card),
     }
 
 

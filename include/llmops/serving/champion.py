@@ -85,6 +85,7 @@ def serve_as_champion(
     reason: str,
     at: str,
     expected_champion: str | None = _UNSET,
+    triggered_by: str = "",
 ) -> dict[str, Any]:
     """Write, load, ready-check and smoke-test the registered version on Triton; then make it ``champion``.
 
@@ -102,6 +103,7 @@ def serve_as_champion(
         reason: why it is promoted (the promotion decision's reason), recorded with the event.
         at: the time of the event, taken from the run's logical date (not the wall clock).
         expected_champion: the champion the gate compared against (``None``: there was none); unset: no check.
+        triggered_by: the user who triggered the run (recorded in the audit log; "" for a scheduled run).
 
     Raises:
         StaleCandidate: ``champion`` moved since the gate (nothing changed).
@@ -150,6 +152,7 @@ def serve_as_champion(
                     reason=reason,
                     at=at,
                     existed_before=version_path(repo, name, version).exists(),
+                    triggered_by=triggered_by,
                 ),
             )
             restore = int(previous) if previous is not None else None

@@ -48,6 +48,7 @@ class Operation:
     step: Step = "started"
     outcome: str = ""  # set with "committed": completed | failed | rolled back by reconcile | completed by reconcile
     weights_digest: str = ""  # of the version folder that serves, set with "switched" (recorded with the event)
+    triggered_by: str = ""  # the user who triggered the run ("" for a scheduled or asset-triggered run)
 
     @property
     def open(self) -> bool:
@@ -68,6 +69,7 @@ class Operation:
             reason=self.reason,
             at=self.at,
             weights_digest=self.weights_digest,
+            triggered_by=self.triggered_by,
         )
 
 

@@ -125,6 +125,7 @@ def rollback(
     at: str,
     reason: str,
     expected_champion: str | None = _UNSET,
+    triggered_by: str = "",
 ) -> dict[str, Any]:
     """Serve ``target`` on Triton, move ``champion`` to it and record a ``rollback`` event.
 
@@ -135,6 +136,7 @@ def rollback(
         at: time of the event, from the run's logical date.
         reason: why (recorded in MLflow and the promotion log).
         expected_champion: the champion the caller planned with; when it moved since, nothing is done.
+        triggered_by: the user who triggered the run (recorded in the audit log; "" for a scheduled run).
 
     Returns:
         ``{"target_version", "from_version", "served_before", "changed", "rematerialized", "smoke_response"}``.
@@ -196,6 +198,7 @@ def rollback(
                     reason=reason,
                     at=at,
                     existed_before=version_path(repo, name, version).exists(),
+                    triggered_by=triggered_by,
                 ),
             )
             restore = int(champion) if champion is not None else None

@@ -42,22 +42,34 @@ class RollbackPlan(TypedDict):
 def check_approval_required(
     run: Run, registration: Registration, evaluation: Evaluation, gate: VerdictDict, drift: dict[str, Any]
 ) -> ApprovalRequest | None:
-    """Prepare what the approver sees (why they are asked, gate, metrics, drift, sample generations, the corrections
-    users typed) when a human must approve.
+    """Prepare what the approver sees (why they are asked, gate, metrics, drift, sample generations beside the
+    reference and the champion's answer, the corrections users typed, the version's model card) when a human must
+    approve.
 
     Nobody is asked when approval is not required (`require_approval` param, `promotion.require_approval`, or raw
     data from a retrain merge that adds corrected responses while `monitoring.approve_corrections` is on),
     promotion is off, or the gate refused the candidate: `approve_promotion` is then skipped.
     """
+    from llmops.registry.registry import client
     from llmops.serving.approval import approval_reasons, approval_request
 
+    card = client(run.config).get_model_version(registration["name"], registration["version"]).description or ""
     request = approval_request(
-        run.config, registration, evaluation, gate, drift, run.param("require_approval"), run.param("promote", True)
-    )
+        run.config, registration, evaluation, gate, drift, run.param("require_approval"), run.param("promote", True),
+        card,
+    )  # fmt: skip
     why = "; ".join(approval_reasons(run.config, run.param("require_approval"))) or "not required"
     log.info(
         "approval %s (%s)", "requested" if request else "not needed (not required, promotion off, or gate failed)", why
     )
+    if request is not None:  # whoever may answer learns that an approval waits (and why), through the alert channels
+        approvers = ", ".join(run.config.promotion.approvers) or "anyone allowed on the DAG but the run's trigger"
+        run.notify(
+            f"[llmops] approval waiting: {request['subject']}",
+            f"Run {run.key} waits for an answer under Required Actions in the Airflow UI (task approve_promotion; "
+            f"no answer in 24 hours means Reject). Approval required: {why}. May answer: {approvers}.",
+            {"version": registration["version"], "run": run.key, "approval": "waiting"},
+        )
     return None if request is None else ApprovalRequest(subject=request["subject"], body=request["body"])
 
 
@@ -111,8 +123,9 @@ def promote_to_triton(
     expected = evaluation.get("champion_version")
     try:
         result = serve_as_champion(
-            run.config, run.key, version, finetune["model_dir"], accepted.reason, run.at, expected_champion=expected
-        )
+            run.config, run.key, version, finetune["model_dir"], accepted.reason, run.at, expected_champion=expected,
+            triggered_by=run.triggered_by or "",
+        )  # fmt: skip
     except StaleCandidate as exc:
         record(run, Verdict("champion_unchanged", False, str(exc), on_fail="skip"), version)
         raise
@@ -179,7 +192,10 @@ def rollback_model(run: Run, plan: RollbackPlan) -> dict[str, Any]:
     version = plan["target_version"]
     reason = str(run.param("reason", "manual rollback"))
     try:
-        out = rollback(run.config, version, run.key, run.at, reason, expected_champion=plan["champion"])
+        out = rollback(
+            run.config, version, run.key, run.at, reason, expected_champion=plan["champion"],
+            triggered_by=run.triggered_by or "",
+        )  # fmt: skip
     except (ValueError, RollbackError) as exc:
         record(run, Verdict("rollback", False, f"rollback to version {version} failed: {exc}"), version)
         raise Permanent(str(exc)) from exc
