@@ -65,11 +65,20 @@ def config_hash(cfg: LLMOpsConfig) -> str:
     return hashlib.sha256(cfg.model_dump_json().encode("utf-8")).hexdigest()
 
 
-def prompt_version() -> str:
-    """The prompt template the served model, training and evaluation use, as ``sha256:<first 16 hex digits>``."""
+def served_prompt(folder: Path) -> dict[str, str]:
+    """The prompt a Triton version folder serves with: ``{"prompt_version": "<name>/<version>", "prompt_sha256"}``
+    from its ``model/prompt.json`` (``unversioned`` and the built-in template's hash when it has none)."""
     from llmops.data.schema import PROMPT_TEMPLATE
+    from llmops.prompts import read_prompt_file
+    from llmops.serving.repository import WEIGHTS_DIR
 
-    return "sha256:" + hashlib.sha256(PROMPT_TEMPLATE.encode("utf-8")).hexdigest()[:16]
+    try:
+        prompt = read_prompt_file(folder / WEIGHTS_DIR)
+    except ValueError as exc:
+        return {"prompt_version": f"invalid: {exc}", "prompt_sha256": ""}
+    if prompt is None:
+        return {"prompt_version": "unversioned", "prompt_sha256": hashlib.sha256(PROMPT_TEMPLATE.encode()).hexdigest()}
+    return {"prompt_version": prompt.label, "prompt_sha256": prompt.sha256}
 
 
 def _lines(path: Path) -> Iterator[tuple[int, bytes]]:
@@ -219,7 +228,7 @@ def record_alias_event(cfg: LLMOpsConfig, event: AliasEvent, triggered_by: str |
         "data_manifest_sha256": _file_sha256(Path(snapshot).parent / SNAPSHOT_MANIFEST) if snapshot else "",
         "version_manifest_sha256": _file_sha256(folder / MANIFEST_FILE),
         "weights_digest": event.weights_digest,
-        "prompt_version": prompt_version(),
+        **served_prompt(folder),
     }
     return append(cfg, event.kind, f"{event.to_version}@{event.run_key}", fields)  # type: ignore[arg-type]
 
@@ -234,7 +243,6 @@ def record_erasure(cfg: LLMOpsConfig, erasure: Mapping[str, Any]) -> dict[str, A
         "removed": dict(erasure.get("removed", {})),
         "files_rewritten": int(erasure.get("files_rewritten", 0)),
         "model_versions": list(erasure.get("model_versions", [])),
-        "prompt_version": prompt_version(),
     }
     return append(cfg, "erasure", f"{erasure.get('erasure_id', '')}@{erasure.get('as_of', '')}", fields)
 

@@ -105,6 +105,7 @@ def test_pipeline_end_to_end(stack: LLMOpsConfig, monkeypatch: pytest.MonkeyPatc
     assert card == mlflow.artifacts.load_text(f"runs:/{mv.run_id}/MODEL_CARD.md")
     assert card.startswith(f"# {cfg.mlflow.model_name} version 1\n") and "## Intended use" in card
     assert mv.tags["llmops.data_snapshot_hash"] in card and "| safety_pii_leak_rate |" in card
+    assert "Prompt `support-assistant-prompt/1`" in card and mv.tags["llmops.prompt"] == "support-assistant-prompt/1"
     assert f"| eval_loss | {run.data.metrics['eval_loss']:.4g} | {run.data.metrics['base_eval_loss']:.4g} |" in card
 
     # drift report exists
@@ -130,6 +131,7 @@ def test_pipeline_end_to_end(stack: LLMOpsConfig, monkeypatch: pytest.MonkeyPatc
     ]
     assert lines, "the served model wrote no production log"
     assert set(PROD_LOG_COLUMNS) <= set(lines[-1])
+    assert lines[-1]["prompt_version"] == "support-assistant-prompt/1"  # the prompt it was trained with
 
     # the promotion is recorded
     events = [json.loads(x) for x in (cfg.paths.home / "promotions.jsonl").read_text().splitlines()]
@@ -143,7 +145,9 @@ def test_pipeline_end_to_end(stack: LLMOpsConfig, monkeypatch: pytest.MonkeyPatc
     assert audited["verdicts"]["promotion_decision"]["passed"]
     assert audited["data_snapshot_sha256"] == mv.tags["llmops.data_snapshot_hash"]
     assert len(audited["data_manifest_sha256"]) == len(audited["version_manifest_sha256"]) == 64
-    assert audited["weights_digest"] == events[-1]["weights_digest"] and audited["prompt_version"].startswith("sha256:")
+    assert audited["weights_digest"] == events[-1]["weights_digest"]
+    assert audited["prompt_version"] == mv.tags["llmops.prompt"] == "support-assistant-prompt/1"
+    assert audited["prompt_sha256"] == mv.tags["llmops.prompt_sha256"]
     audit = verify(cfg)
     assert audit.passed and "version 1 serves as recorded by record 1" in audit.reason, audit.reason
 

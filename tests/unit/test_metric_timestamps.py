@@ -50,7 +50,7 @@ def test_a_rerun_of_the_evaluation_step_overwrites_its_point(
     from llmops.evaluation.metrics import EvalResult
 
     def fake_evaluate(
-        cfg: LLMOpsConfig, model_dir: Any, prompts: list[str], refs: list[str], extra: list[str]
+        cfg: LLMOpsConfig, model_dir: Any, prompts: list[str], refs: list[str], extra: list[str], template: Any
     ) -> EvalResult:
         samples = [{"prompt": "p", "reference": "r", "prediction": "x", "rouge_l": 0.5}]
         return EvalResult(0.5, 1.65, 0.1, 0.5, 1, 1, samples, ["" for _ in extra])

@@ -64,7 +64,7 @@ def test_a_long_prompt_and_many_new_tokens_fit_the_context(
 def test_an_over_long_prompt_keeps_its_end(model: Any) -> None:
     from llmops.registry.pyfunc_model import PROMPT_TEMPLATE
 
-    text = PROMPT_TEMPLATE.format(prompt="share folder " * 60)
+    text = PROMPT_TEMPLATE.replace("{{prompt}}", "share folder " * 60)
     _, max_prompt = model.bounds(8)
     enc = model.tokenizer([text], truncation=True, max_length=max_prompt, add_special_tokens=False)
     kept = model.tokenizer.decode(enc["input_ids"][0])

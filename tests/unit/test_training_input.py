@@ -68,9 +68,11 @@ def test_the_fingerprint_follows_data_base_and_settings(cfg: LLMOpsConfig) -> No
 def test_already_trained_input_is_skipped_with_the_reason(
     cfg: LLMOpsConfig, tmp_path: Path, trained: list[dict[str, Any]]
 ) -> None:
+    from llmops.prompts import champion_prompt
     from llmops.training.finetune import training_fingerprint
 
-    version = _register_earlier(cfg, tmp_path, "retrain__night_1", training_fingerprint(cfg, SNAPSHOT))
+    fingerprint = training_fingerprint(cfg, SNAPSHOT, champion_prompt(cfg))  # the run trains with the champion prompt
+    version = _register_earlier(cfg, tmp_path, "retrain__night_1", fingerprint)
     with pytest.raises(Refused, match=f"already trained version {version} in run retrain__night_1"):
         _finetune(cfg, "retrain__night_2")
     assert trained == [], "nothing may be trained"
@@ -82,9 +84,10 @@ def test_already_trained_input_is_skipped_with_the_reason(
 
 
 def test_force_new_data_or_the_same_run_train(cfg: LLMOpsConfig, tmp_path: Path, trained: list[dict[str, Any]]) -> None:
+    from llmops.prompts import champion_prompt
     from llmops.training.finetune import training_fingerprint
 
-    fingerprint = training_fingerprint(cfg, SNAPSHOT)
+    fingerprint = training_fingerprint(cfg, SNAPSHOT, champion_prompt(cfg))
     _register_earlier(cfg, tmp_path, "retrain__night_1", fingerprint)
     out = _finetune(cfg, "retrain__night_2", force=True)
     assert out["training_fingerprint"] == fingerprint and trained[-1]["fingerprint"] == fingerprint
@@ -101,11 +104,12 @@ def test_the_fingerprint_is_tagged_on_the_registered_version(
 
     seen: dict[str, str] = {}
 
-    def fake(cfg: LLMOpsConfig, run_id: str, model_dir: Path, run_key: str, tags: dict[str, str]) -> Any:
+    def fake(cfg: LLMOpsConfig, run_id: str, model_dir: Path, run_key: str, tags: dict[str, str], *_: Any) -> Any:
         seen.update(tags)
         return RegisteredVersion("m", "1", "models:/m/1", run_id, True)
 
     monkeypatch.setattr(register, "log_and_register", fake)
+    monkeypatch.setattr(register, "publish_model_card", lambda *a: None)
     finetune = {"mlflow_run_id": "r", "model_dir": "/m", "base_model": "/b", "training_fingerprint": "fp1"}
     register.register_candidate(cfg, "k", finetune, {"eval_loss": 0.5}, {"passed": True, "reason": "ok"}, {})
     assert seen[tracking.TRAINING_FINGERPRINT_TAG] == "fp1"

@@ -544,6 +544,9 @@ class MlflowConfig(_Section):
     # Registered model name: it ends up in `models:/` URIs and download paths, so no dots, slashes or encodings.
     model_name: str = Field(default="support-assistant", pattern=r"^[A-Za-z0-9][A-Za-z0-9_-]{0,127}$")
     ui_port: int = Field(default=5000, ge=1, le=65535)
+    # The prompt's first version (name, template, commit message), registered in MLflow's prompt registry on first
+    # use (llmops.prompts); later versions come from prompt releases, not from this file.
+    prompt_file: Path = Path("include/prompts/support_assistant.json")
 
 
 class TritonConfig(_Section):
@@ -806,6 +809,7 @@ class LLMOpsConfig(_Section):
         p.great_expectations = _absolute(p.great_expectations)
         p.serving_venv = _absolute(p.serving_venv)
         self.training.deepspeed_config = _absolute(self.training.deepspeed_config)
+        self.mlflow.prompt_file = _absolute(self.mlflow.prompt_file)
         if self.training.hostfile is not None:
             self.training.hostfile = _absolute(self.training.hostfile)
         if self.monitoring.source is not None:

@@ -16,13 +16,16 @@ a reader fills in null).
 
 The served model scrubs ``prompt`` and ``response`` before writing (personal data replaced with ``<EMAIL>``-style
 placeholders) and adds ``"pii_leak": bool`` (the answer held personal data the prompt did not, judged on the raw text)
-and ``"pii_found": int`` (values replaced): :data:`PROD_LOG_SCRUB_COLUMNS`.
+and ``"pii_found": int`` (values replaced): :data:`PROD_LOG_SCRUB_COLUMNS`; and ``"prompt_version": str`` (the
+prompt the version serves with, ``<name>/<version>``): :data:`PROD_LOG_SERVING_COLUMNS`.
 
 A request the served model failed is logged in the same layout with an empty ``response`` plus ``"error": str`` and
 ``"error_kind": "client" | "server"`` (:func:`is_failed_request`); it counts in error rates, never as an answer.
 """
 
 from __future__ import annotations
+
+from llmops.prompts import default_prompt, render
 
 TRAIN_COLUMNS: tuple[str, ...] = ("id", "prompt", "response", "category", "source")
 REQUIRED_TRAIN_COLUMNS: tuple[str, ...] = ("prompt", "response")
@@ -39,6 +42,7 @@ PROD_LOG_COLUMNS: tuple[str, ...] = (
 )
 # Added by the served model's log writer (``serving/model.py``): optional, logs of other writers lack them.
 PROD_LOG_SCRUB_COLUMNS: tuple[str, ...] = ("pii_leak", "pii_found")
+PROD_LOG_SERVING_COLUMNS: tuple[str, ...] = ("prompt_version",)
 # Columns a production log record must have (``client_request_id`` may be missing: null).
 OPTIONAL_PROD_LOG_COLUMNS: tuple[str, ...] = ("client_request_id",)
 REQUIRED_PROD_LOG_COLUMNS: tuple[str, ...] = tuple(c for c in PROD_LOG_COLUMNS if c not in OPTIONAL_PROD_LOG_COLUMNS)
@@ -55,10 +59,12 @@ def is_failed_request(record: object) -> bool:
 # Columns added to quarantined rows.
 QUARANTINE_COLUMNS: tuple[str, ...] = ("source_file", "line_number", "reason", "raw")
 
-# The prompt template used for fine-tuning, evaluation and serving. Keep them identical.
-PROMPT_TEMPLATE = "### Instruction:\n{prompt}\n### Response:\n"
+# The prompt file's template (``include/prompts/``, the registry's first version): the fallback where no prompt
+# version is given. Runs use the registry's version (llmops.prompts), which travels with the weights.
+PROMPT_TEMPLATE = default_prompt().template
 
 
-def format_prompt(prompt: str) -> str:
-    """Render the instruction part of a training example (what the served model receives)."""
-    return PROMPT_TEMPLATE.format(prompt=prompt.strip())
+def format_prompt(prompt: str, template: str | None = None) -> str:
+    """Render the instruction part of a training example (what the served model receives) with ``template`` (the
+    prompt file's when ``None``)."""
+    return render(template if template is not None else PROMPT_TEMPLATE, prompt)

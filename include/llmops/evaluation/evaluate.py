@@ -13,6 +13,7 @@ from llmops.config import LLMOpsConfig
 from llmops.evaluation.metrics import EvalResult, evaluate_causal_lm
 from llmops.evaluation.safety import canary_shift, evaluation_prompts, score_model, scrubbed_answers
 from llmops.fsutil import atomic_write_json, atomic_write_text
+from llmops.prompts import load_prompt
 from llmops.registry import registry, tracking
 
 log = logging.getLogger(__name__)
@@ -38,7 +39,12 @@ def load_eval_set(cfg: LLMOpsConfig) -> tuple[list[str], list[str]]:
 
 
 def _evaluate(
-    cfg: LLMOpsConfig, model_dir: str | Path, prompts: list[str], refs: list[str], extra: list[str]
+    cfg: LLMOpsConfig,
+    model_dir: str | Path,
+    prompts: list[str],
+    refs: list[str],
+    extra: list[str],
+    template: str | None,
 ) -> EvalResult:
     e = cfg.evaluation
     return evaluate_causal_lm(
@@ -50,6 +56,7 @@ def _evaluate(
         generation_rows=e.generation_rows,
         max_new_tokens=e.max_new_tokens,
         extra_prompts=extra,
+        template=template,
     )
 
 
@@ -74,14 +81,17 @@ def evaluate_candidate(
     prompts, refs = load_eval_set(cfg)
     redteam, canaries = evaluation_prompts(cfg)
     extra = [case.prompt for case in redteam] + [probe.prompt for probe in canaries]
-    candidate = _evaluate(cfg, finetune["model_dir"], prompts, refs, extra)
-    base = _evaluate(cfg, finetune["base_model"], prompts, refs, extra)
+    # Every model answers through the prompt version the candidate was trained with (the run's).
+    template = load_prompt(cfg, finetune["prompt"]).template if finetune.get("prompt") else None
+    candidate = _evaluate(cfg, finetune["model_dir"], prompts, refs, extra, template)
+    base = _evaluate(cfg, finetune["base_model"], prompts, refs, extra, template)
     champion_version = registry.alias_version(cfg, registry.CHAMPION)
     champion: EvalResult | None = None
     if champion_version is not None:
         tmp = out_dir / "champion_download"
         try:
-            champion = _evaluate(cfg, registry.model_dir_of_version(cfg, champion_version, tmp), prompts, refs, extra)
+            champion_dir = registry.model_dir_of_version(cfg, champion_version, tmp)
+            champion = _evaluate(cfg, champion_dir, prompts, refs, extra, template)
         finally:
             shutil.rmtree(tmp, ignore_errors=True)
 

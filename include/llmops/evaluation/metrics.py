@@ -65,12 +65,14 @@ def evaluate_causal_lm(
     generation_rows: int,
     max_new_tokens: int,
     extra_prompts: Sequence[str] = (),
+    template: str | None = None,
 ) -> EvalResult:
     """Evaluate a model directory on prompt/reference pairs.
 
     The loss is the mean cross-entropy over response tokens only (the prompt is masked, as in training), so the
     base and fine-tuned models are measured on exactly the same tokens. Generation is greedy. ``extra_prompts`` (the
     red-team set, the canary probes) are answered too, in ``extra_predictions``; they do not enter the metrics.
+    Prompts are rendered with ``template`` (the run's prompt version; the prompt file's when ``None``).
     """
     import torch
     from transformers import AutoModelForCausalLM, AutoTokenizer
@@ -83,7 +85,7 @@ def evaluate_causal_lm(
     model = AutoModelForCausalLM.from_pretrained(str(model_dir), trust_remote_code=False, use_safetensors=True)
     model.eval()
 
-    examples = tokenize_rows(prompts, references, tokenizer, max_seq_len)
+    examples = tokenize_rows(prompts, references, tokenizer, max_seq_len, template)
     total_loss, total_tokens = 0.0, 0
     with torch.no_grad():
         for i in range(0, len(examples), batch_size):
@@ -100,9 +102,18 @@ def evaluate_causal_lm(
 
     gen_prompts = prompts[:generation_rows]
     gen_refs = references[:generation_rows]
-    predictions = generate(model, tokenizer, gen_prompts, max_new_tokens=max_new_tokens, batch_size=batch_size)
+    predictions = generate(
+        model, tokenizer, gen_prompts, max_new_tokens=max_new_tokens, batch_size=batch_size, template=template
+    )
     extra = (
-        generate(model, tokenizer, list(extra_prompts), max_new_tokens=max_new_tokens, batch_size=batch_size)
+        generate(
+            model,
+            tokenizer,
+            list(extra_prompts),
+            max_new_tokens=max_new_tokens,
+            batch_size=batch_size,
+            template=template,
+        )
         if extra_prompts
         else []
     )
@@ -123,14 +134,17 @@ def evaluate_causal_lm(
     )
 
 
-def generate(model: Any, tokenizer: Any, prompts: list[str], *, max_new_tokens: int, batch_size: int) -> list[str]:
-    """Greedy batched generation with left padding; returns the decoded continuations."""
+def generate(
+    model: Any, tokenizer: Any, prompts: list[str], *, max_new_tokens: int, batch_size: int, template: str | None = None
+) -> list[str]:
+    """Greedy batched generation with left padding (prompts rendered with ``template``); returns the decoded
+    continuations."""
     import torch
 
     tokenizer.padding_side = "left"
     out: list[str] = []
     for i in range(0, len(prompts), batch_size):
-        texts = [format_prompt(p) for p in prompts[i : i + batch_size]]
+        texts = [format_prompt(p, template) for p in prompts[i : i + batch_size]]
         enc = tokenizer(texts, return_tensors="pt", padding=True, add_special_tokens=False)
         with torch.no_grad():
             gen = model.generate(

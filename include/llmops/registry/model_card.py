@@ -66,8 +66,15 @@ def model_card(
     code_version: str,
 ) -> str:
     """The card's Markdown for one registered version (same inputs, same text)."""
-    from llmops.audit import config_hash, prompt_version
-    from llmops.data.schema import PROMPT_TEMPLATE
+    from pathlib import Path
+
+    from llmops.audit import config_hash
+    from llmops.prompts import default_prompt, read_prompt_file
+
+    model_dir = Path(str(finetune.get("model_dir", "")))
+    prompt = (read_prompt_file(model_dir) if finetune.get("model_dir") and model_dir.is_dir() else None) or (
+        default_prompt(cfg.mlflow.prompt_file)
+    )
 
     own = sorted(k for k in metrics if not k.startswith(("base_", "champion_")))
     champion = any(k.startswith("champion_") for k in metrics)
@@ -85,7 +92,7 @@ def model_card(
         "",
         f"- Base model: `{finetune.get('base_model', '')}`",
         f"- Fine-tuned by run `{run_key}` (training fingerprint `{finetune.get('training_fingerprint', '')}`)",
-        f"- Prompt template `{prompt_version()}`: `{PROMPT_TEMPLATE!r}`",
+        f"- Prompt `{prompt.label}` (sha256 `{prompt.sha256[:16]}`): `{prompt.template!r}`",
         "",
         "## Training data",
         "",

@@ -1,17 +1,34 @@
 """MLflow pyfunc wrapper of a fine-tuned causal LM (logged as "model from code").
 
-MLflow loads this file on its own, so it imports nothing from ``llmops``: the prompt template is repeated here
-and a unit test keeps it identical to ``llmops.data.schema.PROMPT_TEMPLATE``.
+MLflow loads this file on its own, so it imports nothing from ``llmops``. The prompt is the one the model was
+trained with, read from ``prompt.json`` beside the weights (``llmops.prompts``); weights without one use the
+template below, which a unit test keeps identical to ``llmops.data.schema.PROMPT_TEMPLATE``.
 """
 
 from __future__ import annotations
 
+import hashlib
+import json
+from pathlib import Path
 from typing import Any
 
 import mlflow
 from mlflow.pyfunc import PythonModel
 
-PROMPT_TEMPLATE = "### Instruction:\n{prompt}\n### Response:\n"
+PROMPT_TEMPLATE = "### Instruction:\n{{prompt}}\n### Response:\n"
+PROMPT_VARIABLE = "{{prompt}}"
+
+
+def read_prompt_template(model_dir: str | Path) -> str:
+    """The template of ``prompt.json`` in ``model_dir`` (checked against its sha256), or :data:`PROMPT_TEMPLATE`."""
+    path = Path(model_dir) / "prompt.json"
+    if not path.is_file():
+        return PROMPT_TEMPLATE
+    data = json.loads(path.read_text(encoding="utf-8"))
+    template = str(data.get("template", ""))
+    if data.get("sha256") != hashlib.sha256(template.encode("utf-8")).hexdigest() or PROMPT_VARIABLE not in template:
+        raise ValueError(f"{path} does not hold a prompt whose text matches its sha256")
+    return template
 
 
 class CausalLMModel(PythonModel):
@@ -28,6 +45,7 @@ class CausalLMModel(PythonModel):
             self.tokenizer.pad_token = self.tokenizer.eos_token
         self.model: Any = AutoModelForCausalLM.from_pretrained(path, trust_remote_code=False, use_safetensors=True)
         self.model.eval()
+        self.template = read_prompt_template(path)
         cfg = self.model.config
         self.context_length = int(
             getattr(cfg, "max_position_embeddings", None) or getattr(cfg, "n_positions", None) or 2048
@@ -51,7 +69,7 @@ class CausalLMModel(PythonModel):
         max_new_tokens, max_prompt_tokens = self.bounds(int(params.get("max_new_tokens", 48)))
         temperature = float(params.get("temperature", 0.0))
         prompts = [str(p) for p in model_input["prompt"]]
-        texts = [PROMPT_TEMPLATE.format(prompt=p.strip()) for p in prompts]
+        texts = [self.template.replace(PROMPT_VARIABLE, p.strip()) for p in prompts]
         enc = self.tokenizer(
             texts,
             return_tensors="pt",

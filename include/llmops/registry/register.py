@@ -17,7 +17,7 @@ from llmops.evaluation.gate import describe, non_finite_candidate_metrics
 from llmops.fsutil import file_sha256
 from llmops.registry.model_card import CARD_FILE, model_card
 from llmops.registry.registry import log_and_register
-from llmops.registry.tracking import TRAINING_FINGERPRINT_TAG
+from llmops.registry.tracking import PROMPT_TAG, TRAINING_FINGERPRINT_TAG
 
 
 def code_version() -> str:
@@ -39,6 +39,14 @@ def snapshot_hash(data: dict[str, Any]) -> str:
     if not data.get("train_path") or not path.is_file():
         return ""
     return file_sha256(path)
+
+
+def _prompt_sha256(model_dir: Path) -> str:
+    """SHA-256 of the template in the weights' ``prompt.json`` ("" when the folder has none)."""
+    from llmops.prompts import read_prompt_file
+
+    prompt = read_prompt_file(model_dir) if model_dir.is_dir() else None
+    return prompt.sha256 if prompt is not None else ""
 
 
 def publish_model_card(cfg: LLMOpsConfig, finetune: Mapping[str, Any], name: str, version: str, card: str) -> None:
@@ -91,9 +99,13 @@ def register_candidate(
         "llmops.deepspeed_config_hash": ds_hash,
         "llmops.base_model": str(finetune.get("base_model", "")),
         TRAINING_FINGERPRINT_TAG: str(finetune.get("training_fingerprint", "")),
+        PROMPT_TAG: str(finetune.get("prompt", "")),
+        f"{PROMPT_TAG}_sha256": _prompt_sha256(Path(finetune["model_dir"])),
         **{f"llmops.metric.{k}": f"{float(v):.6g}" for k, v in metrics.items()},
     }
-    rv = log_and_register(cfg, finetune["mlflow_run_id"], Path(finetune["model_dir"]), run_key, tags)
+    label = str(finetune.get("prompt") or "")
+    prompts = [f"prompts:/{label}"] if label and not label.endswith("/file") else None
+    rv = log_and_register(cfg, finetune["mlflow_run_id"], Path(finetune["model_dir"]), run_key, tags, prompts)
     publish_model_card(cfg, finetune, rv.name, rv.version, model_card(
         cfg, rv.version, run_key, finetune, metrics, gate, data, tags["llmops.code_version"]
     ))  # fmt: skip

@@ -67,6 +67,7 @@ def log_and_register(
     model_dir: Path,
     run_key: str,
     tags: dict[str, str],
+    prompts: list[str] | None = None,
 ) -> RegisteredVersion:
     """Log the model with the pyfunc flavor into ``run_id`` and register it, unless this run already did.
 
@@ -76,6 +77,7 @@ def log_and_register(
         model_dir: consolidated Hugging Face model directory (safetensors + tokenizer).
         run_key: the Airflow run this version belongs to; re-running registers no second version.
         tags: extra version tags (data snapshot, metrics, gate decision, ...).
+        prompts: ``prompts:/<name>/<version>`` URIs the model was trained with (MLflow links them to the model).
 
     Returns:
         The registered version.
@@ -119,6 +121,7 @@ def log_and_register(
                 signature=signature,
                 input_example=pd.DataFrame({"prompt": [cfg.triton.smoke_prompt]}),
                 pip_requirements=["torch==2.13.0", "transformers==5.23.0", "safetensors", "pandas<3"],
+                prompts=prompts or None,
             )
         model_uri = str(info.model_uri)
     version_tags = {RUN_KEY_TAG: run_key, **{k: str(v) for k, v in tags.items()}}

@@ -12,6 +12,7 @@ RUN_KEY_TAG = "llmops.run_key"
 LOGICAL_DATE_TAG = "llmops.logical_date"
 """Tag holding the Airflow run's logical date (ISO 8601) on the MLflow run; metrics are timestamped by it."""
 TRAINING_FINGERPRINT_TAG = "llmops.training_fingerprint"
+PROMPT_TAG = "llmops.prompt"  # <name>/<version> of the prompt a run trained with (registered versions carry it too)
 """Run and version tag: the hash of the data snapshot, base model and settings a model was trained with."""
 
 

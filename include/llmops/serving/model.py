@@ -6,7 +6,9 @@ that venv has (numpy, torch, transformers, triton_python_backend_utils) and neve
 
 Tensors (``max_batch_size`` > 0, so every tensor has a leading batch dimension):
 
-- ``prompt`` TYPE_STRING [1]: the raw user prompt; wrapped with :data:`PROMPT_TEMPLATE` before generation.
+- ``prompt`` TYPE_STRING [1]: the raw user prompt; wrapped before generation with the prompt the version was
+  trained with (``model/prompt.json``; :data:`PROMPT_TEMPLATE` when the folder has none); every log line names it
+  (``prompt_version``).
 - ``max_new_tokens`` TYPE_INT32 [1], optional: defaults to the ``default_max_new_tokens`` parameter.
 - ``temperature`` TYPE_FP32 [1], optional: ``<= 0`` or absent means greedy decoding.
 - ``response`` TYPE_STRING [1]: the decoded continuation only, stripped.
@@ -47,6 +49,7 @@ unless ``false``), ``public_contacts`` (a JSON list of strings), ``raw_log_dir``
 from __future__ import annotations
 
 import contextlib
+import hashlib
 import json
 import math
 import os
@@ -69,8 +72,13 @@ try:  # only importable inside Triton's Python stub
 except ImportError:  # unit tests import this file to read its constants
     pb_utils = None
 
-# Must stay identical to llmops.data.schema.PROMPT_TEMPLATE (a unit test compares them).
-PROMPT_TEMPLATE = "### Instruction:\n{prompt}\n### Response:\n"
+# The prompt a version serves with is the one it was trained with: ``prompt.json`` beside the weights
+# (llmops.prompts.PROMPT_FILE: name, version, template, sha256). A folder written before prompts were versioned has
+# none and serves with this template, identical to llmops.data.schema.PROMPT_TEMPLATE (a unit test compares them).
+PROMPT_TEMPLATE = "### Instruction:\n{{prompt}}\n### Response:\n"
+PROMPT_FILE = "prompt.json"
+PROMPT_VARIABLE = "{{prompt}}"
+UNVERSIONED_PROMPT = "unversioned"
 
 LOG_FILE = "requests.jsonl"
 DEFAULT_MAX_PROMPT_CHARS = 2000
@@ -90,9 +98,29 @@ RAW_PRUNE_EVERY_S = 60.0
 CLIENT_ERROR, SERVER_ERROR = "client", "server"
 
 
-def format_prompt(prompt: str) -> str:
+def format_prompt(prompt: str, template: str = PROMPT_TEMPLATE) -> str:
     """Wrap a raw user prompt exactly as training did (``llmops.data.schema.format_prompt``)."""
-    return PROMPT_TEMPLATE.format(prompt=prompt.strip())
+    return template.replace(PROMPT_VARIABLE, prompt.strip())
+
+
+def read_prompt(weights: Path) -> tuple[str, str]:
+    """``(template, "<name>/<version>")`` from the weights' ``prompt.json``; the built-in template and
+    ``"unversioned"`` when the folder has none.
+
+    Raises:
+        ValueError: the file is unreadable, or its template does not match its sha256 or lacks the variable.
+    """
+    path = Path(weights) / PROMPT_FILE
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        return PROMPT_TEMPLATE, UNVERSIONED_PROMPT
+    except (OSError, ValueError) as exc:
+        raise ValueError(f"{path} is unreadable: {exc}") from exc
+    template = str(data.get("template", ""))
+    if data.get("sha256") != hashlib.sha256(template.encode("utf-8")).hexdigest() or PROMPT_VARIABLE not in template:
+        raise ValueError(f"{path} does not hold a prompt whose text matches its sha256")
+    return template, f"{data.get('name', '')}/{data.get('version', '')}"
 
 
 def utc_now_iso() -> str:
@@ -254,8 +282,10 @@ class ProductionLogWriter:
         retry_delay_s: float = 0.05,
         scrubber: LogScrubber | None = None,
         raw: RawLogStream | None = None,
+        prompt_version: str = "",
     ) -> None:
         self.scrubber, self.raw = scrubber, raw
+        self.prompt_version = prompt_version
         self.log_dir = Path(log_dir)
         self.log_dir.mkdir(parents=True, exist_ok=True)
         self.path = self.log_dir / LOG_FILE
@@ -281,7 +311,9 @@ class ProductionLogWriter:
         self._thread.start()
 
     def submit(self, record: dict[str, Any]) -> None:
-        """Queue one record (dropped, and counted, when the queue is full)."""
+        """Queue one record (dropped, and counted, when the queue is full); it gets the prompt version served."""
+        if self.prompt_version:
+            record.setdefault("prompt_version", self.prompt_version)
         try:
             self._queue.put_nowait(record)
         except queue.Full:
@@ -557,6 +589,10 @@ class _Row:
 class TritonPythonModel:
     """Causal-LM text generation with dynamic batching and production logging."""
 
+    # initialize() reads the version's own (read_prompt); these serve a folder that has none
+    prompt_template: str = PROMPT_TEMPLATE
+    prompt_version: str = UNVERSIONED_PROMPT
+
     def initialize(self, args: dict[str, str]) -> None:
         """Load tokenizer and weights from ``<version>/model/`` and start the log writer."""
         import torch
@@ -588,6 +624,7 @@ class TritonPythonModel:
             weights, local_files_only=True, trust_remote_code=False, use_safetensors=True
         )
         self.model.eval()
+        self.prompt_template, self.prompt_version = read_prompt(Path(weights))
         cfg = self.model.config
         self.context_length = int(
             getattr(cfg, "max_position_embeddings", None) or getattr(cfg, "n_positions", None) or 2048
@@ -616,10 +653,11 @@ class TritonPythonModel:
             model_version=self.model_version,
             scrubber=scrubber,
             raw=raw,
+            prompt_version=self.prompt_version,
         )
         self._log(
             "info",
-            f"loaded {self.model_name} version {self.model_version} from {weights} "
+            f"loaded {self.model_name} version {self.model_version} from {weights} with prompt {self.prompt_version} "
             f"(context {self.context_length} tokens, logging to {log_dir}, "
             f"{'PII scrubbed' if scrubber else 'PII NOT scrubbed'}, raw text kept {retain_raw_hours} h)",
         )
@@ -694,7 +732,7 @@ class TritonPythonModel:
         temperatures = [r.temperature for r in rows]
         longest = max(limits)
         encoded = self.tokenizer(
-            [format_prompt(r.prompt) for r in rows],
+            [format_prompt(r.prompt, self.prompt_template) for r in rows],
             return_tensors="pt",
             padding=True,
             truncation=True,

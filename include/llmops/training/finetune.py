@@ -13,6 +13,7 @@ from typing import Any
 
 from llmops.config import LLMOpsConfig, read_recipe
 from llmops.fsutil import dir_manifest
+from llmops.prompts import Prompt
 from llmops.registry import tracking
 from llmops.training.base_model import build_tiny_base_model
 from llmops.training.launch import TrainingError, build_job, run_training, verify_adapter_dir, verify_model_dir
@@ -109,12 +110,12 @@ def resolved_recipe(cfg: LLMOpsConfig) -> dict[str, Any]:
     }
 
 
-def training_fingerprint(cfg: LLMOpsConfig, snapshot_hash: str) -> str:
+def training_fingerprint(cfg: LLMOpsConfig, snapshot_hash: str, prompt: Prompt | None = None) -> str:
     """Hash of what a fine-tuning run learns from: the curated snapshot's content hash, the base model (its
-    reference, or the tiny model's spec) and every setting that shapes the training trajectory (the job without
-    its paths and bookkeeping, DeepSpeed config included)."""
+    reference, or the tiny model's spec), the prompt version and every setting that shapes the training trajectory
+    (the job without its paths and bookkeeping, DeepSpeed config included)."""
     base: Any = cfg.base_model.name_or_path or {"tiny": cfg.base_model.tiny.model_dump(mode="json")}
-    job = build_job(cfg, "", Path(), None)
+    job = build_job(cfg, "", Path(), None, prompt)
     settings = job.model_dump(exclude=set(_NOT_TRAINING_INPUT))
     payload = json.dumps({"data": snapshot_hash, "base": base, "training": settings}, sort_keys=True, default=str)
     return hashlib.sha256(payload.encode("utf-8")).hexdigest()[:24]
@@ -168,6 +169,7 @@ def run_finetune(
     on_line: Callable[[str], None] | None = None,
     logical_date: datetime | None = None,
     fingerprint: str | None = None,
+    prompt: Prompt | None = None,
 ) -> dict[str, Any]:
     """Fine-tune the base model on the curated data of this run.
 
@@ -175,7 +177,8 @@ def run_finetune(
     resumes from the last complete checkpoint (or returns at once when training had finished). Progress goes to
     this module's logger (the task log) as readable lines, and to ``on_progress`` as events. ``logical_date`` (the
     Airflow run's) is tagged on the MLflow run; the run's summary metrics are timestamped by it. ``fingerprint``
-    (:func:`training_fingerprint`) is tagged on the MLflow run as well.
+    (:func:`training_fingerprint`) is tagged on the MLflow run as well. ``prompt`` (the run's prompt version) renders
+    the examples, is written beside the weights (``prompt.json``) and is linked to the MLflow run.
 
     Returns:
         ``{"mlflow_run_id", "model_dir", "adapter_dir", "base_model", "summary"}``: references only.
@@ -189,7 +192,7 @@ def run_finetune(
     c = tracking.client(cfg)
     logged = c.get_run(run_id).data.params
     output_dir = cfg.paths.runs_dir / run_key
-    job = build_job(cfg, train_path, output_dir, run_id)
+    job = build_job(cfg, train_path, output_dir, run_id, prompt)
     if "base_model" not in logged:  # params are immutable in MLflow: log them once per run
         recipe = resolved_recipe(cfg)
         params = {
@@ -220,6 +223,9 @@ def run_finetune(
         c.set_tag(run_id, tracking.LOGICAL_DATE_TAG, logical_date.isoformat())
     if fingerprint:
         c.set_tag(run_id, tracking.TRAINING_FINGERPRINT_TAG, fingerprint)
+    if prompt is not None:
+        c.set_tag(run_id, tracking.PROMPT_TAG, prompt.label)
+        _link_prompt(cfg, run_id, prompt)
     c.set_tag(run_id, "llmops.training.status", "running")
 
     def progress(event: dict[str, Any]) -> None:
@@ -266,7 +272,18 @@ def run_finetune(
         "adapter_dir": str(job.adapter_dir) if adapter is not None else None,
         "base_model": base_ref,
         "summary": json.loads(json.dumps(summary)),
+        "prompt": prompt.label if prompt is not None else "",
     }
+
+
+def _link_prompt(cfg: LLMOpsConfig, run_id: str, prompt: Prompt) -> None:
+    """Link the registered prompt version to the training run (MLflow's prompt lineage); the tag holds it too."""
+    if prompt.version == "file":
+        return
+    import mlflow
+
+    c = tracking.client(cfg)
+    c.link_prompt_version_to_run(run_id, mlflow.genai.load_prompt(prompt.uri, link_to_model=False))
 
 
 def _log_dataset_input(cfg: LLMOpsConfig, run_id: str, train_path: str, lineage: dict[str, Any]) -> None:

@@ -132,6 +132,14 @@ class TrainingJob(BaseModel):
     recipe: str | None = None
     tracking_uri: str | None = None
     mlflow_run_id: str | None = None
+    # The run's prompt version (llmops.prompts.Prompt.to_file: name, version, template, sha256): examples are rendered
+    # with its template and it is written beside the final weights. None: the prompt file's text, nothing written.
+    prompt: dict[str, str] | None = None
+
+    @property
+    def prompt_template(self) -> str | None:
+        """The template examples are rendered with (``None``: the prompt file's)."""
+        return self.prompt["template"] if self.prompt else None
 
     def fingerprint(self) -> str:
         """Hash of everything that shapes the training trajectory; checkpoints of another fingerprint are not resumed.

@@ -27,6 +27,7 @@ from typing import Any
 from llmops.config import LLMOpsConfig
 from llmops.faults import KILL_AT_ENV, KILL_ONCE_FILE_ENV, PAUSE_AT_ENV, PHASE_FILE_ENV
 from llmops.ports import free_ports
+from llmops.prompts import Prompt
 from llmops.training.job import (
     EXIT_BAD_INPUT,
     EXIT_DIVERGED,
@@ -55,8 +56,10 @@ class TrainingError(RuntimeError):
         self.kind = kind  # diverged | oom | bad_input | killed | timeout | failed
 
 
-def build_job(cfg: LLMOpsConfig, train_path: str, output_dir: Path, mlflow_run_id: str | None) -> TrainingJob:
-    """Assemble the job file contents from the (recipe-resolved) config.
+def build_job(
+    cfg: LLMOpsConfig, train_path: str, output_dir: Path, mlflow_run_id: str | None, prompt: Prompt | None = None
+) -> TrainingJob:
+    """Assemble the job file contents from the (recipe-resolved) config and the run's prompt version.
 
     Raises:
         UnsafeDeepSpeedConfig: the DeepSpeed config holds a key outside the allow-list (fails without retries).
@@ -89,6 +92,7 @@ def build_job(cfg: LLMOpsConfig, train_path: str, output_dir: Path, mlflow_run_i
         recipe=str(t.recipe) if t.recipe else None,
         tracking_uri=cfg.tracking_uri,
         mlflow_run_id=mlflow_run_id,
+        prompt=prompt.to_file() if prompt is not None else None,
     )
 
 

@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import logging
 import math
 from typing import Any, TypedDict
 
@@ -10,6 +11,8 @@ from llmops.data.payloads import Curated, Validated
 from llmops.errors import Permanent
 from llmops.run import Run
 from llmops.verdict import Verdict, record
+
+log = logging.getLogger(__name__)
 
 
 class Finetune(TypedDict):
@@ -19,6 +22,7 @@ class Finetune(TypedDict):
     base_model: str
     summary: dict[str, Any]
     training_fingerprint: str
+    prompt: str  # <name>/<version> of the prompt version the model was trained (and is evaluated) with
 
 
 def finetune_model(run: Run, validated: Validated, curated: Curated) -> Finetune:
@@ -29,10 +33,13 @@ def finetune_model(run: Run, validated: Validated, curated: Curated) -> Finetune
     Skipped (verdict `new_training_input`) when another run already trained a registered version on the same data
     snapshot, base model and training settings, unless the `force` param is set: a nightly retrain whose candidate
     the gate keeps refusing would otherwise train and register the same model every night."""
+    from llmops.prompts import champion_prompt
     from llmops.training.finetune import new_training_input, run_finetune, training_fingerprint
     from llmops.training.launch import TrainingError
 
-    fingerprint = training_fingerprint(run.config, curated["snapshot_hash"])
+    prompt = champion_prompt(run.config)  # resolved once per run; later steps load this version by reference
+    log.info("prompt %s (the registry's %s version)", prompt.label, "champion")
+    fingerprint = training_fingerprint(run.config, curated["snapshot_hash"], prompt)
     force = bool(run.param("force", False))
     record(run, new_training_input(run.config, run.key, curated["snapshot_hash"], fingerprint, force)).enforce()
     lineage: dict[str, Any] = {**validated, **curated}
@@ -44,6 +51,7 @@ def finetune_model(run: Run, validated: Validated, curated: Curated) -> Finetune
             lineage,
             logical_date=run.logical_date,
             fingerprint=fingerprint,
+            prompt=prompt,
         )
     except TrainingError as exc:
         verdict = Verdict("training_guard_rails", False, f"training {exc.kind}: {exc}", on_fail="fail")
@@ -68,4 +76,5 @@ def finetune_model(run: Run, validated: Validated, curated: Curated) -> Finetune
         base_model=out["base_model"],
         summary=summary,
         training_fingerprint=fingerprint,
+        prompt=prompt.label,
     )

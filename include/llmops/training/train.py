@@ -34,6 +34,7 @@ from typing import Any
 
 from llmops.data.schema import format_prompt
 from llmops.fsutil import atomic_write_json, fsync_dir
+from llmops.prompts import PROMPT_FILE
 from llmops.training.job import (
     COMPLETE_MARKER,
     EXIT_BAD_INPUT,
@@ -151,16 +152,17 @@ def offloads_optimizer(ds_config: dict[str, Any]) -> bool:
 
 # --- data ---------------------------------------------------------------------------------------------------------
 def tokenize_rows(
-    prompts: list[str], responses: list[str], tokenizer: Any, max_seq_len: int
+    prompts: list[str], responses: list[str], tokenizer: Any, max_seq_len: int, template: str | None = None
 ) -> list[tuple[list[int], list[int]]]:
     """Tokenize examples into (input_ids, labels) with the prompt part masked out of the loss.
 
+    The prompt is rendered with ``template`` (the run's prompt version; the prompt file's text when ``None``).
     Examples whose prompt alone fills ``max_seq_len`` carry no response token and are left out.
     """
     eos = tokenizer.eos_token or ""
     out: list[tuple[list[int], list[int]]] = []
     for prompt, response in zip(prompts, responses, strict=True):
-        p_ids = tokenizer(format_prompt(prompt), add_special_tokens=False)["input_ids"]
+        p_ids = tokenizer(format_prompt(prompt, template), add_special_tokens=False)["input_ids"]
         r_ids = tokenizer(response.strip() + eos, add_special_tokens=False)["input_ids"]
         ids = (p_ids + r_ids)[:max_seq_len]
         labels = ([IGNORE_INDEX] * len(p_ids) + r_ids)[:max_seq_len]
@@ -174,10 +176,12 @@ TOKENIZED_DIR = "tokenized"  # under the job's output folder: the Arrow caches o
 TOKENIZE_VERSION = "1"  # bump when tokenize_rows changes what it produces
 
 
-def tokenize_batch(batch: dict[str, list[Any]], tokenizer: Any, max_seq_len: int) -> dict[str, list[list[int]]]:
+def tokenize_batch(
+    batch: dict[str, list[Any]], tokenizer: Any, max_seq_len: int, template: str | None = None
+) -> dict[str, list[list[int]]]:
     """:func:`tokenize_rows` of one batch of a ``datasets`` map (rows without a response token are dropped)."""
     pairs = tokenize_rows([str(p) for p in batch["prompt"]], [str(r) for r in batch["response"]], tokenizer,
-                          max_seq_len)  # fmt: skip
+                          max_seq_len, template)  # fmt: skip
     return {"input_ids": [ids for ids, _ in pairs], "labels": [labels for _, labels in pairs]}
 
 
@@ -207,7 +211,8 @@ def tokenization_fingerprint(job: TrainingJob, tokenizer: Any, files: list[str])
     """What the tokenized input depends on: the input files (path, size, modification time), the tokenizer, the
     sequence length and :data:`TOKENIZE_VERSION`. A retry or a resume of the same job finds its cache by it."""
     stats = [(f, os.stat(f).st_size, os.stat(f).st_mtime_ns) for f in files]
-    key = [TOKENIZE_VERSION, stats, job.base_model, len(tokenizer), tokenizer.eos_token, job.max_seq_len]
+    key = [TOKENIZE_VERSION, stats, job.base_model, len(tokenizer), tokenizer.eos_token, job.max_seq_len,
+           job.prompt_template]  # fmt: skip
     return hashlib.sha256(json.dumps(key, sort_keys=True, default=str).encode()).hexdigest()[:16]
 
 
@@ -237,7 +242,7 @@ def load_examples(job: TrainingJob, tokenizer: Any) -> TokenizedExamples:
         tokenize_batch,
         batched=True,
         batch_size=1000,
-        fn_kwargs={"tokenizer": tokenizer, "max_seq_len": job.max_seq_len},
+        fn_kwargs={"tokenizer": tokenizer, "max_seq_len": job.max_seq_len, "template": job.prompt_template},
         remove_columns=source.column_names,
         cache_file_name=str(target),
         new_fingerprint=fingerprint,
@@ -863,6 +868,8 @@ def _save_final_model(
     final_staging = _fresh_staging(job.final_model_dir)
     fresh.save_pretrained(final_staging, safe_serialization=True)
     tokenizer.save_pretrained(final_staging)
+    if job.prompt is not None:  # the prompt travels with the weights (registered artifact, pyfunc, Triton)
+        atomic_write_json(final_staging / PROMPT_FILE, job.prompt)
     staged.append((final_staging, job.final_model_dir))
     for staging, target in staged:
         _fsync_tree(staging)
