@@ -22,7 +22,7 @@ from typing import Any
 import pytest
 
 from llmops.config import LLMOpsConfig, TinyModelSpec, TritonConfig
-from llmops.data.schema import PROD_LOG_COLUMNS, PROD_LOG_SCRUB_COLUMNS
+from llmops.data.schema import PROD_LOG_COLUMNS, PROD_LOG_SCRUB_COLUMNS, PROD_LOG_SERVING_COLUMNS
 
 pytestmark = [pytest.mark.integration, pytest.mark.timeout(300)]
 
@@ -271,7 +271,8 @@ def test_production_log_lines(stack: Stack) -> None:
     log_file = stack.log_dir / "requests.jsonl"
     record = _logged_line(log_file, result.server_request_id)
     assert record is not None, "no production log line for the request"
-    assert tuple(record) == PROD_LOG_COLUMNS + PROD_LOG_SCRUB_COLUMNS
+    assert tuple(record) == PROD_LOG_COLUMNS + PROD_LOG_SERVING_COLUMNS + PROD_LOG_SCRUB_COLUMNS
+    assert record["prompt_version"] == "unversioned"  # these weights carry no prompt.json: the built-in template
     assert record["pii_found"] == 0 and isinstance(record["pii_leak"], bool)
     # The server chose the logged id and returned it; the client's own id is only logged beside it.
     assert result.server_request_id != result.request_id and record["client_request_id"] == result.request_id
@@ -285,9 +286,11 @@ def test_production_log_lines(stack: Stack) -> None:
     rows = [json.loads(line) for line in log_file.read_text().splitlines()]
     answered = [r for r in rows if "error" not in r]
     failed = [r for r in rows if "error" in r]
-    assert all(tuple(r) == PROD_LOG_COLUMNS + PROD_LOG_SCRUB_COLUMNS and r["prompt"].strip() for r in answered)
+    columns = PROD_LOG_COLUMNS + PROD_LOG_SERVING_COLUMNS + PROD_LOG_SCRUB_COLUMNS
+    assert all(tuple(r) == columns and r["prompt"].strip() for r in answered)
     assert len(failed) == 5, failed
-    assert all(tuple(r) == (*PROD_LOG_COLUMNS, "error", "error_kind", *PROD_LOG_SCRUB_COLUMNS) for r in failed)
+    failed_columns = (*PROD_LOG_COLUMNS, "error", "error_kind", *PROD_LOG_SERVING_COLUMNS, *PROD_LOG_SCRUB_COLUMNS)
+    assert all(tuple(r) == failed_columns for r in failed)
     assert {r["error_kind"] for r in failed} == {"client"} and {r["response"] for r in failed} == {""}
     assert sum("prompt is empty" in r["error"] for r in failed) == 3
     # Personal data never reaches the log in clear: the writer scrubs with the copy in the version folder.
