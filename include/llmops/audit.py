@@ -104,29 +104,6 @@ def read_records(path: Path) -> list[dict[str, Any]]:
     return out
 
 
-def _repair_tail(fh: Any, path: Path) -> None:
-    fh.seek(0, os.SEEK_END)
-    size = fh.tell()
-    if size == 0:
-        return
-    fh.seek(size - 1)
-    if fh.read(1) == b"\n":
-        return
-    fh.seek(0)
-    data = fh.read()
-    keep = data.rfind(b"\n") + 1
-    fragment = data[keep:]
-    note = {"reason": "partial last line of the audit log (write cut short)", "offset": keep}
-    with open(path.with_name(path.name + ".partial"), "ab") as out:
-        out.write(json.dumps({**note, "content": fragment.decode("utf-8", errors="replace")}).encode() + b"\n")
-        out.flush()
-        os.fsync(out.fileno())
-    fh.truncate(keep)
-    fh.flush()
-    os.fsync(fh.fileno())
-    log.warning("audit log %s ended in a partial line of %d bytes: moved to %s.partial", path, len(fragment), path.name)
-
-
 def append(cfg: LLMOpsConfig, change: Change, key: str, fields: Mapping[str, Any]) -> dict[str, Any] | None:
     """Append one chained record, unless a record with the same ``change`` and ``key`` is there already.
 
@@ -141,6 +118,7 @@ def append(cfg: LLMOpsConfig, change: Change, key: str, fields: Mapping[str, Any
     """
     import fcntl
 
+    from llmops.fsutil import repair_partial_tail
     from llmops.registry.register import code_version
 
     path = audit_log_path(cfg)
@@ -148,7 +126,7 @@ def append(cfg: LLMOpsConfig, change: Change, key: str, fields: Mapping[str, Any
     with open(path, "a+b") as fh:
         fcntl.flock(fh.fileno(), fcntl.LOCK_EX)
         try:
-            _repair_tail(fh, path)
+            repair_partial_tail(fh, path, "audit log")
             records = read_records(path)
             if any(r.get("change") == change and r.get("key") == key for r in records):
                 return None

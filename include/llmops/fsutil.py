@@ -8,11 +8,14 @@ from __future__ import annotations
 
 import hashlib
 import json
+import logging
 import os
 import secrets
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
+
+log = logging.getLogger(__name__)
 
 _CHUNK = 1 << 20  # model weights are read in 1 MiB blocks, never whole
 
@@ -109,3 +112,29 @@ def dir_manifest(root: Path) -> dict[str, dict[str, Any]]:
     """
     root = Path(root)
     return files_manifest({path.relative_to(root).as_posix(): path for path in root.rglob("*") if path.is_file()})
+
+
+def repair_partial_tail(fh: Any, path: Path, what: str) -> None:
+    """Cut a partial last line (a write cut short by power loss or a full disk) off an append-only JSON-lines log
+    open as ``fh`` (``a+b``, locked by the caller), keeping it in ``<log>.partial`` with the reason, so the next
+    record starts on a line of its own. ``what`` names the log in the reason and the warning."""
+    fh.seek(0, os.SEEK_END)
+    size = fh.tell()
+    if size == 0:
+        return
+    fh.seek(size - 1)
+    if fh.read(1) == b"\n":
+        return
+    fh.seek(0)
+    data = fh.read()
+    keep = data.rfind(b"\n") + 1
+    fragment = data[keep:]
+    note = {"reason": f"partial last line of the {what} (write cut short)", "offset": keep}
+    with open(path.with_name(path.name + ".partial"), "ab") as out:
+        out.write(json.dumps({**note, "content": fragment.decode("utf-8", errors="replace")}).encode() + b"\n")
+        out.flush()
+        os.fsync(out.fileno())
+    fh.truncate(keep)
+    fh.flush()
+    os.fsync(fh.fileno())
+    log.warning("%s %s ended in a partial line of %d bytes: moved to %s.partial", what, path, len(fragment), path.name)

@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from llmops.config import LLMOpsConfig
+from llmops.fsutil import repair_partial_tail
 from llmops.registry.tracking import RUN_KEY_TAG, client
 from llmops.versions import validate_version
 
@@ -444,34 +445,6 @@ def read_events(log_path: Path) -> list[dict[str, Any]]:
     return events
 
 
-def _repair_tail(fh: Any, log_path: Path) -> None:
-    """Cut a partial last line (a write cut short by power loss or a full disk) off the log, keeping it in
-    ``<log>.partial`` with the reason, so the next event starts on a line of its own."""
-    fh.seek(0, os.SEEK_END)
-    size = fh.tell()
-    if size == 0:
-        return
-    fh.seek(size - 1)
-    if fh.read(1) == b"\n":
-        return
-    fh.seek(0)
-    data = fh.read()
-    keep = data.rfind(b"\n") + 1
-    fragment = data[keep:]
-    with open(log_path.with_name(log_path.name + ".partial"), "ab") as out:
-        note = {"reason": "partial last line of the promotion log (write cut short)", "offset": keep}
-        out.write(json.dumps({**note, "content": fragment.decode("utf-8", errors="replace")}).encode() + b"\n")
-        out.flush()
-        os.fsync(out.fileno())
-    fh.truncate(keep)
-    log.warning(
-        "promotion log %s ended in a partial line of %d bytes: moved to %s.partial",
-        log_path,
-        len(fragment),
-        log_path.name,
-    )
-
-
 def append_event(log_path: Path, record: dict[str, Any]) -> bool:
     """Append one JSON line and fsync it, unless the same (kind, to_version, run_key) event is already there.
 
@@ -485,7 +458,7 @@ def append_event(log_path: Path, record: dict[str, Any]) -> bool:
     with open(log_path, "a+b") as fh:
         fcntl.flock(fh.fileno(), fcntl.LOCK_EX)  # readers and writers of other models share the file
         try:
-            _repair_tail(fh, log_path)
+            repair_partial_tail(fh, log_path, "promotion log")
             if any(_event_key(e) == _event_key(record) for e in read_events(log_path)):
                 return False
             fh.seek(0, os.SEEK_END)
