@@ -40,7 +40,7 @@ def test_a_banding_far_from_the_threshold_is_refused_with_one_that_fits() -> Non
 
 
 def test_explicit_bandings_that_fit_are_kept_and_partial_ones_completed() -> None:
-    assert DedupConfig(threshold=0.8, bands=16, rows_per_band=8).banding == (16, 8)
+    assert DedupConfig(threshold=0.8, contamination_threshold=0.8, bands=16, rows_per_band=8).banding == (16, 8)
     assert DedupConfig(threshold=0.5, bands=32, rows_per_band=4).banding == (32, 4)
     bands, rows = DedupConfig(threshold=0.5, contamination_threshold=0.5, bands=20).banding
     assert bands == 20 and banding.banding_problem(0.5, bands, rows) is None
@@ -65,8 +65,8 @@ def test_word_edit_corpus_is_deterministic_and_labelled() -> None:
 
 @pytest.mark.parametrize(
     ("settings", "min_recall"),
-    [({}, 0.0), ({"shingle_size": 2, "threshold": 0.6}, 0.95)],
-    ids=["defaults", "word-edit-profile"],
+    [({}, 0.95), ({"shingle_size": 3, "threshold": 0.8}, 0.0)],
+    ids=["defaults", "demo-config"],
 )
 def test_word_edit_sample_through_the_dedup_kernels(settings: dict[str, float], min_recall: float) -> None:
     corpus = _corpus(400)

@@ -8,8 +8,8 @@ hashes whole columns at once (the sharded pipeline uses those).
 row that near-duplicates an eval example is *contaminated* (:mod:`llmops.data.decontaminate`); among the other rows,
 rows with the same key are *exact* duplicates; among the remaining representatives, MinHash/LSH clusters (similarity
 ``>= data.dedup.threshold``, :mod:`llmops.data.minhash`) are *near* duplicates. Every cluster keeps its row with the
-smallest global position, so the result depends only on the input. Only keys, band hashes and the signatures of
-candidate rows are held in memory; the rows themselves are streamed shard by shard to record what was removed.
+smallest global position, so the result depends only on the input. The merge runs out of core on DuckDB under a
+memory budget (:mod:`llmops.data.merge`); the removed rows are streamed shard by shard to record what was removed.
 """
 
 from __future__ import annotations
@@ -20,11 +20,10 @@ import re
 import unicodedata
 from collections import Counter
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from llmops.data.gates import ReconciliationError, reconcile
+from llmops.data.gates import reconcile
 from llmops.data.sinks import (
     CONTAMINATED_FILE,
     DECISIONS_FILE,
@@ -33,12 +32,10 @@ from llmops.data.sinks import (
     ParquetSink,
     run_dir,
     train_schema,
-    write_table,
 )
 
 if TYPE_CHECKING:
     from llmops.config import LLMOpsConfig
-    from llmops.data.minhash import MinHashParams
     from llmops.data.payloads import Deduped, Signed
 
 logger = logging.getLogger(__name__)
@@ -174,68 +171,15 @@ def content_keys(prompts: Any, responses: Any) -> Any:
     return string_hashes(joined)
 
 
-@dataclass
-class Decisions:
-    """What the merge decided for every row, by global position.
-
-    Attributes:
-        status: ``KEPT``, ``EXACT_DUPLICATE``, ``NEAR_DUPLICATE`` or ``CONTAMINATED`` (int8).
-        cluster_row: the row kept for a duplicate's cluster (-1 otherwise).
-        similarity: estimated Jaccard similarity to that row or to the eval example (1.0 for exact duplicates).
-        eval_match: index in ``eval_ids`` of a contaminated row's eval example (-1 otherwise).
-        eval_ids: ids of the eval examples compared against.
-    """
-
-    status: Any
-    cluster_row: Any
-    similarity: Any
-    eval_match: Any
-    eval_ids: list[str] = field(default_factory=list)
-
-    @classmethod
-    def start(cls, n: int) -> Decisions:
-        """Every row kept."""
-        import numpy as np
-
-        return cls(
-            np.zeros(n, dtype=np.int8), np.full(n, -1, dtype=np.int64), np.full(n, np.nan), np.full(n, -1, np.int64)
-        )
-
-    def count(self, status: int) -> int:
-        return int((self.status == status).sum())
-
-    def clusters(self) -> int:
-        """Clusters with at least one exact or near duplicate removed."""
-        import numpy as np
-
-        dup_rows = np.flatnonzero((self.status == EXACT_DUPLICATE) | (self.status == NEAR_DUPLICATE))
-        return int(np.unique(self.cluster_row[dup_rows]).size)
-
-    def table(self) -> Any:
-        """The removed rows: ``row``, ``status``, ``cluster_row``, ``similarity``, ``eval_id``."""
-        import numpy as np
-        import pyarrow as pa
-
-        removed = np.flatnonzero(self.status != KEPT)
-        eval_ids = [self.eval_ids[int(e)] if e >= 0 else None for e in self.eval_match[removed]]
-        return pa.table(
-            {
-                ROW_COLUMN: pa.array(removed, type=pa.int64()),
-                "status": pa.array([_STATUS_NAMES[int(v)] for v in self.status[removed]], type=pa.string()),
-                "cluster_row": pa.array(self.cluster_row[removed], type=pa.int64()),
-                "similarity": pa.array(np.round(self.similarity[removed], 6), type=pa.float64()),
-                "eval_id": pa.array(eval_ids, type=pa.string()),
-            }
-        )
-
-
 def dedup_shards(cfg: LLMOpsConfig, run_key: str, signed: Iterable[Signed]) -> Deduped:
     """Merge step: decontaminate against the eval set, then remove exact and near-duplicates across all shards.
 
-    Writes ``dedup_decisions.parquet`` (:meth:`Decisions.table`), ``removed_duplicates.parquet`` and
-    ``removed_contaminated.parquet`` (the removed rows with ``cluster_id`` = the ``id`` of the row kept for their
-    cluster, or the ``eval_id``, and ``dedup_method``). The duplicate ceiling is the ``duplicate_ceiling`` verdict's
-    business (:func:`llmops.data.gates.duplicate_ceiling`).
+    Runs out of core on DuckDB under ``data.dedup.merge_memory_mb`` (:mod:`llmops.data.merge`). Writes
+    ``dedup_decisions.parquet`` (one row per removed row: ``row``, ``status``, ``cluster_row``, ``similarity``,
+    ``eval_id``), ``removed_duplicates.parquet`` and ``removed_contaminated.parquet`` (the removed rows with
+    ``cluster_id`` = the ``id`` of the row kept for their cluster, or the ``eval_id``, and ``dedup_method``), one shard
+    at a time. The duplicate ceiling is the ``duplicate_ceiling`` verdict's business
+    (:func:`llmops.data.gates.duplicate_ceiling`).
 
     Args:
         cfg: the configuration.
@@ -251,36 +195,32 @@ def dedup_shards(cfg: LLMOpsConfig, run_key: str, signed: Iterable[Signed]) -> D
         ReconciliationError: the shards' rows are not the positions ``0 .. n - 1`` (a shard is missing), or
             ``rows_in != rows_out + duplicates + contaminated``.
     """
-    import numpy as np
-
+    from llmops.data import merge
     from llmops.data.minhash import MinHashParams
-    from llmops.data.shards import read_signature_columns
 
     out_dir = run_dir(cfg.paths.curated_dir, run_key)
     params = MinHashParams.from_config(cfg.data.dedup)
     shards = sorted(signed, key=lambda s: str(s["signature_path"]))
-    table = read_signature_columns(shards, [ROW_COLUMN, "content_key", "empty", "bands"])
-    n = table.num_rows if table is not None else 0
-    if n and not np.array_equal(table[ROW_COLUMN].to_numpy(), np.arange(n)):
-        raise ReconciliationError(f"dedup_dataset: shard rows are not the positions 0..{n - 1}; a shard is missing")
-    decisions = Decisions.start(n)
-    if n:
-        _decide(cfg, decisions, shards, table, params)
-    decisions_path = write_table(out_dir / DECISIONS_FILE, decisions.table())
-    removed_path, contaminated_path = _write_removed_rows(out_dir, shards, decisions)
+    with merge.engine(out_dir / ".merge", cfg.data.dedup.merge_memory_mb, cfg.data.dedup.merge_threads) as con:
+        counts = merge.merge(cfg, con, shards, params)
+        merge.collect_rep_ids(con, [str(s["shard_path"]) for s in shards])
+        decisions_path = _write_decisions(con, out_dir / DECISIONS_FILE)
+        removed_path, contaminated_path = _write_removed_rows(con, out_dir, shards)
+        eval_rows = int(con.execute("SELECT count(*) FROM eval_ids").fetchone()[0])
 
-    exact, near = decisions.count(EXACT_DUPLICATE), decisions.count(NEAR_DUPLICATE)
-    contaminated, rows_out = decisions.count(CONTAMINATED), decisions.count(KEPT)
+    n, exact, near, contaminated, rows_out = counts.rows_in, counts.exact, counts.near, counts.contaminated, counts.kept
     reconcile("dedup_dataset", n, kept=rows_out, duplicates=exact + near, contaminated=contaminated)
     pii_counts: Counter[str] = Counter()
     for s in shards:
         pii_counts.update(s.get("pii_counts") or {})
     logger.info(
-        "dedup kept %d of %d rows: %d exact and %d near duplicates, %d contaminated",
+        "dedup kept %d of %d rows: %d exact and %d near duplicates (%d of %d candidates verified), %d contaminated",
         rows_out,
         n,
         exact,
         near,
+        counts.verified_pairs,
+        counts.candidate_pairs,
         contaminated,
     )
     return {
@@ -295,8 +235,8 @@ def dedup_shards(cfg: LLMOpsConfig, run_key: str, signed: Iterable[Signed]) -> D
         "near_duplicates": near,
         "contaminated": contaminated,
         "duplicate_ratio": round((exact + near) / n if n else 0.0, 6),
-        "clusters": decisions.clusters(),
-        "eval_rows": len(decisions.eval_ids),
+        "clusters": counts.clusters,
+        "eval_rows": eval_rows,
         "dedup_params": {
             **params.as_dict(),
             "near_duplicates": cfg.data.dedup.near_duplicates,
@@ -308,80 +248,47 @@ def dedup_shards(cfg: LLMOpsConfig, run_key: str, signed: Iterable[Signed]) -> D
     }
 
 
-def _decide(
-    cfg: LLMOpsConfig, decisions: Decisions, signed: Sequence[Signed], table: Any, params: MinHashParams
-) -> None:
-    """Contaminated first, then exact duplicates among the rest, then near duplicates among what is left."""
-    from llmops.data.decontaminate import find_contaminated
+def decisions_schema() -> Any:
+    """Columns of ``dedup_decisions.parquet``."""
+    import pyarrow as pa
 
-    n = table.num_rows
-    keys = table["content_key"].to_numpy()
-    empty = table["empty"].to_numpy(zero_copy_only=False)
-    bands = table["bands"].combine_chunks().flatten().to_numpy().reshape(n, params.bands)
-    if cfg.data.dedup.decontaminate and cfg.raw_eval_path.is_file():
-        found = find_contaminated(cfg, signed, bands, empty, params)
-        decisions.eval_ids = found.eval_ids
-        decisions.status[found.rows] = CONTAMINATED
-        decisions.eval_match[found.rows] = found.matches
-        decisions.similarity[found.rows] = found.similarity
-    _mark_exact(decisions, keys)
-    if cfg.data.dedup.near_duplicates:
-        _mark_near(decisions, signed, bands, empty, params)
+    return pa.schema(
+        [
+            pa.field(ROW_COLUMN, pa.int64()),
+            pa.field("status", pa.string()),
+            pa.field("cluster_row", pa.int64()),
+            pa.field("similarity", pa.float64()),
+            pa.field("eval_id", pa.string()),
+        ]
+    )
 
 
-def _mark_exact(decisions: Decisions, keys: Any) -> None:
-    """Among the kept rows, every row whose key an earlier row has is an exact duplicate of the earliest one."""
-    import numpy as np
+def _write_decisions(con: Any, path: Path) -> Path:
+    """Stream the merge's decisions into ``dedup_decisions.parquet`` (temporary file, then rename)."""
+    from llmops.data import merge
 
-    alive = np.flatnonzero(decisions.status == KEPT)
-    order = alive[np.lexsort((alive, keys[alive]))]
-    first = np.ones(order.size, dtype=bool)
-    first[1:] = keys[order[1:]] != keys[order[:-1]]
-    rep = order[np.maximum.accumulate(np.where(first, np.arange(order.size), 0))]
-    dup = ~first
-    decisions.status[order[dup]] = EXACT_DUPLICATE
-    decisions.cluster_row[order[dup]] = rep[dup]
-    decisions.similarity[order[dup]] = 1.0
+    schema = decisions_schema()
+    sink = ParquetSink(path, schema)
+    for batch in con.execute(merge.decisions_query()).to_arrow_reader(merge.BATCH_ROWS):
+        sink.write(_conform(batch, schema))
+    return sink.close()
 
 
-def _mark_near(decisions: Decisions, signed: Sequence[Signed], bands: Any, empty: Any, params: MinHashParams) -> None:
-    """Among the kept rows with shingles, LSH candidates verified on their signatures, clustered; each cluster keeps
-    its earliest row."""
-    import numpy as np
+def _conform(batch: Any, schema: Any) -> Any:
+    """A DuckDB result batch as a table of exactly ``schema`` (column order and types)."""
+    import pyarrow as pa
 
-    from llmops.data import minhash
-    from llmops.data.shards import read_signatures
-
-    alive = np.flatnonzero((decisions.status == KEPT) & ~empty)
-    pairs = minhash.candidate_pairs(bands[alive], params.max_bucket_pairs)
-    if not len(pairs):
-        return
-    global_pairs = alive[pairs]
-    sigs = read_signatures(signed, global_pairs.reshape(-1), params.num_perm)
-
-    def similarity(left: Any, right: Any) -> Any:
-        return minhash.estimated_jaccard(
-            np.stack([sigs[int(r)] for r in left]), np.stack([sigs[int(r)] for r in right])
-        )
-
-    edges = pairs[similarity(global_pairs[:, 0], global_pairs[:, 1]) >= params.threshold - 1e-12]
-    labels = minhash.connected_components(alive.size, edges)
-    members = np.flatnonzero(labels != np.arange(alive.size))
-    removed, reps = alive[members], alive[labels[members]]
-    decisions.status[removed] = NEAR_DUPLICATE
-    decisions.cluster_row[removed] = reps
-    if removed.size:  # every member and representative of a cluster is an endpoint of a verified pair
-        decisions.similarity[removed] = similarity(removed, reps)
+    table = pa.Table.from_batches([batch]) if isinstance(batch, pa.RecordBatch) else batch
+    return pa.table([table[f.name].cast(f.type) for f in schema], schema=schema)
 
 
-def _write_removed_rows(out_dir: Path, signed: Sequence[Signed], decisions: Decisions) -> tuple[Path, Path]:
-    """Stream the shards twice: ids of the kept representatives, then every removed row with its cluster id."""
-    import numpy as np
+def _write_removed_rows(con: Any, out_dir: Path, signed: Sequence[Signed]) -> tuple[Path, Path]:
+    """Every removed row with its cluster id, one shard at a time, split into duplicates and contaminated rows."""
     import pyarrow as pa
     import pyarrow.compute as pc
-    import pyarrow.parquet as pq
 
-    rep_ids = _row_ids(signed, np.unique(decisions.cluster_row[decisions.cluster_row >= 0]))
+    from llmops.data import merge
+
     extra = [
         pa.field("cluster_id", pa.string()),
         pa.field("dedup_method", pa.string()),
@@ -390,40 +297,12 @@ def _write_removed_rows(out_dir: Path, signed: Sequence[Signed], decisions: Deci
     schema = pa.schema([*train_schema(with_line=True, with_row=True), *extra])
     dup_sink = ParquetSink(out_dir / REMOVED_FILE, schema)
     con_sink = ParquetSink(out_dir / CONTAMINATED_FILE, schema)
-    status = decisions.status
-    wanted = pa.array(np.flatnonzero(status != KEPT), type=pa.int64())
     for s in signed:
-        t = pq.read_table(s["shard_path"])
-        t = t.filter(pc.is_in(t[ROW_COLUMN], value_set=wanted))
-        if not t.num_rows:
-            continue
-        r = t[ROW_COLUMN].to_numpy()
-        cluster_ids = [
-            decisions.eval_ids[int(decisions.eval_match[i])]
-            if status[i] == CONTAMINATED
-            else rep_ids.get(int(decisions.cluster_row[i]))
-            for i in r
-        ]
-        t = t.append_column("cluster_id", pa.array(cluster_ids, type=pa.string()))
-        t = t.append_column("dedup_method", pa.array([_STATUS_NAMES[int(v)] for v in status[r]], type=pa.string()))
-        t = t.append_column("similarity", pa.array(np.round(decisions.similarity[r], 6), type=pa.float64()))
-        is_con = pa.array(status[r] == CONTAMINATED)
-        con_sink.write(t.filter(is_con))
-        dup_sink.write(t.filter(pc.invert(is_con)))
+        for batch in con.execute(merge.removed_rows_query(str(s["shard_path"]))).to_arrow_reader(merge.BATCH_ROWS):
+            if not batch.num_rows:
+                continue
+            t = _conform(batch, schema)
+            is_con = pc.equal(t["dedup_method"], _STATUS_NAMES[CONTAMINATED])
+            con_sink.write(t.filter(is_con))
+            dup_sink.write(t.filter(pc.invert(is_con)))
     return dup_sink.close(), con_sink.close()
-
-
-def _row_ids(signed: Sequence[Signed], rows: Any) -> dict[int, str]:
-    """The ``id`` of each of the given global rows."""
-    import pyarrow as pa
-    import pyarrow.compute as pc
-    import pyarrow.parquet as pq
-
-    ids: dict[int, str] = {}
-    if rows.size:
-        wanted = pa.array(rows, type=pa.int64())
-        for s in signed:
-            t = pq.read_table(s["shard_path"], columns=[ROW_COLUMN, "id"])
-            t = t.filter(pc.is_in(t[ROW_COLUMN], value_set=wanted))
-            ids.update(zip(t[ROW_COLUMN].to_pylist(), t["id"].to_pylist(), strict=True))
-    return ids

@@ -58,10 +58,10 @@ class MinHashParams:
     with the banding it derives)."""
 
     num_perm: int = 128
-    bands: int = 18
-    rows_per_band: int = 7
-    shingle_size: int = 3
-    threshold: float = 0.8
+    bands: int = 25
+    rows_per_band: int = 5
+    shingle_size: int = 2
+    threshold: float = 0.6
     seed: int = 1
     max_bucket_pairs: int = 32
 
