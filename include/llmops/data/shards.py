@@ -10,7 +10,6 @@ from __future__ import annotations
 import logging
 import shutil
 from collections import Counter
-from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -153,29 +152,3 @@ def sign(cfg: LLMOpsConfig, scrubbed: Scrubbed) -> Signed:
     )
     write_table(target, out)
     return {**scrubbed, "signature_path": str(target)}
-
-
-def read_signature_columns(signed: Sequence[Mapping[str, Any]], columns: Sequence[str]) -> Any:
-    """The given columns of every shard's signature file, concatenated in shard order (``None`` for no shards)."""
-    import pyarrow as pa
-    import pyarrow.parquet as pq
-
-    tables = [pq.read_table(s["signature_path"], columns=list(columns)) for s in signed]
-    return pa.concat_tables(tables) if tables else None
-
-
-def read_signatures(signed: Iterable[Mapping[str, Any]], rows: Any, num_perm: int) -> dict[int, Any]:
-    """Signatures of the given global rows only, read shard by shard (never all of them at once)."""
-    import numpy as np
-    import pyarrow as pa
-    import pyarrow.compute as pc
-    import pyarrow.parquet as pq
-
-    wanted = pa.array(np.unique(rows), type=pa.int64())
-    out: dict[int, Any] = {}
-    for s in signed:
-        table = pq.read_table(s["signature_path"], columns=[ROW_COLUMN, "signature"])
-        table = table.filter(pc.is_in(table[ROW_COLUMN], value_set=wanted))
-        for row, blob in zip(table[ROW_COLUMN].to_pylist(), table["signature"].to_pylist(), strict=True):
-            out[row] = np.frombuffer(blob, dtype=np.uint32, count=num_perm)
-    return out
