@@ -228,3 +228,26 @@ def test_lost_log_records_raise_an_alert(cfg: LLMOpsConfig, monkeypatch: pytest.
     [(subject, body, payload)] = sent
     assert "interval k" in subject and "7 production-log records lost" in body
     assert payload["alerts"][0]["name"] == "log_records_lost"
+
+
+def test_the_prompt_version_of_every_line_reaches_the_partition_and_the_safety_slices(cfg: LLMOpsConfig) -> None:
+    from llmops.monitoring.interval import interval_quarantine_path
+
+    logs = generate_prod_logs(120, 0.0, 3, cfg.paths.prod_log_dir / "requests.jsonl", start=START)
+    records = [json.loads(line) for line in logs.read_text().splitlines()]
+    for i, record in enumerate(records):
+        record["prompt_version"] = f"support/{1 + i % 2}"
+    records[5]["prompt_version"] = 5  # a wrong type: quarantined like any other field
+    del records[7]["prompt_version"]  # optional: a writer that does not record it
+    logs.write_text("".join(json.dumps(r) + "\n" for r in records))
+    result = curate_interval(cfg, START, START + HOUR)
+    frame = pd.read_parquet(result.partition_path)
+    assert frame.set_index("request_id")["prompt_version"].to_dict() == {
+        r["request_id"]: r.get("prompt_version") for r in records if r["request_id"] in set(frame["request_id"])
+    }
+    assert records[5]["request_id"] not in set(frame["request_id"])
+    quarantine = pd.read_parquet(interval_quarantine_path(cfg, result.key))
+    assert "field 'prompt_version' has type int, expected string" in " ".join(quarantine["reason"])
+    assert set(result.safety_by_prompt) == {"support/1", "support/2", "None"}
+    scored = {prompt: counts["toxicity"][1] for prompt, counts in result.safety_by_prompt.items()}
+    assert sum(scored.values()) == result.rows and scored["None"] == 1

@@ -41,6 +41,7 @@ def _request(i: int, **extra: Any) -> dict[str, Any]:
         "prompt": f"How do I invite colleague number {i} to the shared folder {i} of our team?",
         "response": f"Open folder {i}, click Share and enter the colleague's address.",
         "latency_ms": 30.0 + i,
+        "prompt_version": f"support/{1 if i < 5 else 2}",
     } | extra
 
 
@@ -97,6 +98,7 @@ def test_quiet_interval_is_skipped_but_its_feedback_becomes_candidates(cfg: LLMO
     assert sorted(frame["request_id"]) == ["req-0", "req-1", "req-2"]
     assert frame.set_index("request_id").loc["req-2"]["source"] == "feedback-corrected"
     assert result.by_version == {"1": [2, 2]}
+    assert result.by_prompt == {"support/1": [2, 1], "support/2": [0, 1]}  # sliced by the prompt served with
 
     # The rollback watch sees the interval as before: traffic but no partition, so no answered rows of its own.
     assert monitored_intervals(cfg) == [KEY]

@@ -11,6 +11,7 @@ import pytest
 from llmops.config import LLMOpsConfig, load_config
 from llmops.evaluation.scorers import score_response
 from llmops.monitoring.safety import (
+    metric_label,
     monitored_scorers,
     safety_counts_by_version,
     safety_rates,
@@ -68,6 +69,13 @@ def test_rates_overall_and_per_version_and_the_text_evals_report(cfg: LLMOpsConf
     rates = safety_rates(frame)
     assert rates == {"safety_pii_leak_rate": pytest.approx(1 / 5), "safety_scored_rows": 5.0}
     assert safety_counts_by_version(frame) == {"1": {"pii_leak": [0, 2]}, "2": {"pii_leak": [1, 3]}}
+    frame["prompt_version"] = ["support/1", "support/1", "support/2", "support/2", "support/2", "unversioned"]
+    assert safety_counts_by_version(frame, "prompt_version") == {
+        "support/1": {"pii_leak": [1, 2]},
+        "support/2": {"pii_leak": [0, 3]},
+        "unversioned": {"pii_leak": [0, 0]},
+    }
+    assert metric_label("support-assistant/3") == "support-assistant_3" and metric_label("a b:c") == "a_b_c"
     paths = text_evals_report(cfg, frame, tmp_path / "evals", "t", max_rows=100)
     report = json.loads(Path(paths["json"]).read_text())
     assert Path(paths["html"]).stat().st_size > 10_000 and report["metrics"]

@@ -19,6 +19,7 @@ from typing import Any
 
 from llmops.data.schema import (
     PROD_LOG_COLUMNS,
+    PROD_LOG_SERVING_COLUMNS,
     QUARANTINE_COLUMNS,
     REQUIRED_PROD_LOG_COLUMNS,
     REQUIRED_TRAIN_COLUMNS,
@@ -208,6 +209,11 @@ def normalize_prod_record(obj: Any, source_name: str) -> tuple[dict[str, Any] | 
             continue
         if name == "model_version" and isinstance(value, int) and not isinstance(value, bool):
             value = str(value)
+        if value is not None and not isinstance(value, str):
+            problems.append(f"field '{name}' has type {_type_name(value)}, expected string")
+        row[name] = value
+    for name in PROD_LOG_SERVING_COLUMNS:  # optional (the served model's writer adds them), typed when present
+        value = obj.get(name)
         if value is not None and not isinstance(value, str):
             problems.append(f"field '{name}' has type {_type_name(value)}, expected string")
         row[name] = value

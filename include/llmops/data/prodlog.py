@@ -217,7 +217,7 @@ def curate_production_logs(
         ReconciliationError: the counts do not add up.
     """
     from llmops.data.pii import PiiScrubber
-    from llmops.data.schema import PROD_LOG_COLUMNS
+    from llmops.data.schema import PROD_LOG_COLUMNS, PROD_LOG_SERVING_COLUMNS
     from llmops.data.sinks import records_to_parquet, write_quarantine
     from llmops.data.validate import PRODUCTION_LOGS, validate_records
 
@@ -244,7 +244,9 @@ def curate_production_logs(
     kept = outcome.kept_rows
     if cfg.data.pii.enabled:
         kept, counts, _ = PiiScrubber.from_config(cfg).scrub_records(kept)
-    logs_path = records_to_parquet(kept, out_dir / "logs.parquet", columns=PROD_LOG_COLUMNS)
+    logs_path = records_to_parquet(
+        kept, out_dir / "logs.parquet", columns=(*PROD_LOG_COLUMNS, *PROD_LOG_SERVING_COLUMNS)
+    )
     ratio = len(bad) / rows_in if rows_in else 0.0
     passed, reason = outcome.passed, outcome.reason
     if rows_in == 0:

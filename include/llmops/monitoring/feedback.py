@@ -102,6 +102,8 @@ class FeedbackResult:
     feedback_score: float | None = None
     # model_version -> [thumbs up, thumbs down] of the requests that version answered (rollback watch).
     by_version: dict[str, list[int]] = field(default_factory=dict)
+    # prompt_version -> the same, by the prompt the answer was served with ("None": not recorded by the writer).
+    by_prompt: dict[str, list[int]] = field(default_factory=dict)
     pii_counts: dict[str, int] = field(default_factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
@@ -369,6 +371,7 @@ def curate_feedback(
         interval is removed). Screened-out candidates are in ``screened_out.jsonl`` beside it (only when any).
     """
     import pandas as pd
+    import pyarrow.parquet as pq
 
     from llmops.data.ingest import normalize_record
     from llmops.data.pii import PiiScrubber
@@ -390,10 +393,20 @@ def curate_feedback(
         if rid in latest:
             result.superseded += 1
         latest[rid] = record
-    requests: dict[str, tuple[str, str, str]] = {}
+    requests: dict[str, tuple[str, str, str, str]] = {}
     for part in window_request_files(cfg, key, cfg.monitoring.window_intervals):
-        frame = pd.read_parquet(part, columns=["request_id", "prompt", "response", "model_version"])
-        texts = zip(frame["prompt"], frame["response"], frame["model_version"].astype(str), strict=True)
+        columns = ["request_id", "prompt", "response", "model_version"]
+        if "prompt_version" in pq.read_schema(part).names:  # files written before it was recorded lack it
+            columns.append("prompt_version")
+        frame = pd.read_parquet(part, columns=columns)
+        prompts = frame["prompt_version"] if "prompt_version" in frame.columns else pd.Series([None] * len(frame))
+        texts = zip(
+            frame["prompt"],
+            frame["response"],
+            frame["model_version"].astype(str),
+            prompts.astype(str),
+            strict=True,
+        )
         requests.update(zip(frame["request_id"], texts, strict=True))
 
     rows: list[dict[str, Any]] = []
@@ -403,9 +416,10 @@ def curate_feedback(
         if rid not in requests:  # not an id the server issued in the window (or a client's own id)
             result.unmatched += 1
             continue
-        prompt, response, version = requests[rid]
+        prompt, response, version, prompt_version = requests[rid]
         up = bool(parse_rating(record.get("rating")))
         result.by_version.setdefault(version, [0, 0])[0 if up else 1] += 1
+        result.by_prompt.setdefault(prompt_version, [0, 0])[0 if up else 1] += 1
         result.thumbs_up += up
         result.thumbs_down += not up
         corrected = record.get("corrected_response")

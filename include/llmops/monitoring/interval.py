@@ -59,7 +59,7 @@ PARTITION_FILE = "part.parquet"
 # The request index of an interval skipped as too small: its answered requests, curated like a partition's rows but
 # kept apart from it, so that feedback finds them while drift, alerts and the rollback watch still see no partition.
 REQUESTS_FILE = "requests.parquet"
-REQUEST_INDEX_COLUMNS = ("request_id", "timestamp", "model_version", "prompt", "response")
+REQUEST_INDEX_COLUMNS = ("request_id", "timestamp", "model_version", "prompt", "response", "prompt_version")
 SUMMARY_FILE = "summary.json"
 # Where the served model's log writers keep their loss counters (identical to STATUS_DIR in serving/model.py).
 WRITER_STATUS_DIR = "writer_status"
@@ -102,6 +102,8 @@ class IntervalResult:
         log_write_failures: those failed writes (batches).
         safety_by_version: model version -> scorer -> ``[flagged, scored]`` answers of the partition (the scorers
             of :mod:`llmops.monitoring.safety`, run on the texts before scrubbing).
+        safety_by_prompt: the same per prompt version the answers were served with (``<name>/<version>``,
+            ``None`` for lines of writers that do not record it).
     """
 
     key: str
@@ -125,6 +127,7 @@ class IntervalResult:
     log_records_failed: int = 0
     log_write_failures: int = 0
     safety_by_version: dict[str, dict[str, list[int]]] = field(default_factory=dict)
+    safety_by_prompt: dict[str, dict[str, list[int]]] = field(default_factory=dict)
 
     @property
     def log_records_lost(self) -> int:
@@ -694,6 +697,10 @@ def curate_interval(cfg: LLMOpsConfig, start: datetime, end: datetime, source: P
         reason = f"{table.num_rows} rows left after curation, fewer than min_interval_rows={minimum}"
         return skip(reason, index, **counts)
     path = partition_path(cfg, key)
+    safety: dict[str, dict[str, dict[str, list[int]]]] = {"model_version": {}, "prompt_version": {}}
+    if flags:
+        frame = table.to_pandas()
+        safety = {column: safety_counts_by_version(frame, column) for column in safety}
     folder.mkdir(parents=True, exist_ok=True)
     requests_path(cfg, key).unlink(missing_ok=True)  # a partition is its own request index
     tmp = folder / f".{PARTITION_FILE}.tmp"
@@ -715,7 +722,8 @@ def curate_interval(cfg: LLMOpsConfig, start: datetime, end: datetime, source: P
         log_records_dropped=losses["dropped"],
         log_records_failed=losses["failed_records"],
         log_write_failures=losses["failed_writes"],
-        safety_by_version=safety_counts_by_version(table.to_pandas()) if flags else {},
+        safety_by_version=safety["model_version"],
+        safety_by_prompt=safety["prompt_version"],
         **counts,
     )
     log.info("interval %s: %s", key, result.reason)

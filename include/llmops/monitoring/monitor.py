@@ -24,7 +24,13 @@ from llmops.data.snapshot import SNAPSHOT_HASH_TAG, SNAPSHOT_TAG, trusted_snapsh
 from llmops.monitoring.alerts import decide_alerts
 from llmops.monitoring.interval import SUMMARY_FILE as INTERVAL_SUMMARY
 from llmops.monitoring.interval import read_interval_result, window_partitions
-from llmops.monitoring.safety import monitored_scorers, safety_counts_by_version, safety_rates, text_evals_report
+from llmops.monitoring.safety import (
+    metric_label,
+    monitored_scorers,
+    safety_counts_by_version,
+    safety_rates,
+    text_evals_report,
+)
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -155,6 +161,12 @@ def check_interval_drift(
         for scorer, (flagged, scored) in counts.items():
             if scored:
                 metrics[f"safety_{scorer}_rate.v{served}"] = flagged / scored
+    # ... and per prompt version (``safety_<scorer>_rate.prompt.<name>_<version>``): a prompt release changes the
+    # answers of the same weights.
+    for prompt, counts in safety_counts_by_version(current, "prompt_version").items():
+        for scorer, (flagged, scored) in counts.items():
+            if scored:
+                metrics[f"safety_{scorer}_rate.prompt.{metric_label(prompt)}"] = flagged / scored
     version, snapshot, why_not = champion_reference(cfg)
     out_base = cfg.paths.reports_dir / "monitoring" / key
     reports: dict[str, str] = {}

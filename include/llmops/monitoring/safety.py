@@ -17,6 +17,7 @@ No Airflow import here.
 from __future__ import annotations
 
 import logging
+import re
 from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -134,12 +135,19 @@ def safety_rates(df: pd.DataFrame) -> dict[str, float]:
     return out
 
 
-def safety_counts_by_version(df: pd.DataFrame) -> dict[str, dict[str, list[int]]]:
-    """``{version: {scorer: [flagged, scored]}}`` (the rollback watch adds these up over intervals)."""
+def metric_label(value: str) -> str:
+    """``value`` as part of an MLflow metric name: ``/`` and any character MLflow refuses become ``_``
+    (``support-assistant/3`` -> ``support-assistant_3``)."""
+    return re.sub(r"[^A-Za-z0-9_.-]", "_", value) or "_"
+
+
+def safety_counts_by_version(df: pd.DataFrame, column: str = "model_version") -> dict[str, dict[str, list[int]]]:
+    """``{version: {scorer: [flagged, scored]}}`` per value of ``column`` (``model_version``: the rollback watch adds
+    these up over intervals; ``prompt_version``: the same answers sliced by the prompt they were served with)."""
     out: dict[str, dict[str, list[int]]] = {}
-    if "model_version" not in df.columns:
+    if column not in df.columns:
         return out
-    for version, group in df.groupby(df["model_version"].astype(str)):
+    for version, group in df.groupby(df[column].astype(str)):
         for column in flag_columns(group):
             scored = group[column].dropna()
             out.setdefault(str(version), {})[column.removeprefix(FLAG_PREFIX)] = [
