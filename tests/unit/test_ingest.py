@@ -237,14 +237,26 @@ def test_production_log_layout(tmp_path: Path) -> None:
         "latency_ms": 12,
     }
     path = tmp_path / "requests.jsonl"
-    lines = [good, {**good, "latency_ms": "fast"}, {k: v for k, v in good.items() if k != "timestamp"}]
+    lines = [
+        good,
+        {**good, "latency_ms": "fast"},
+        {k: v for k, v in good.items() if k != "timestamp"},
+        {**good, "request_id": "b", "prompt_version": "support/2"},
+        {**good, "request_id": "c", "prompt_version": 2},
+    ]
     path.write_text("".join(json.dumps(x) + "\n" for x in lines))
     (chunk,) = list(iter_record_chunks(path, MAX_LINE, None, layout="production_logs"))
-    # client_request_id is optional (logs from before it existed): null when missing.
-    assert chunk.rows == [{**good, "model_version": "3", "latency_ms": 12.0, "client_request_id": None}]
+    # client_request_id is optional (logs from before it existed), and so is the served model's prompt_version
+    # (other writers): null when missing.
+    base = {**good, "model_version": "3", "latency_ms": 12.0, "client_request_id": None}
+    assert chunk.rows == [
+        {**base, "prompt_version": None},
+        {**base, "request_id": "b", "prompt_version": "support/2"},
+    ]
     assert [q["reason"] for q in chunk.quarantined] == [
         "field 'latency_ms' has type str, expected number",
         "missing field 'timestamp'",
+        "field 'prompt_version' has type int, expected string",
     ]
     with pytest.raises(ValueError, match="layout"):
         list(iter_record_chunks(path, MAX_LINE, None, layout="nope"))
