@@ -254,20 +254,11 @@ def bench_data(
         home.mkdir()
         raw = home / "train.jsonl"
         head_file(source, raw, n)
-        for stage in DATA_STAGES:
+        stages = [*DATA_STAGES, *([TRAINING_INPUT] if n <= training_input_max_rows else [])]
+        for stage in stages:
+            pii = n <= pii_max_rows and stage != TRAINING_INPUT
             cmd = [sys.executable, __file__, "--data-stage", stage, "--home", str(home), "--raw", str(raw),
-                   "--eval", str(eval_path), "--pii", "1" if n <= pii_max_rows else "0"]  # fmt: skip
-            out = subprocess.run(cmd, capture_output=True, text=True, check=False)
-            if out.returncode:
-                print(out.stderr[-4000:], file=sys.stderr)
-                raise SystemExit(out.returncode)
-            r = {"rows": n, **json.loads(out.stdout.strip().splitlines()[-1])}
-            r["us_per_row"] = round(r["wall_s"] / n * 1e6, 2)
-            rows.append(r)
-            _print_stage(r)
-        if n <= training_input_max_rows:
-            cmd = [sys.executable, __file__, "--data-stage", TRAINING_INPUT, "--home", str(home), "--raw", str(raw),
-                   "--eval", str(eval_path), "--pii", "0"]  # fmt: skip
+                   "--eval", str(eval_path), "--pii", "1" if pii else "0"]  # fmt: skip
             out = subprocess.run(cmd, capture_output=True, text=True, check=False)
             if out.returncode:
                 print(out.stderr[-4000:], file=sys.stderr)

@@ -41,9 +41,6 @@ if TYPE_CHECKING:
 logger = logging.getLogger(__name__)
 
 _WHITESPACE = re.compile(r"\s+")
-# Why a row left the curated set (``status`` of dedup_decisions.parquet).
-KEPT, EXACT_DUPLICATE, NEAR_DUPLICATE, CONTAMINATED = 0, 1, 2, 3
-_STATUS_NAMES = {EXACT_DUPLICATE: "exact", NEAR_DUPLICATE: "minhash", CONTAMINATED: "contaminated"}
 
 
 def _is_punctuation(ch: str) -> bool:
@@ -265,21 +262,14 @@ def decisions_schema() -> Any:
 
 def _write_decisions(con: Any, path: Path) -> Path:
     """Stream the merge's decisions into ``dedup_decisions.parquet`` (temporary file, then rename)."""
-    from llmops.data import merge
-
-    schema = decisions_schema()
-    sink = ParquetSink(path, schema)
-    for batch in con.execute(merge.decisions_query()).to_arrow_reader(merge.BATCH_ROWS):
-        sink.write(_conform(batch, schema))
-    return sink.close()
-
-
-def _conform(batch: Any, schema: Any) -> Any:
-    """A DuckDB result batch as a table of exactly ``schema`` (column order and types)."""
     import pyarrow as pa
 
-    table = pa.Table.from_batches([batch]) if isinstance(batch, pa.RecordBatch) else batch
-    return pa.table([table[f.name].cast(f.type) for f in schema], schema=schema)
+    from llmops.data import merge
+
+    sink = ParquetSink(path, decisions_schema())
+    for batch in con.execute(merge.decisions_query()).to_arrow_reader(merge.BATCH_ROWS):
+        sink.write(pa.Table.from_batches([batch]))
+    return sink.close()
 
 
 def _write_removed_rows(con: Any, out_dir: Path, signed: Sequence[Signed]) -> tuple[Path, Path]:
@@ -301,8 +291,8 @@ def _write_removed_rows(con: Any, out_dir: Path, signed: Sequence[Signed]) -> tu
         for batch in con.execute(merge.removed_rows_query(str(s["shard_path"]))).to_arrow_reader(merge.BATCH_ROWS):
             if not batch.num_rows:
                 continue
-            t = _conform(batch, schema)
-            is_con = pc.equal(t["dedup_method"], _STATUS_NAMES[CONTAMINATED])
+            t = pa.Table.from_batches([batch])
+            is_con = pc.equal(t["dedup_method"], merge.STATUS_NAMES[merge.CONTAMINATED])
             con_sink.write(t.filter(is_con))
             dup_sink.write(t.filter(pc.invert(is_con)))
     return dup_sink.close(), con_sink.close()

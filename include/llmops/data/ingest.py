@@ -200,7 +200,7 @@ def normalize_prod_record(obj: Any, source_name: str) -> tuple[dict[str, Any] | 
         return None, f"not a JSON object (got {kind})"
     problems = [f"missing field '{name}'" for name in REQUIRED_PROD_LOG_COLUMNS if name not in obj]
     row: dict[str, Any] = {}
-    for name in PROD_LOG_COLUMNS:
+    for name in (*PROD_LOG_COLUMNS, *PROD_LOG_SERVING_COLUMNS):  # the serving columns are optional, typed when set
         value = obj.get(name)
         if name == "latency_ms":
             if value is not None and (isinstance(value, bool) or not isinstance(value, int | float)):
@@ -209,11 +209,6 @@ def normalize_prod_record(obj: Any, source_name: str) -> tuple[dict[str, Any] | 
             continue
         if name == "model_version" and isinstance(value, int) and not isinstance(value, bool):
             value = str(value)
-        if value is not None and not isinstance(value, str):
-            problems.append(f"field '{name}' has type {_type_name(value)}, expected string")
-        row[name] = value
-    for name in PROD_LOG_SERVING_COLUMNS:  # optional (the served model's writer adds them), typed when present
-        value = obj.get(name)
         if value is not None and not isinstance(value, str):
             problems.append(f"field '{name}' has type {_type_name(value)}, expected string")
         row[name] = value

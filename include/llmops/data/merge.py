@@ -32,9 +32,10 @@ if TYPE_CHECKING:
 
 logger = logging.getLogger(__name__)
 
-# Statuses in the ``removed`` table (the values of llmops.data.dedup's KEPT .. CONTAMINATED).
+# Statuses in the ``removed`` table, and their names in the output files (``status``, ``dedup_method``).
 EXACT, NEAR, CONTAMINATED = 1, 2, 3
-STATUS_SQL = "CASE status WHEN 1 THEN 'exact' WHEN 2 THEN 'minhash' ELSE 'contaminated' END"
+STATUS_NAMES = {EXACT: "exact", NEAR: "minhash", CONTAMINATED: "contaminated"}
+STATUS_SQL = "CASE status " + " ".join(f"WHEN {k} THEN '{v}'" for k, v in STATUS_NAMES.items()) + " END"
 # Candidate pairs (with their two signatures) handed to numpy at a time.
 BATCH_ROWS = 32_768
 # Memory DuckDB may use of the budget; the rest is Python, Arrow batches and the spill folder's bookkeeping.
@@ -149,16 +150,22 @@ def merge(cfg: LLMOpsConfig, con: Any, signed: Sequence[Signed], params: MinHash
     )
 
 
-def _similarity_batches(con: Any, query: str, num_perm: int) -> Iterator[tuple[Any, Any, Any]]:
-    """Run ``query`` (``a``, ``b``, ``sig_a``, ``sig_b``) and yield ``(a, b, estimated Jaccard)`` per batch.
-
-    The query streams on a cursor of its own: a statement run on ``con`` while the batches are read (the caller's
-    inserts) would end a stream of ``con``'s own after its first batches."""
+@contextmanager
+def _stream(con: Any, query: str) -> Iterator[Any]:
+    """The Arrow batches of ``query`` (:data:`BATCH_ROWS` at a time), read on a cursor of its own: a statement run
+    on ``con`` while the batches are read (the caller's inserts) would end a stream of ``con``'s own after its first
+    batches."""
     cursor = con.cursor()
     try:
-        yield from _batches(cursor.execute(query).to_arrow_reader(BATCH_ROWS), num_perm)
+        yield cursor.execute(query).to_arrow_reader(BATCH_ROWS)
     finally:
         cursor.close()
+
+
+def _similarity_batches(con: Any, query: str, num_perm: int) -> Iterator[tuple[Any, Any, Any]]:
+    """Run ``query`` (``a``, ``b``, ``sig_a``, ``sig_b``) and yield ``(a, b, estimated Jaccard)`` per batch."""
+    with _stream(con, query) as reader:
+        yield from _batches(reader, num_perm)
 
 
 def _batches(reader: Any, num_perm: int) -> Iterator[tuple[Any, Any, Any]]:
@@ -376,12 +383,10 @@ def _screen(con: Any, params: MinHashParams) -> None:
     mask = (1 << SKETCH_BITS) - 1
     con.execute(f"CREATE TABLE sketch (row BIGINT, {', '.join(f'w{i} UBIGINT' for i in range(words))})")
     shifts = np.arange(per_word, dtype=np.uint64) * np.uint64(SKETCH_BITS)
-    cursor = con.cursor()
-    try:
-        reader = cursor.execute(
-            "SELECT row, signature FROM sig"
-            " SEMI JOIN (SELECT a AS row FROM pairs UNION SELECT b FROM pairs) USING (row)"
-        ).to_arrow_reader(BATCH_ROWS)
+    query = (
+        "SELECT row, signature FROM sig SEMI JOIN (SELECT a AS row FROM pairs UNION SELECT b FROM pairs) USING (row)"
+    )
+    with _stream(con, query) as reader:
         for batch in reader:
             if not batch.num_rows:
                 continue
@@ -391,8 +396,6 @@ def _screen(con: Any, params: MinHashParams) -> None:
             _insert(
                 con, "sketch", {"row": batch.column("row").to_numpy(), **{f"w{i}": packed[:, i] for i in range(words)}}
             )
-    finally:
-        cursor.close()
     # Positions whose sketches differ, per word: fold every field onto its lowest bit, count the bits.
     lowest = sum(1 << (SKETCH_BITS * k) for k in range(per_word))
     folded = " | ".join(f"(d >> {k})" if k else "d" for k in range(SKETCH_BITS))

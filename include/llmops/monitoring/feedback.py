@@ -399,12 +399,13 @@ def curate_feedback(
         if "prompt_version" in pq.read_schema(part).names:  # files written before it was recorded lack it
             columns.append("prompt_version")
         frame = pd.read_parquet(part, columns=columns)
-        prompts = frame["prompt_version"] if "prompt_version" in frame.columns else pd.Series([None] * len(frame))
+        if "prompt_version" not in frame.columns:
+            frame["prompt_version"] = None
         texts = zip(
             frame["prompt"],
             frame["response"],
             frame["model_version"].astype(str),
-            prompts.astype(str),
+            frame["prompt_version"].astype(str),
             strict=True,
         )
         requests.update(zip(frame["request_id"], texts, strict=True))

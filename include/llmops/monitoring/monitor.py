@@ -155,18 +155,15 @@ def check_interval_drift(
     curated = read_interval_result(Path(partition).parent / INTERVAL_SUMMARY)
     if curated is not None:
         metrics.update(curated.error_figures())
-    # What the answers say: flag rates of the interval, and per model version (``safety_<scorer>_rate.v<N>``).
+    # What the answers say: flag rates of the interval, per model version (``safety_<scorer>_rate.v<N>``) and per
+    # prompt version (``safety_<scorer>_rate.prompt.<name>_<version>``: a prompt release changes the answers of the
+    # same weights).
     metrics.update(safety_rates(current))
-    for served, counts in safety_counts_by_version(current).items():
-        for scorer, (flagged, scored) in counts.items():
-            if scored:
-                metrics[f"safety_{scorer}_rate.v{served}"] = flagged / scored
-    # ... and per prompt version (``safety_<scorer>_rate.prompt.<name>_<version>``): a prompt release changes the
-    # answers of the same weights.
-    for prompt, counts in safety_counts_by_version(current, "prompt_version").items():
-        for scorer, (flagged, scored) in counts.items():
-            if scored:
-                metrics[f"safety_{scorer}_rate.prompt.{metric_label(prompt)}"] = flagged / scored
+    for column, suffix in (("model_version", "v"), ("prompt_version", "prompt.")):
+        for value, counts in safety_counts_by_version(current, column).items():
+            for scorer, (flagged, scored) in counts.items():
+                if scored:
+                    metrics[f"safety_{scorer}_rate.{suffix}{metric_label(value)}"] = flagged / scored
     version, snapshot, why_not = champion_reference(cfg)
     out_base = cfg.paths.reports_dir / "monitoring" / key
     reports: dict[str, str] = {}

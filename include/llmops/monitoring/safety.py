@@ -148,9 +148,9 @@ def safety_counts_by_version(df: pd.DataFrame, column: str = "model_version") ->
     if column not in df.columns:
         return out
     for version, group in df.groupby(df[column].astype(str)):
-        for column in flag_columns(group):
-            scored = group[column].dropna()
-            out.setdefault(str(version), {})[column.removeprefix(FLAG_PREFIX)] = [
+        for flag in flag_columns(group):
+            scored = group[flag].dropna()
+            out.setdefault(str(version), {})[flag.removeprefix(FLAG_PREFIX)] = [
                 int(scored.astype(bool).sum()),
                 len(scored),
             ]
