@@ -11,7 +11,8 @@ version that served before may be broken: nothing is asked of it. If the target 
 put back as it was and `champion` does not move. Both decisions are verdicts in the task log and in MLflow.
 
 **Inputs** (trigger form): `target_version` (`previous`, the version the champion replaced, or a number such as
-`3`), `reason` (recorded).
+`3`), `reason` (recorded). A prompt release (`llm_prompt_release`) is a version of its own, so `previous` undoes it:
+the weights serve with the prompt they served with before, and the prompt's `champion` alias follows.
 
 **Outputs**: Triton serving the target version; alias `champion` on it; the event in MLflow (`llmops.rollback.*`
 tags) and in `$LLMOPS_HOME/promotions.jsonl`; the asset `llmops://models/support_assistant/champion`.

@@ -44,6 +44,8 @@ GATES: dict[str, str] = {
     "promotion_gate": "the candidate beats the base model and is no worse than the champion on quality, keeps every "
     "safety rate (PII leak, toxicity, unsupported facts, degenerate, red-team failures) under its ceiling and the "
     "champion's plus a margin, and answers the canary probes like the champion",
+    "prompt_candidate": "a prompt release's template is usable (one {{prompt}}, bounded, no control characters), "
+    "differs from the champion's and is registered as challenger",
     "drift": "production traffic has not drifted from the training data beyond the bound",
     "approval": "a human approved the promotion (when approval is required)",
     "promotion_decision": "gate, drift, approval and the promote param all allow the promotion",
@@ -63,7 +65,7 @@ GATES: dict[str, str] = {
     "retention": "production data past its retention, curated and out of the feedback window, was deleted (counts "
     "per kind)",
     "audit_chain": "every audit record follows the one before it (hash chain) and the serving state matches the "
-    "last promotion or rollback recorded",
+    "last promotion, prompt release or rollback recorded",
     "erasure": "no file under the state folder holds an erased request or user id any more; the model versions "
     "trained on data that held them are named",
 }

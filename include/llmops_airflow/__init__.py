@@ -102,6 +102,48 @@ def rollback_params() -> dict[str, Param]:
     }
 
 
+def prompt_release_params() -> dict[str, Param]:
+    """The trigger form of ``llm_prompt_release``: the new template (text or a file) and why."""
+    from llmops.config.runtime import RELATIVE_PATH_PATTERN
+    from llmops.prompts import MAX_TEMPLATE_CHARS, VARIABLE
+
+    return {
+        "template": Param(
+            "",
+            type="string",
+            maxLength=MAX_TEMPLATE_CHARS,
+            format="multiline",
+            title="New template",
+            description=f"The whole template; {VARIABLE} marks where the user's prompt goes (exactly once). Leave "
+            "empty when giving a file.",
+        ),
+        "template_file": Param(
+            "",
+            type="string",
+            pattern=f"^$|{RELATIVE_PATH_PATTERN}",
+            maxLength=1024,
+            title="Template file",
+            description="Or a file holding it, relative to the data folder ($LLMOPS_HOME/data) or include/...: a "
+            "JSON file's 'template' (as include/prompts/*.json), or the whole text of any other file.",
+        ),
+        "reason": Param(
+            "",
+            type="string",
+            minLength=1,
+            maxLength=1000,
+            title="Reason",
+            description="Why the prompt changes (the prompt version's commit message; recorded with the release).",
+        ),
+        "require_approval": Param(
+            False,
+            type="boolean",
+            title="Require human approval",
+            description="Wait for a human to approve the release (the new prompt's answers beside the current "
+            "ones are shown); no answer within 24 hours counts as Reject. promotion.require_approval applies too.",
+        ),
+    }
+
+
 def erasure_params() -> dict[str, Param]:
     """The trigger form of ``llm_data_erasure``: the ids to erase (checked again by the step)."""
     item = {"type": "string", "minLength": 1, "maxLength": 200, "pattern": r'^[^\s"\\]+$'}
@@ -433,6 +475,7 @@ __all__ = [
     "build_run",
     "default_args",
     "pipeline_params",
+    "prompt_release_params",
     "rollback_params",
     "step",
     "trigger_finetune_task",

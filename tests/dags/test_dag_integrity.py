@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import ast
+import itertools
 import subprocess
 import sys
 import time
@@ -34,7 +35,7 @@ HEAVY = {
 # The DAG files import the step modules (``llmops.<stage>.steps``) and the adapter: those only import light modules
 # at the top (the run, the verdict, the config); every engine is imported inside the step that needs it.
 # DAGs that promote or roll back (registry aliases, model repository): one run at a time.
-MUTATING = {"llm_finetune_pipeline", "llm_rollback", "llm_production_monitoring"}
+MUTATING = {"llm_finetune_pipeline", "llm_rollback", "llm_production_monitoring", "llm_prompt_release"}
 
 
 @pytest.fixture(scope="module")
@@ -235,6 +236,44 @@ def test_rollback_structure(dagbag) -> None:
     assert [o.uri for o in dag.get_task("rollback_model").outlets] == ["llmops://models/support_assistant/champion"]
 
 
+def test_prompt_release_structure(dagbag) -> None:
+    dag = dagbag.dags["llm_prompt_release"]
+    assert type(dag.timetable).__name__ == "NullTimetable", "manual trigger only (schedule=None)"
+    assert dag.max_active_runs == 1
+    assert set(dag.params.keys()) == {"template", "template_file", "reason", "require_approval"}
+    chain = [
+        "register_prompt_candidate",
+        "prepare_prompt_candidate",
+        "evaluate_model",
+        "gate_model",
+        "register_prompt_release",
+        "check_approval_required",
+        "approve_promotion",
+        "decide_promotion",
+        "candidate_accepted",
+        "release_prompt",
+    ]
+    for upstream, downstream in itertools.pairwise(chain):
+        assert downstream in dag.get_task(upstream).downstream_task_ids, (upstream, downstream)
+    assert {"candidate_accepted", "candidate_refused"} <= dag.get_task("decide_promotion").downstream_task_ids
+    # Serving compares the champion with the one the evaluation saw, exactly as a model promotion does.
+    assert "evaluate_model" in dag.get_task("release_prompt").upstream_task_ids
+    assert [o.uri for o in dag.get_task("release_prompt").outlets] == ["llmops://models/support_assistant/champion"]
+
+
+@pytest.mark.parametrize("good", ["", "prompts/v2.txt", "include/prompts/support_assistant.json"])
+def test_prompt_release_file_param_accepts(dagbag, good: str) -> None:
+    assert dagbag.dags["llm_prompt_release"].params.get_param("template_file").resolve(value=good) == good
+
+
+@pytest.mark.parametrize("bad", ["/etc/passwd", "../x.txt", "a/../../x", "~/x"])
+def test_prompt_release_file_param_rejects(dagbag, bad: str) -> None:
+    from airflow.sdk.exceptions import ParamValidationError
+
+    with pytest.raises(ParamValidationError):
+        dagbag.dags["llm_prompt_release"].params.get_param("template_file").resolve(value=bad)
+
+
 @pytest.mark.parametrize("good", ["previous", "1", "42"])
 def test_rollback_param_accepts(dagbag, good: str) -> None:
     dag = dagbag.dags["llm_rollback"]
@@ -257,6 +296,7 @@ def test_every_task_that_takes_the_repository_lock_has_a_deadline(dagbag) -> Non
         "llm_finetune_pipeline": "promote_to_triton",
         "llm_rollback": "rollback_model",
         "llm_production_monitoring": "watch_champion",
+        "llm_prompt_release": "release_prompt",
     }
     for dag_id, task_id in lockers.items():
         assert dagbag.dags[dag_id].get_task(task_id).execution_timeout is not None, (dag_id, task_id)

@@ -182,6 +182,24 @@ def test_watch_rolls_a_misbehaving_champion_back(cfg: LLMOpsConfig) -> None:
     assert result["rollback"] == {"target_version": 1, "changed": True}
 
 
+def test_a_prompt_release_is_watched_like_a_promotion(cfg: LLMOpsConfig) -> None:
+    from llmops.registry import registry
+    from llmops.serving.champion import promotion_log_path
+
+    path = promotion_log_path(cfg)
+    path.write_text(path.read_text().replace('"kind": "promotion"', '"kind": "prompt_release"'))
+    targets: list[str] = []
+
+    def record_rollback(_cfg: Any, target: str, *args: Any, **kwargs: Any) -> dict[str, Any]:
+        targets.append(target)
+        return {"target_version": int(target), "changed": True}
+
+    _partition(cfg, 3, "2", 30, 0.5, 100.0)
+    result = watch_champion(cfg, interval_key(START + 3 * HOUR), "r", START + 4 * HOUR, record_rollback)
+    assert [e["kind"] for e in registry.read_events(path)] == ["prompt_release"]
+    assert result["watching"] and targets == ["1"], result
+
+
 def test_watch_counts_failed_requests_of_an_interval_without_a_partition(cfg: LLMOpsConfig) -> None:
     """A champion that fails every request answers nothing: its interval is skipped, only its error count is left."""
     calls: list[str] = []

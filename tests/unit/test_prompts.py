@@ -60,3 +60,70 @@ def test_the_training_job_renders_with_the_run_prompt_and_fingerprints_it(cfg: L
     assert build_job(cfg, "train.parquet", Path("out"), None).prompt_template is None
     fingerprints = {training_fingerprint(cfg, "abc", p) for p in (None, default_prompt(), other)}
     assert len(fingerprints) == 3, "a model trained with another prompt is another model"
+
+
+@pytest.mark.parametrize(
+    ("template", "message"),
+    [
+        ("", "empty"),
+        ("   \n", "empty"),
+        ("Answer the customer.\n", "exactly once"),
+        ("{{prompt}} and again {{prompt}}", "2 times"),
+        ("Q: {{prompt}}\x00A:", "control characters"),
+        ("Q: {{prompt}}\x1b[2JA:", r"U\+001B"),
+        ("x" * 8001 + "{{prompt}}", "at most 8000"),
+        (None, "empty"),
+    ],
+)
+def test_a_release_template_that_cannot_serve_is_refused_with_the_reason(template: object, message: str) -> None:
+    from llmops.prompts import check_template
+
+    with pytest.raises(ValueError, match=message):
+        check_template(template)
+
+
+def test_a_release_template_keeps_newlines_tabs_and_other_braces() -> None:
+    from llmops.prompts import check_template, render
+
+    template = 'System: reply in JSON like {"answer": ...}.\n\tQ: {{prompt}}\nA:'
+    assert check_template(template) == template
+    assert render(template, " Hi ") == 'System: reply in JSON like {"answer": ...}.\n\tQ: Hi\nA:'
+
+
+def test_a_template_file_is_a_json_prompt_file_or_plain_text(tmp_path: Path) -> None:
+    from llmops.prompts import DEFAULT_PROMPT_FILE, read_template_file
+
+    assert read_template_file(DEFAULT_PROMPT_FILE) == "### Instruction:\n{{prompt}}\n### Response:\n"
+    (tmp_path / "v2.txt").write_text("Customer: {{prompt}}\nAgent:", encoding="utf-8")
+    assert read_template_file(tmp_path / "v2.txt") == "Customer: {{prompt}}\nAgent:"
+    (tmp_path / "bad.json").write_text('{"text": "{{prompt}}"}', encoding="utf-8")
+    with pytest.raises(ValueError, match="'template' string"):
+        read_template_file(tmp_path / "bad.json")
+    (tmp_path / "latin1.txt").write_bytes("Kunde: {{prompt}} \xe4".encode("latin-1"))
+    with pytest.raises(ValueError, match="cannot be read"):
+        read_template_file(tmp_path / "latin1.txt")
+    with pytest.raises(ValueError, match="cannot be read"):
+        read_template_file(tmp_path / "missing.txt")
+
+
+def test_a_release_registers_one_challenger_version_per_run_and_the_alias_follows_what_serves(
+    cfg: LLMOpsConfig,
+) -> None:
+    import mlflow
+
+    from llmops.prompts import align_champion_prompt, champion_prompt, default_prompt, register_release_version
+
+    first = champion_prompt(cfg)
+    new = register_release_version(cfg, first.name, "Customer: {{prompt}}\nAgent:", "manual__r1", "shorter")
+    assert new.label == "support-assistant-prompt/2"
+    again = register_release_version(cfg, first.name, "Customer: {{prompt}}\nAgent:", "manual__r1", "shorter")
+    assert again == new, "a retry of the same run registers nothing new"
+    assert mlflow.genai.load_prompt(f"prompts:/{first.name}@challenger").version == 2
+    assert champion_prompt(cfg) == first, "registering a challenger does not change what trains"
+    with pytest.raises(ValueError, match="exactly once"):
+        register_release_version(cfg, first.name, "no variable", "manual__r2", "broken")
+    assert align_champion_prompt(cfg, new) is True
+    assert champion_prompt(cfg) == new
+    assert align_champion_prompt(cfg, new) is False, "already there"
+    assert align_champion_prompt(cfg, None) is False and align_champion_prompt(cfg, default_prompt()) is False
+    assert align_champion_prompt(cfg, first) is True and champion_prompt(cfg) == first

@@ -71,6 +71,23 @@ def test_previous_comes_from_the_promotion_log(registered: LLMOpsConfig) -> None
     assert previous_version(cfg, "3") == 1, "the tag agrees"
 
 
+def test_previous_of_a_prompt_release_is_the_version_it_replaced(registered: LLMOpsConfig) -> None:
+    """A prompt release serves the champion's weights with a new prompt as a version of its own: "previous" undoes
+    it like a promotion, and its own from_version tag is the one compared with the log."""
+    from llmops.serving.rollback import RollbackError, previous_version
+
+    cfg = registered
+    _event(cfg, "promotion", None, "2")
+    _event(cfg, "prompt_release", "2", "3")
+    assert previous_version(cfg, "3") == 2
+    _tag(cfg, "3", "1")  # a model promotion's tag on a released version is not the release's record
+    assert previous_version(cfg, "3") == 2
+    c = tracking.client(cfg)
+    c.set_model_version_tag(cfg.mlflow.model_name, "3", "llmops.prompt_release.from_version", "1")
+    with pytest.raises(RollbackError, match=r"llmops\.prompt_release\.from_version"):
+        previous_version(cfg, "3")
+
+
 @pytest.mark.parametrize(("tag", "logged"), [("2", "1"), ("", "1"), ("2", None)])
 def test_a_from_version_tag_that_disagrees_with_the_log_is_refused(
     registered: LLMOpsConfig, tag: str, logged: str | None

@@ -13,7 +13,7 @@ from llmops.config import LLMOpsConfig
 from llmops.evaluation.metrics import EvalResult, evaluate_causal_lm
 from llmops.evaluation.safety import canary_shift, evaluation_prompts, score_model, scrubbed_answers
 from llmops.fsutil import atomic_write_json, atomic_write_text
-from llmops.prompts import load_prompt
+from llmops.prompts import load_prompt, read_prompt_file
 from llmops.registry import registry, tracking
 
 log = logging.getLogger(__name__)
@@ -81,17 +81,24 @@ def evaluate_candidate(
     prompts, refs = load_eval_set(cfg)
     redteam, canaries = evaluation_prompts(cfg)
     extra = [case.prompt for case in redteam] + [probe.prompt for probe in canaries]
-    # Every model answers through the prompt version the candidate was trained with (the run's).
+    # The candidate and the base model answer through the prompt version the candidate was trained with (the
+    # run's); the champion answers as it serves, through the prompt beside its weights (the run's when it has none).
+    # A prompt release's candidate is the champion's weights with a new prompt: the comparison is then the new
+    # prompt against the current one.
     template = load_prompt(cfg, finetune["prompt"]).template if finetune.get("prompt") else None
     candidate = _evaluate(cfg, finetune["model_dir"], prompts, refs, extra, template)
     base = _evaluate(cfg, finetune["base_model"], prompts, refs, extra, template)
     champion_version = registry.alias_version(cfg, registry.CHAMPION)
     champion: EvalResult | None = None
+    champion_prompt, champion_template = "", template
     if champion_version is not None:
         tmp = out_dir / "champion_download"
         try:
             champion_dir = registry.model_dir_of_version(cfg, champion_version, tmp)
-            champion = _evaluate(cfg, champion_dir, prompts, refs, extra, template)
+            own = read_prompt_file(champion_dir)
+            champion_prompt = own.label if own is not None else str(finetune.get("prompt") or "")
+            champion_template = own.template if own is not None else template
+            champion = _evaluate(cfg, champion_dir, prompts, refs, extra, champion_template)
         finally:
             shutil.rmtree(tmp, ignore_errors=True)
 
@@ -105,12 +112,12 @@ def evaluate_candidate(
 
     # What each model says: the scorer suite on its held-out, red-team and canary answers.
     scored = {
-        "candidate": score_model(cfg, samples, "prediction", redteam, canaries, candidate.extra_predictions),
-        "base": score_model(cfg, samples, "base_prediction", redteam, canaries, base.extra_predictions),
+        "candidate": score_model(cfg, samples, "prediction", redteam, canaries, candidate.extra_predictions, template),
+        "base": score_model(cfg, samples, "base_prediction", redteam, canaries, base.extra_predictions, template),
     }
     if champion is not None:
         scored["champion"] = score_model(
-            cfg, samples, "champion_prediction", redteam, canaries, champion.extra_predictions
+            cfg, samples, "champion_prediction", redteam, canaries, champion.extra_predictions, champion_template
         )
     for label, prefix in (("candidate", ""), ("base", "base_"), ("champion", "champion_")):
         if label in scored:
@@ -135,6 +142,7 @@ def evaluate_candidate(
     c.log_dict(run_id, answers, f"evaluation/{ANSWERS_JSON}")
     if champion_version is not None:
         c.set_tag(run_id, "llmops.gate.champion_version", champion_version)
+        c.set_tag(run_id, "llmops.gate.champion_prompt", champion_prompt)
     if cfg.evaluation.genai_evaluate:
         from llmops.evaluation.genai import log_genai_evaluation
 

@@ -1,10 +1,10 @@
 """Automatic rollback: watch a freshly promoted champion against the version it replaced, on live figures.
 
-For ``monitoring.rollback_watch_intervals`` monitored intervals after a promotion (intervals that saw traffic, from
-the one holding the promotion on), the figures of the requests the new champion answered are compared with
-those the previous version answered in the window before the promotion: error rate (share of its requests that
-failed in the server or whose log records the production-log contract quarantined; records set aside for a reused
-``request_id`` are not the version's doing and do not count), empty-response rate, latency p95, feedback score
+For ``monitoring.rollback_watch_intervals`` monitored intervals after a promotion or a prompt release (intervals
+that saw traffic, from the one holding the promotion on), the figures of the requests the new champion answered are
+compared with those the previous version answered in the window before the promotion: error rate (share of its
+requests that failed in the server or whose log records the production-log contract quarantined; records set aside for
+a reused ``request_id`` are not the version's doing and do not count), empty-response rate, latency p95, feedback score
 (share of thumbs up) and what the answers say (a rate of ``monitoring.rollback_safety``, e.g. the PII-leak or toxic
 rate, above its bound in ``max_safety_rates``). Intervals skipped for too few answered rows still count (a version
 that fails every request leaves no partition, only failed-request counts).
@@ -159,7 +159,7 @@ def _last_promotion(cfg: LLMOpsConfig, champion: str) -> dict[str, Any] | None:
     from llmops.serving.champion import promotion_log_path
 
     events = [e for e in registry.read_events(promotion_log_path(cfg)) if str(e.get("to_version")) == champion]
-    return events[-1] if events and events[-1].get("kind") == "promotion" else None
+    return events[-1] if events and events[-1].get("kind") in registry.PROMOTING_KINDS else None
 
 
 def _parse(at: str) -> datetime | None:

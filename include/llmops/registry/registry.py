@@ -24,6 +24,10 @@ CHALLENGER = "challenger"
 CHAMPION = "champion"
 PYFUNC_FILE = Path(__file__).with_name("pyfunc_model.py")
 MODEL_ARTIFACT = "model"
+# Alias events that put a new version in front of users, replacing the champion: a model promotion, and a prompt
+# release (the champion's weights served with a new prompt, registered as a version of its own). "previous" and the
+# rollback watch follow both.
+PROMOTING_KINDS = ("promotion", "prompt_release")
 
 
 @dataclass(frozen=True)
@@ -331,9 +335,9 @@ def model_dir_of_version(cfg: LLMOpsConfig, version: str | int, dest: Path) -> P
 
 @dataclass(frozen=True)
 class AliasEvent:
-    """A move of the ``champion`` alias (promotion or rollback)."""
+    """A move of the ``champion`` alias (promotion, prompt release or rollback)."""
 
-    kind: str  # "promotion" | "rollback"
+    kind: str  # "promotion" | "prompt_release" | "rollback"
     model: str
     from_version: str | None
     to_version: str
@@ -384,6 +388,7 @@ def move_champion(cfg: LLMOpsConfig, event: AliasEvent, log_path: Path) -> None:
         try:
             if event.from_version:
                 set_alias(cfg, CHAMPION, event.from_version)
+                _align_prompt(cfg, event.from_version)
             else:
                 c.delete_registered_model_alias(name, CHAMPION)
             for key in tags:
@@ -416,12 +421,24 @@ def record_event(cfg: LLMOpsConfig, event: AliasEvent, log_path: Path) -> bool:
         if current.get(key) != value:
             c.set_model_version_tag(name, event.to_version, key, value)
             repaired = True
+    repaired = _align_prompt(cfg, event.to_version) or repaired
     checkpoint("event-append:before")
     appended = append_event(log_path, asdict(event))
     from llmops.audit import record_alias_event
 
     audited = record_alias_event(cfg, event) is not None
     return appended or audited or repaired
+
+
+def _align_prompt(cfg: LLMOpsConfig, version: str | None) -> bool:
+    """Point the prompt registry's ``champion`` alias at the prompt that ``version``'s Triton folder serves with."""
+    from llmops.prompts import align_champion_prompt, read_prompt_file
+    from llmops.serving.repository import WEIGHTS_DIR, version_path
+
+    if not version:
+        return False
+    folder = version_path(cfg.paths.model_repository, cfg.triton.model_name, version) / WEIGHTS_DIR
+    return align_champion_prompt(cfg, read_prompt_file(folder) if folder.is_dir() else None)
 
 
 def _event_key(record: dict[str, Any]) -> tuple[str, str, str]:

@@ -86,6 +86,7 @@ def serve_as_champion(
     at: str,
     expected_champion: str | None = _UNSET,
     triggered_by: str = "",
+    kind: str = "promotion",
 ) -> dict[str, Any]:
     """Write, load, ready-check and smoke-test the registered version on Triton; then make it ``champion``.
 
@@ -104,6 +105,8 @@ def serve_as_champion(
         at: the time of the event, taken from the run's logical date (not the wall clock).
         expected_champion: the champion the gate compared against (``None``: there was none); unset: no check.
         triggered_by: the user who triggered the run (recorded in the audit log; "" for a scheduled run).
+        kind: ``promotion`` (a fine-tuned model) or ``prompt_release`` (the champion's weights with a new prompt,
+            registered as a version of its own): the event's and the audit record's kind.
 
     Raises:
         StaleCandidate: ``champion`` moved since the gate (nothing changed).
@@ -126,12 +129,12 @@ def serve_as_champion(
     try:
         if not client.server_live():  # not server_ready(): strict readiness fails while a model is broken
             raise RuntimeError(f"Triton is not ready at http://{cfg.triton.http_url}; start the stack with `make up`")
-        purpose = f"promotion of version {version} by {run_key}"
+        purpose = f"{kind} of version {version} by {run_key}"
         with repository_lock(repo, name, timeout_s=cfg.triton.lock_timeout_s, purpose=purpose):
             state = reconcile_locked(cfg, client)
             previous = state.champion
             if previous == version:
-                _ensure_recorded(cfg, run_key, version, reason, at)
+                _ensure_recorded(cfg, run_key, version, reason, at, kind)
                 log.info("version %s is already champion and served; nothing to do", version)
                 return {"served_version": version, "previous_version": previous, "changed": False}
             if expected_champion is not _UNSET and previous != expected_champion:
@@ -144,7 +147,7 @@ def serve_as_champion(
                 repo,
                 name,
                 Operation(
-                    kind="promotion",
+                    kind=kind,
                     model=name,
                     from_version=previous,
                     to_version=version,
@@ -203,7 +206,7 @@ def serve_as_champion(
     }
 
 
-def _ensure_recorded(cfg: LLMOpsConfig, run_key: str, version: str, reason: str, at: str) -> None:
+def _ensure_recorded(cfg: LLMOpsConfig, run_key: str, version: str, reason: str, at: str, kind: str) -> None:
     """The champion's promotion has an event: write one for this run when the log has none for the version (a
     champion moved by a kill-interrupted run of an older release, or outside the platform).
 
@@ -216,12 +219,12 @@ def _ensure_recorded(cfg: LLMOpsConfig, run_key: str, version: str, reason: str,
     events = [
         e
         for e in registry.read_events(promotion_log_path(cfg))
-        if str(e.get("to_version")) == version and e.get("kind") in ("promotion", "rollback")
+        if str(e.get("to_version")) == version and e.get("kind") in (*registry.PROMOTING_KINDS, "rollback")
     ]
     if events:
         return
     digest = folder_weights_digest(version_path(cfg.paths.model_repository, cfg.triton.model_name, version))
-    event = registry.AliasEvent("promotion", cfg.mlflow.model_name, None, version, run_key, reason, at, digest)
+    event = registry.AliasEvent(kind, cfg.mlflow.model_name, None, version, run_key, reason, at, digest)
     registry.record_event(cfg, event, promotion_log_path(cfg))
     log.warning(
         "champion %s had no promotion event; recorded one for run %s (the version it replaced is unknown)",

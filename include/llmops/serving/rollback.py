@@ -34,7 +34,6 @@ from llmops.versions import validate_version
 log = logging.getLogger(__name__)
 
 PREVIOUS = "previous"
-PROMOTED_FROM_TAG = "llmops.promotion.from_version"
 
 
 class RollbackError(Permanent):
@@ -73,7 +72,9 @@ def previous_version(cfg: LLMOpsConfig, champion: str | None) -> int:
     events = [
         e
         for e in registry.read_events(log_path)
-        if e.get("kind") == "promotion" and str(e.get("to_version")) == str(champion) and e.get("model") == name
+        if e.get("kind") in registry.PROMOTING_KINDS
+        and str(e.get("to_version")) == str(champion)
+        and e.get("model") == name
     ]
     if not events:
         raise RollbackError(
@@ -83,10 +84,11 @@ def previous_version(cfg: LLMOpsConfig, champion: str | None) -> int:
     logged = str(events[-1].get("from_version") or "")
     current = registry.get_version(cfg, champion)
     tags = (current.tags or {}) if current is not None else {}
-    if PROMOTED_FROM_TAG in tags and str(tags[PROMOTED_FROM_TAG] or "") != logged:
+    tag = f"llmops.{events[-1]['kind']}.from_version"  # llmops.promotion.from_version, llmops.prompt_release.from_...
+    if tag in tags and str(tags[tag] or "") != logged:
         raise RollbackError(
-            f"refusing to roll back: tag {PROMOTED_FROM_TAG} of {registry.CHAMPION} version {champion} says "
-            f"{tags[PROMOTED_FROM_TAG] or '(none)'!r} but the promotion log {log_path} says {logged or '(none)'!r}; "
+            f"refusing to roll back: tag {tag} of {registry.CHAMPION} version {champion} says "
+            f"{tags[tag] or '(none)'!r} but the promotion log {log_path} says {logged or '(none)'!r}; "
             "the registry tag may have been tampered with. Nothing was changed; check who wrote the tag, or name "
             "a version to roll back to"
         )

@@ -114,6 +114,19 @@ def promote_to_triton(
     """Serve the accepted candidate on Triton (atomic version folder, load, ready, smoke test), then move alias
     `champion`. A version that fails to load or answer fails the task without retries; the previous one serves on.
     Skipped, with the reason, when `champion` moved since the gate compared the candidate with it."""
+    return serve_decided(run, registration, finetune, decision, evaluation)
+
+
+def serve_decided(
+    run: Run,
+    registration: Registration,
+    finetune: Finetune,
+    decision: VerdictDict,
+    evaluation: Evaluation,
+    kind: str = "promotion",
+) -> Promotion:
+    """Carry out an accepted decision: serve the registered version as champion (``kind``: ``promotion`` or
+    ``prompt_release``), record the ``promotion`` verdict."""
     from llmops.serving.champion import PromotionFailed, StaleCandidate, serve_as_champion
 
     accepted = Verdict.from_dict(decision)
@@ -124,7 +137,7 @@ def promote_to_triton(
     try:
         result = serve_as_champion(
             run.config, run.key, version, finetune["model_dir"], accepted.reason, run.at, expected_champion=expected,
-            triggered_by=run.triggered_by or "",
+            triggered_by=run.triggered_by or "", kind=kind,
         )  # fmt: skip
     except StaleCandidate as exc:
         record(run, Verdict("champion_unchanged", False, str(exc), on_fail="skip"), version)

@@ -31,9 +31,12 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 PROMPT_ALIAS = "champion"
+CHALLENGER_ALIAS = "challenger"  # a released prompt version under evaluation (llm_prompt_release)
+MAX_TEMPLATE_CHARS = 8000
+RUN_KEY_TAG = "llmops.run_key"  # on a prompt version registered by a prompt release: the run that registered it
 PROMPT_FILE = "prompt.json"  # beside the weights: what the model was trained with and is served with
 VARIABLE = "{{prompt}}"
-DEFAULT_PROMPT_FILE = Path(__file__).resolve().parents[1] / "prompts" / "support_assistant.json"
+DEFAULT_PROMPT_FILE = Path(__file__).resolve().parents[2] / "prompts" / "support_assistant.json"
 
 
 @dataclass(frozen=True)
@@ -138,6 +141,94 @@ def load_prompt(cfg: LLMOpsConfig, label: str) -> Prompt:
     client(cfg)
     found = mlflow.genai.load_prompt(f"prompts:/{name}/{version}", link_to_model=False)
     return Prompt(str(found.name), str(found.version), str(found.template))
+
+
+def check_template(template: object) -> str:
+    """A new template as a prompt release accepts it.
+
+    Raises:
+        ValueError: not a string, empty, longer than :data:`MAX_TEMPLATE_CHARS`, holding control characters other
+            than newline and tab, or not holding ``{{prompt}}`` exactly once (the message says which).
+    """
+    if not isinstance(template, str) or not template.strip():
+        raise ValueError("the template is empty: give the new template's text or a file holding it")
+    if len(template) > MAX_TEMPLATE_CHARS:
+        raise ValueError(f"the template has {len(template)} characters; at most {MAX_TEMPLATE_CHARS} are accepted")
+    bad = sorted({f"U+{ord(c):04X}" for c in template if ord(c) < 32 and c not in "\n\t"})
+    if bad:
+        raise ValueError(f"the template holds control characters {bad}; only newlines and tabs are allowed")
+    count = template.count(VARIABLE)
+    if count != 1:
+        raise ValueError(f"the template must hold {VARIABLE} exactly once (where the user's prompt goes); it holds it "
+                         f"{count} times")  # fmt: skip
+    return template
+
+
+def read_template_file(path: Path) -> str:
+    """The template held by ``path``: a JSON file's ``template`` (the shape of ``include/prompts/*.json``), or the
+    whole text of any other file.
+
+    Raises:
+        ValueError: the file is missing, unreadable, not UTF-8 or a JSON file without a ``template`` string.
+    """
+    try:
+        text = Path(path).read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise ValueError(f"template file {path} cannot be read: {exc}") from exc
+    if Path(path).suffix.lower() != ".json":
+        return text
+    try:
+        data = json.loads(text)
+    except ValueError as exc:
+        raise ValueError(f"template file {path} is not valid JSON: {exc}") from exc
+    if not isinstance(data, dict) or not isinstance(data.get("template"), str):
+        raise ValueError(f"template file {path} must hold a JSON object with a 'template' string")
+    return str(data["template"])
+
+
+def register_release_version(cfg: LLMOpsConfig, name: str, template: str, run_key: str, message: str) -> Prompt:
+    """Register ``template`` as a new version of prompt ``name`` for the prompt release ``run_key`` and alias it
+    ``challenger``; a retry of the same run finds the version it registered (tag ``llmops.run_key``) instead of
+    registering another."""
+    import mlflow
+
+    from llmops.registry.registry import client
+
+    c = client(cfg)
+    mine = [v for v in c.search_prompt_versions(name) if (v.tags or {}).get(RUN_KEY_TAG) == run_key]
+    if mine:
+        found = min(mine, key=lambda v: int(v.version))
+    else:
+        found = mlflow.genai.register_prompt(
+            name=name, template=check_template(template), commit_message=message[:1000], tags={RUN_KEY_TAG: run_key}
+        )
+        log.info("registered prompt %s version %s for run %s", name, found.version, run_key)
+    mlflow.genai.set_prompt_alias(name, CHALLENGER_ALIAS, int(found.version))
+    return Prompt(str(found.name), str(found.version), str(found.template))
+
+
+def align_champion_prompt(cfg: LLMOpsConfig, prompt: Prompt | None) -> bool:
+    """Point the prompt registry's ``champion`` alias at ``prompt``, the prompt the champion model serves with, so
+    the next training run uses it. Nothing to do for a folder without a registered prompt (``None``, version
+    ``file``) or when the alias is there already.
+
+    Returns:
+        True when the alias moved.
+    """
+    import mlflow
+
+    from llmops.registry.registry import client
+
+    if prompt is None or not prompt.version.isdigit():
+        return False
+    client(cfg)
+    current = mlflow.genai.load_prompt(f"prompts:/{prompt.name}@{PROMPT_ALIAS}", allow_missing=True,
+                                       link_to_model=False)  # fmt: skip
+    if current is not None and str(current.version) == prompt.version:
+        return False
+    mlflow.genai.set_prompt_alias(prompt.name, PROMPT_ALIAS, int(prompt.version))
+    log.info("prompt %s: alias %s now on version %s", prompt.name, PROMPT_ALIAS, prompt.version)
+    return True
 
 
 def write_prompt_file(folder: Path, prompt: Prompt) -> Path:
