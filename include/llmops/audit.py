@@ -5,8 +5,9 @@ change, the run, who triggered and who approved, the verdicts with their reasons
 manifest's hash, the served version folder's manifest hash and weights digest, the prompt template's hash, the code
 version, the configuration's hash, and the time from the run's logical date (never the wall clock). It also holds
 ``seq`` (1, 2, ...), ``prev`` (the previous record's ``hash``; 64 zeros for the first) and ``hash``: the SHA-256 of
-the record's canonical JSON (sorted keys, no spaces) without ``hash``. Changing, removing, inserting or reordering a
-record breaks the chain at that record, and :func:`verify` names the first one that does not hold.
+the record's canonical JSON (sorted keys, no spaces) without ``hash``; each line is its record's canonical JSON byte
+for byte. Changing any byte of a record, or removing, inserting or reordering records, breaks the chain at that
+record, and :func:`verify` names the first one that does not hold.
 
 Appends take an exclusive lock, repair a partial last line first (kept in ``audit.jsonl.partial`` with the reason,
 so the next record starts on its own line) and are idempotent: a record whose ``key`` (change, subject, run) is in
@@ -54,10 +55,14 @@ def audit_log_path(cfg: LLMOpsConfig) -> Path:
     return audit_dir(cfg) / AUDIT_FILE
 
 
+def canonical(record: Mapping[str, Any]) -> bytes:
+    """The record's canonical JSON (sorted keys, compact separators, ASCII with escapes): how a line is written."""
+    return json.dumps(record, sort_keys=True, separators=(",", ":")).encode("utf-8")
+
+
 def record_hash(record: Mapping[str, Any]) -> str:
-    """SHA-256 of the record's canonical JSON (sorted keys, compact separators), ``hash`` left out."""
-    body = {k: v for k, v in record.items() if k != "hash"}
-    return hashlib.sha256(json.dumps(body, sort_keys=True, separators=(",", ":")).encode("utf-8")).hexdigest()
+    """SHA-256 of the record's canonical JSON, ``hash`` left out."""
+    return hashlib.sha256(canonical({k: v for k, v in record.items() if k != "hash"})).hexdigest()
 
 
 def config_hash(cfg: LLMOpsConfig) -> str:
@@ -142,7 +147,7 @@ def append(cfg: LLMOpsConfig, change: Change, key: str, fields: Mapping[str, Any
             }
             record["hash"] = record_hash(record)
             fh.seek(0, os.SEEK_END)
-            fh.write((json.dumps(record, sort_keys=True, separators=(",", ":")) + "\n").encode("utf-8"))
+            fh.write(canonical(record) + b"\n")
             fh.flush()
             os.fsync(fh.fileno())
         finally:
@@ -236,9 +241,10 @@ class ChainCheck:
 
 
 def check_chain(path: Path) -> ChainCheck:
-    """Walk the log: every line parses, ``seq`` counts up from 1, ``prev`` is the hash of the record before and
-    ``hash`` is the hash of the record's content. A partial last line (a write cut short; the next append repairs
-    it) is reported but does not break the chain."""
+    """Walk the log: every line parses, ``seq`` counts up from 1, ``prev`` is the hash of the record before,
+    ``hash`` is the hash of the record's content and the line is that content's canonical form byte for byte (so
+    any changed byte of a record is found, even one that leaves its value the same). A partial last line (a write
+    cut short; the next append repairs it) is reported but does not break the chain."""
     previous: dict[str, Any] | None = None
     count = 0
     for number, line in _lines(path):
@@ -266,6 +272,9 @@ def check_chain(path: Path) -> ChainCheck:
         if record.get("hash") != record_hash(record):
             return ChainCheck(count, number, f"record {expected_seq} (line {number}) was changed: its hash does not "
                               "match its content", previous)  # fmt: skip
+        if line != canonical(record) + b"\n":  # the same content written otherwise (spaces, escapes, key order)
+            return ChainCheck(count, number, f"record {expected_seq} (line {number}) was changed: its bytes are not "
+                              "the canonical form of its content", previous)  # fmt: skip
         previous = record
         count += 1
     return ChainCheck(count, None, "", previous)

@@ -73,6 +73,34 @@ def test_tampering_names_the_first_bad_record(cfg: LLMOpsConfig, tamper: Any, li
     assert not verdict.passed and problem in verdict.reason
 
 
+def test_any_changed_byte_of_an_earlier_record_names_that_record(cfg: LLMOpsConfig) -> None:
+    """Every byte of every record but the last (newlines included), changed one at a time in two ways: the check
+    fails at that record's line."""
+    _three(cfg)
+    append(cfg, "erasure", "e1@2026-03-04", {"note": "caf\u00e9 \u2014 escapes too"})  # non-ASCII is escaped
+    path = audit_log_path(cfg)
+    original = path.read_bytes()
+    lines = original.splitlines(keepends=True)
+    start = 0
+    for number, line in enumerate(lines[:-1], start=1):
+        for at in range(start, start + len(line)):
+            for new in (original[at] ^ 0x01, original[at] ^ 0x20):
+                changed = bytearray(original)
+                changed[at] = new
+                path.write_bytes(bytes(changed))
+                check = check_chain(path)
+                assert check.first_bad_line == number, (at, bytes([new]), check)
+        start += len(line)
+    path.write_bytes(original)
+    assert check_chain(path).first_bad_line is None
+    # Same values written differently (an upper-case escape, a space) are a changed record too.
+    for old, new in ((b"\\u00e9", b"\\u00E9"), (b'"seq":4', b'"seq": 4')):
+        path.write_bytes(original.replace(old, new))
+        check = check_chain(path)
+        assert check.first_bad_line == 4 and "not the canonical form" in check.problem, check
+    path.write_bytes(original)
+
+
 def test_a_line_that_is_not_json_breaks_the_chain(cfg: LLMOpsConfig) -> None:
     _three(cfg)
     path = audit_log_path(cfg)

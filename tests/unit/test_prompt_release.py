@@ -66,3 +66,67 @@ def test_the_card_of_a_release_says_what_changed_before_the_rest() -> None:
     assert "Same weights as version 2" in out and "`p/2`" in out and "Replaces `p/1`" in out
     assert "Reason: shorter answers" in out and out.endswith("Answering.\n")
     assert "the built-in template" in release_card(card, "2", None, new, "r")
+
+
+def _with_champion(cfg: LLMOpsConfig, tmp_path: Path) -> LLMOpsConfig:
+    """A registered version 1 aliased champion, served from a Triton folder whose weights carry prompt version 1."""
+    from llmops.prompts import champion_prompt, write_prompt_file
+    from llmops.registry import registry, tracking
+    from llmops.serving.repository import WEIGHTS_DIR, version_path
+
+    c = tracking.client(cfg)
+    c.create_registered_model(cfg.mlflow.model_name)
+    (tmp_path / "model").mkdir()
+    c.create_model_version(cfg.mlflow.model_name, source=str(tmp_path / "model"))
+    registry.set_alias(cfg, registry.CHAMPION, "1")
+    folder = version_path(cfg.paths.model_repository, cfg.triton.model_name, 1) / WEIGHTS_DIR
+    folder.mkdir(parents=True)
+    write_prompt_file(folder, champion_prompt(cfg))
+    return cfg
+
+
+def _candidate_verdict(cfg: LLMOpsConfig, key: str) -> tuple[str, str]:
+    from llmops.registry import tracking
+
+    run_id = tracking.find_run(cfg, key)
+    assert run_id is not None
+    tags = tracking.client(cfg).get_run(run_id).data.tags
+    return tags["llmops.verdict.prompt_candidate"], tags["llmops.verdict.prompt_candidate.reason"]
+
+
+def test_a_release_without_a_champion_changes_nothing(cfg: LLMOpsConfig) -> None:
+    from llmops.errors import Permanent
+    from llmops.prompts.steps import register_prompt_candidate
+    from llmops.run import Run
+
+    params = {"template": "Customer: {{prompt}}\nAgent:", "reason": "shorter"}
+    with pytest.raises(Permanent, match="has no champion"):
+        register_prompt_candidate(Run.for_test(cfg, "no-champion", params=params))
+    assert _candidate_verdict(cfg, "no-champion")[0] == "failed"
+
+
+def test_the_serving_template_is_refused_and_a_new_one_registered_once_per_run(
+    cfg: LLMOpsConfig, tmp_path: Path
+) -> None:
+    import mlflow
+
+    from llmops.errors import Permanent
+    from llmops.prompts import champion_prompt
+    from llmops.prompts.steps import register_prompt_candidate
+    from llmops.run import Run
+
+    cfg = _with_champion(cfg, tmp_path)
+    same = {"template": champion_prompt(cfg).template, "reason": "no change"}
+    with pytest.raises(Permanent, match="serves with already"):
+        register_prompt_candidate(Run.for_test(cfg, "same", params=same))
+    assert _candidate_verdict(cfg, "same")[0] == "failed"
+
+    params = {"template": "Customer: {{prompt}}\nAgent:", "reason": "shorter"}
+    first = register_prompt_candidate(Run.for_test(cfg, "release-1", params=params))
+    assert first == register_prompt_candidate(Run.for_test(cfg, "release-1", params=params)), "a retry"
+    assert first["prompt"] == "support-assistant-prompt/2" and first["champion_version"] == "1"
+    assert first["replaces"] == "support-assistant-prompt/1" and first["reason"] == "shorter"
+    assert mlflow.genai.load_prompt("prompts:/support-assistant-prompt@challenger").version == 2
+    assert champion_prompt(cfg).version == "1", "nothing serves the candidate yet"
+    passed, reason = _candidate_verdict(cfg, "release-1")
+    assert passed == "passed" and "champion version 1 in place of support-assistant-prompt/1: shorter" in reason

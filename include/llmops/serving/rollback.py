@@ -1,10 +1,11 @@
 """Roll the served model back: make Triton serve an earlier version, move ``champion`` to it, record the event.
 
 The target is a registered version number or ``"previous"``. **"previous"** is the version the current champion
-replaced when it was last promoted: the ``from_version`` of the champion's last ``promotion`` event in the platform's
-own append-only promotion log (:func:`llmops.serving.champion.promotion_log_path`). The registry is not trusted for
-it: whoever can write MLflow can rewrite tags. The ``llmops.promotion.from_version`` tag of the champion version
-must agree with the log when it is present; when it does not, the rollback is refused (the tag may have been
+replaced when it was last promoted: the ``from_version`` of the champion's last ``promotion`` (or
+``prompt_release``) event in the platform's own append-only promotion log
+(:func:`llmops.serving.champion.promotion_log_path`). The registry is not trusted for it: whoever can write MLflow
+can rewrite tags. The ``llmops.promotion.from_version`` (``llmops.prompt_release.from_version``) tag of the champion
+version must agree with the log when it is present; when it does not, the rollback is refused (the tag may have been
 tampered with) and nothing changes. A champion without a promotion event in the log (moved outside the platform)
 has no "previous": name the version to roll back to.
 
@@ -63,7 +64,7 @@ def previous_version(cfg: LLMOpsConfig, champion: str | None) -> int:
 
     Raises:
         RollbackError: there is no champion; the log has no promotion event for it; it was the first promotion;
-            or its ``llmops.promotion.from_version`` tag disagrees with the log (nothing is changed).
+            or its ``llmops.<kind>.from_version`` tag disagrees with the log (nothing is changed).
     """
     name = cfg.mlflow.model_name
     if champion is None:
@@ -84,7 +85,7 @@ def previous_version(cfg: LLMOpsConfig, champion: str | None) -> int:
     logged = str(events[-1].get("from_version") or "")
     current = registry.get_version(cfg, champion)
     tags = (current.tags or {}) if current is not None else {}
-    tag = f"llmops.{events[-1]['kind']}.from_version"  # llmops.promotion.from_version, llmops.prompt_release.from_...
+    tag = f"llmops.{events[-1]['kind']}.from_version"  # the tag the event wrote (registry.event_tags)
     if tag in tags and str(tags[tag] or "") != logged:
         raise RollbackError(
             f"refusing to roll back: tag {tag} of {registry.CHAMPION} version {champion} says "
