@@ -17,7 +17,9 @@ Every measurement warms up first (``--warmup`` seconds, not recorded), then reco
 are compared (in-process vs Triton at concurrency 1; batching vs no batching at 8 and at 16) run in alternating
 rounds (``--rounds``, splitting ``--window`` seconds per setup), so load from other work on shared cores hits both
 sides alike. Latency percentiles cover every request that started inside a window (it is waited for); requests/s =
-requests finished inside the windows / their total length. Triton's statistics give the mean executed batch size.
+requests finished inside the windows / their total length; tokens/s = the tokens those requests generated / the same
+length (Triton: the ``completion_tokens`` the served model logged for each request id it returned; in-process:
+counted from ``generate``'s output). Triton's statistics give the mean executed batch size.
 
 The model: ``--model-dir``, else the MLflow ``champion`` of the local state folder, else the newest
 ``<state>/runs/*/final_model``; without one the benchmark stops and says to run ``make demo``.
@@ -132,30 +134,67 @@ def percentile(values: list[float], q: float) -> float:
 
 
 class Segment:
-    """Raw outcome of one measurement window: (start, end) of every recorded request, and the failures."""
+    """Raw outcome of one measurement window: (start, end, ticket) of every recorded request, and the failures.
 
-    def __init__(self, records: list[tuple[float, float]], errors: int, start: float, window: float) -> None:
+    A ticket says how many tokens the request generated: the count itself (in-process), or the server's request id
+    (Triton), resolved from the served model's log lines once the server has stopped (:func:`log_tokens`)."""
+
+    def __init__(self, records: list[tuple[float, float, Any]], errors: int, start: float, window: float) -> None:
         self.records, self.errors, self.start, self.window = records, errors, start, window
 
 
-def summarize(segments: list[Segment]) -> dict[str, Any]:
+def served_placement(server_log: Path) -> dict[str, str]:
+    """The device and precision the served model says it loaded on (its load line in Triton's log)."""
+    import re
+
+    try:
+        text = server_log.read_text(encoding="utf-8", errors="replace")
+    except FileNotFoundError:
+        return {}
+    match = re.search(r"with prompt \S+ on (\S+) in (\w+) \(context", text)
+    return {"device": match.group(1), "dtype": match.group(2)} if match else {}
+
+
+def log_tokens(log_dir: Path) -> dict[str, int]:
+    """``request_id`` -> ``completion_tokens`` of the answered lines in a production-log folder."""
+    tokens: dict[str, int] = {}
+    for path in sorted(Path(log_dir).glob("*.jsonl")):
+        for line in path.read_text(encoding="utf-8", errors="replace").splitlines():
+            try:
+                record = json.loads(line)
+            except ValueError:
+                continue
+            if isinstance(record, dict) and isinstance(record.get("completion_tokens"), int):
+                tokens[str(record.get("request_id"))] = record["completion_tokens"]
+    return tokens
+
+
+def summarize(segments: list[Segment], tokens: dict[str, int] | None = None) -> dict[str, Any]:
     """Pool the windows of one setup.
 
     Latency: every request that started inside a window (it is waited for, so slow requests are not cut off).
-    Requests/s: requests that finished inside a window / total window time.
+    Requests/s: requests that finished inside a window / total window time. Tokens/s: the tokens those requests
+    generated / total window time (``tokens`` resolves Triton's tickets).
     """
     latencies: list[float] = []
     finished = 0
+    generated: list[int] = []
     for seg in segments:
         end = seg.start + seg.window
-        latencies += [(t1 - t0) * 1000.0 for t0, t1 in seg.records if seg.start <= t0 <= end]
-        finished += sum(1 for _, t1 in seg.records if seg.start <= t1 <= end)
+        latencies += [(t1 - t0) * 1000.0 for t0, t1, _ in seg.records if seg.start <= t0 <= end]
+        done = [ticket for _, t1, ticket in seg.records if seg.start <= t1 <= end]
+        finished += len(done)
+        counts = [t if isinstance(t, int) else (tokens or {}).get(str(t)) for t in done]
+        generated += [n for n in counts if n is not None]
     window = sum(seg.window for seg in segments)
     return {
         "p50_ms": round(percentile(latencies, 50), 2),
         "p95_ms": round(percentile(latencies, 95), 2),
         "p99_ms": round(percentile(latencies, 99), 2),
         "rps": round(finished / window, 3),
+        # over the requests whose count is known (Triton: those whose log line was written)
+        "tokens_per_s": round(sum(generated) / window * finished / max(1, len(generated)), 2),
+        "tokens_per_request": round(sum(generated) / max(1, len(generated)), 2),
         "requests": len(latencies),
         "errors": sum(seg.errors for seg in segments),
         "window_s": window,
@@ -167,7 +206,7 @@ def closed_loop(
 ) -> Segment:
     """Run ``concurrency`` users, each with its own sender from ``send_factory()``: ``warmup`` seconds unrecorded,
     then a ``window``; a request started before the window's end is completed and recorded."""
-    records: list[tuple[float, float]] = []
+    records: list[tuple[float, float, Any]] = []
     errors = [0]
     lock = threading.Lock()
     ready = threading.Barrier(concurrency + 1)
@@ -183,12 +222,12 @@ def closed_loop(
             prompt = prompts[i % len(prompts)]
             i += 1
             t0 = time.perf_counter()
-            ok = send(prompt)
+            ticket = send(prompt)
             t1 = time.perf_counter()
             done += 1
             with lock:
-                if ok:
-                    records.append((t0, t1))
+                if ticket is not None:
+                    records.append((t0, t1, ticket))
                 elif t0 >= timing["start"]:
                     errors[0] += 1
         closer = getattr(send, "close", None)
@@ -208,24 +247,32 @@ def closed_loop(
 
 
 def triton_sender(url: str, model: str, max_new_tokens: int) -> Any:
-    """A closure sending one prompt per call over its own HTTP connection; returns True on success."""
+    """A closure sending one prompt per call over its own HTTP connection; returns the server's request id (None
+    on failure)."""
     import numpy as np
     import tritonclient.http as httpclient
 
     client = httpclient.InferenceServerClient(url, concurrency=1, network_timeout=600.0, connection_timeout=60.0)
     tokens = httpclient.InferInput("max_new_tokens", [1, 1], "INT32")
     tokens.set_data_from_numpy(np.array([[max_new_tokens]], dtype=np.int32))
-    outputs = [httpclient.InferRequestedOutput("response", binary_data=True)]
+    outputs = [
+        httpclient.InferRequestedOutput("response", binary_data=True),
+        httpclient.InferRequestedOutput("request_id", binary_data=True),
+    ]
 
-    def send(prompt: str) -> bool:
+    def send(prompt: str) -> str | None:
         text = httpclient.InferInput("prompt", [1, 1], "BYTES")
         text.set_data_from_numpy(np.array([[prompt.encode("utf-8")]], dtype=np.object_))
         try:
             result = client.infer(model, [text, tokens], outputs=outputs)
         except Exception as exc:
             print(f"  request failed: {exc}", file=sys.stderr)
-            return False
-        return result.as_numpy("response") is not None
+            return None
+        ids = result.as_numpy("request_id")
+        if result.as_numpy("response") is None or ids is None:
+            return None
+        value = ids.reshape(-1)[0]
+        return value.decode() if isinstance(value, bytes) else str(value)
 
     send.close = client.close  # type: ignore[attr-defined]
     return send
@@ -252,7 +299,8 @@ class InProcess:
         self.max_new_tokens = max_new_tokens
         self.lock = threading.Lock()
 
-    def send(self, prompt: str) -> bool:
+    def send(self, prompt: str) -> int | None:
+        """Answer one prompt; returns the tokens generated (up to and including an end-of-sequence token)."""
         with self.lock, self.torch.inference_mode():
             enc = self.tokenizer([self.format_prompt(prompt)], return_tensors="pt")
             out = self.model.generate(
@@ -262,8 +310,12 @@ class InProcess:
                 pad_token_id=self.tokenizer.pad_token_id,
                 eos_token_id=self.tokenizer.eos_token_id,
             )
-            text = self.tokenizer.decode(out[0, enc["input_ids"].shape[1] :], skip_special_tokens=True)
-        return isinstance(text, str)
+            new = out[0, enc["input_ids"].shape[1] :].tolist()
+            text = self.tokenizer.decode(new, skip_special_tokens=True)
+        if not isinstance(text, str):
+            return None
+        eos = self.tokenizer.eos_token_id
+        return new.index(eos) + 1 if eos in new else len(new)
 
 
 # Orchestration -----------------------------------------------------------------------------------------------------
@@ -354,17 +406,19 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
                     for t, i in zip(segments[("batching", 1)], segments[("inprocess", 1)], strict=True)
                 ],
             }
-            for (setup, c), segs in segments.items():
-                out = summarize(segs)
-                if setup == "inprocess":
-                    results["inprocess"][f"c{c}"] = out
-                    continue
-                delta = counts[(setup, c)]
-                out["mean_batch"] = round(delta["inference_count"] / max(1, delta["execution_count"]), 2)
-                results["triton"][setup][f"c{c}"] = out
-                stats[setup][f"c{c}"] = delta
         finally:
-            server.stop(proc)
+            server.stop(proc)  # the served model flushes its log lines as it stops
+        tokens = log_tokens(logs)
+        placed = served_placement(work / "tritonserver.log")
+        for (setup, c), segs in segments.items():
+            out = summarize(segs, tokens)
+            if setup == "inprocess":
+                results["inprocess"][f"c{c}"] = out
+                continue
+            delta = counts[(setup, c)]
+            out["mean_batch"] = round(delta["inference_count"] / max(1, delta["execution_count"]), 2)
+            results["triton"][setup][f"c{c}"] = out
+            stats[setup][f"c{c}"] = delta
 
         batching, nobatching = results["triton"]["batching"], results["triton"]["nobatching"]
         results["batching_speedup_c8"] = round(batching["c8"]["rps"] / max(nobatching["c8"]["rps"], 1e-9), 3)
@@ -391,6 +445,8 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
             "preferred_batch_sizes": tcfg.preferred_batch_sizes,
             "max_queue_delay_us": tcfg.max_queue_delay_us,
             "instance": f"{tcfg.instance_kind} x{tcfg.instance_count}",
+            "device": placed.get("device", "unknown"),
+            "dtype": placed.get("dtype", "unknown"),
             "triton_counts": stats,
         }
         return results
@@ -404,21 +460,24 @@ def table(results: dict[str, Any]) -> str:
         for c in CONCURRENCY:
             rows.append((f"triton {mode}", f"c{c}", results["triton"][mode][f"c{c}"]))
     lines = [
-        f"{'setup':<20} {'conc':>4} {'p50 ms':>9} {'p95 ms':>9} {'p99 ms':>9} {'req/s':>8} {'batch':>6} {'n':>5}",
-        "-" * 76,
+        f"{'setup':<20} {'conc':>4} {'p50 ms':>9} {'p95 ms':>9} {'p99 ms':>9} {'req/s':>8} {'tok/s':>8} {'batch':>6} "
+        f"{'n':>5}",
+        "-" * 85,
     ]
     for label, c, r in rows:
         lines.append(
             f"{label:<20} {c:>4} {r['p50_ms']:>9.1f} {r['p95_ms']:>9.1f} {r['p99_ms']:>9.1f} {r['rps']:>8.2f} "
-            f"{r.get('mean_batch', 1.0):>6.2f} {r['requests']:>5}"
+            f"{r['tokens_per_s']:>8.1f} {r.get('mean_batch', 1.0):>6.2f} {r['requests']:>5}"
         )
-    lines.append("-" * 76)
+    lines.append("-" * 85)
     for key, target in results["targets"].items():
         rounds = ", ".join(f"{v:.2f}" for v in results["per_round"][key])
         lines.append(f"{key:<22} per round: {rounds}")
         lines.append(
             f"{key:<22} {results[key]:>7.2f}   target {target['target']:<7} {'met' if target['met'] else 'MISSED'}"
         )
+    setup = results.get("setup", {})
+    lines.append(f"served on {setup.get('device', 'unknown')} in {setup.get('dtype', 'unknown')}")
     return "\n".join(lines)
 
 

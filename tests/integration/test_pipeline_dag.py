@@ -475,6 +475,13 @@ def test_production_loop_drift_feedback_retrain_and_automatic_rollback(
     assert drifted, [s["drift_reason"] for s in summaries]
     assert any("drift_share" in [a["name"] for a in s["alerts"]] for s in drifted), [s["alerts"] for s in summaries]
     assert any("drift share" in a.get("text", "") for a in alerts), alerts
+    # What v1's answers cost, from the usage its log lines carry: tokens, throughput, cost per 1k tokens (shipped
+    # price), for the interval and for version 1.
+    usage = [s["metrics"] for s in summaries if "cost_per_1k_tokens.v1" in s["metrics"]]
+    assert usage, [sorted(s["metrics"]) for s in summaries]
+    assert all(m["tokens_per_s.v1"] > 0 and m["tokens_per_request.v1"] > 0 for m in usage)
+    assert all(m["cost_per_1k_tokens"] > 0 and m["cost_per_1k_tokens.v1"] > 0 for m in usage)
+    assert all(m["latency_p99_ms.v1"] >= m["latency_p50_ms.v1"] and "error_rate.v1" in m for m in usage)
     with create_session() as session:
         extras = [
             e.extra for e in session.query(AssetEvent).all() if e.asset.uri == "llmops://datasets/feedback_candidates"

@@ -281,6 +281,9 @@ def test_production_log_lines(stack: Stack) -> None:
     assert record["model_name"] == MODEL and record["model_version"] == "1"
     assert datetime.fromisoformat(record["timestamp"]).utcoffset().total_seconds() == 0
     assert isinstance(record["latency_ms"], float) and record["latency_ms"] >= 0
+    # What the answer cost: the rendered prompt's tokens, the generated ones (at most max_new_tokens), the batch.
+    assert record["prompt_tokens"] > len(prompt.split()) and 1 <= record["completion_tokens"] <= 5
+    assert record["batch_size"] >= 1 and 0 < record["compute_ms"] <= record["latency_ms"]
     # Every line written so far has the full layout; the invalid requests of the test before were logged as
     # failed (client errors, no answer), the answered ones without an error.
     rows = [json.loads(line) for line in log_file.read_text().splitlines()]
@@ -289,7 +292,7 @@ def test_production_log_lines(stack: Stack) -> None:
     columns = PROD_LOG_COLUMNS + PROD_LOG_SERVING_COLUMNS + PROD_LOG_SCRUB_COLUMNS
     assert all(tuple(r) == columns and r["prompt"].strip() for r in answered)
     assert len(failed) == 5, failed
-    failed_columns = (*PROD_LOG_COLUMNS, "error", "error_kind", *PROD_LOG_SERVING_COLUMNS, *PROD_LOG_SCRUB_COLUMNS)
+    failed_columns = (*PROD_LOG_COLUMNS, "error", "error_kind", "prompt_version", *PROD_LOG_SCRUB_COLUMNS)
     assert all(tuple(r) == failed_columns for r in failed)
     assert {r["error_kind"] for r in failed} == {"client"} and {r["response"] for r in failed} == {""}
     assert sum("prompt is empty" in r["error"] for r in failed) == 3

@@ -236,6 +236,7 @@ def test_production_log_layout(tmp_path: Path) -> None:
         "response": "r",
         "latency_ms": 12,
     }
+    usage = {"prompt_tokens": 20, "completion_tokens": 7, "batch_size": 4, "compute_ms": 31}
     path = tmp_path / "requests.jsonl"
     lines = [
         good,
@@ -243,20 +244,30 @@ def test_production_log_layout(tmp_path: Path) -> None:
         {k: v for k, v in good.items() if k != "timestamp"},
         {**good, "request_id": "b", "prompt_version": "support/2"},
         {**good, "request_id": "c", "prompt_version": 2},
+        {**good, "request_id": "d", **usage},
+        {**good, "request_id": "e", **usage, "completion_tokens": 2.5},
+        {**good, "request_id": "f", **usage, "batch_size": "4"},
+        {**good, "request_id": "g", **usage, "compute_ms": -1},
+        {**good, "request_id": "h", **usage, "prompt_tokens": True},
     ]
     path.write_text("".join(json.dumps(x) + "\n" for x in lines))
     (chunk,) = list(iter_record_chunks(path, MAX_LINE, None, layout="production_logs"))
-    # client_request_id is optional (logs from before it existed), and so is the served model's prompt_version
-    # (other writers): null when missing.
-    base = {**good, "model_version": "3", "latency_ms": 12.0, "client_request_id": None}
+    # client_request_id is optional (logs from before it existed), and so are the served model's prompt_version and
+    # usage (other writers): null when missing.
+    base = {**good, "model_version": "3", "latency_ms": 12.0, "client_request_id": None, **dict.fromkeys(usage)}
     assert chunk.rows == [
         {**base, "prompt_version": None},
         {**base, "request_id": "b", "prompt_version": "support/2"},
+        {**base, "request_id": "d", "prompt_version": None, **usage, "compute_ms": 31.0},
     ]
     assert [q["reason"] for q in chunk.quarantined] == [
         "field 'latency_ms' has type str, expected number",
         "missing field 'timestamp'",
         "field 'prompt_version' has type int, expected string",
+        "field 'completion_tokens' has type float, expected integer",
+        "field 'batch_size' has type str, expected integer",
+        "field 'compute_ms' is -1, expected a finite number >= 0",
+        "field 'prompt_tokens' has type bool, expected integer",
     ]
     with pytest.raises(ValueError, match="layout"):
         list(iter_record_chunks(path, MAX_LINE, None, layout="nope"))

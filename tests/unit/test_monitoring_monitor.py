@@ -127,3 +127,38 @@ def test_undrifted_interval_raises_no_drift_alert(env: tuple[LLMOpsConfig, Path]
     assert summary["champion_version"] is not None
     assert summary["metrics"]["drift_share"] < cfg.monitoring.drift_score_threshold, summary["drift_reason"]
     assert "drift_share" not in [a["name"] for a in summary["alerts"]]
+
+
+def _usage_rows() -> pd.DataFrame:
+    # Two batches of version 1 (4 rows sharing 100 ms, then 2 rows sharing 40 ms) and one row of version 2 (60 ms).
+    rows = [("1", 30, 10, 4, 100.0, 120.0)] * 4 + [("1", 20, 5, 2, 40.0, 50.0)] * 2 + [("2", 40, 20, 1, 60.0, 70.0)]
+    return pd.DataFrame(
+        rows, columns=["model_version", "prompt_tokens", "completion_tokens", "batch_size", "compute_ms", "latency_ms"]
+    ).assign(response="ok")
+
+
+def test_usage_figures_count_each_batch_once_and_price_the_interval() -> None:
+    from llmops.monitoring.monitor import usage_figures
+
+    figures = usage_figures(_usage_rows(), 3600.0, 0.36)
+    assert figures["prompt_tokens"] == 4 * 30 + 2 * 20 + 40 and figures["completion_tokens"] == 40 + 10 + 20
+    assert figures["busy_s"] == pytest.approx(0.2)  # 100 + 40 + 60 ms: each batch's time once
+    assert figures["tokens_per_s"] == pytest.approx(70 / 0.2)
+    assert figures["tokens_per_request"] == pytest.approx((200 + 70) / 7)
+    assert figures["busy_share"] == pytest.approx(0.2 / 3600)
+    assert figures["cost"] == pytest.approx(0.36) and figures["cost_per_1k_tokens"] == pytest.approx(0.36 / 270 * 1000)
+    assert "cost" not in usage_figures(_usage_rows(), 3600.0, 0.0), "no price: no cost"
+    assert usage_figures(_usage_rows().drop(columns=["compute_ms"]), 3600.0, 0.36) == {}, "writers without usage"
+
+
+def test_version_figures_share_the_cost_by_generation_time() -> None:
+    from llmops.monitoring.monitor import version_figures
+
+    figures = version_figures(_usage_rows(), {"2": 1, "3": 2}, 3600.0, 0.36)
+    # version 1 generated for 140 of the 200 busy ms, version 2 for 60
+    assert figures["cost_per_1k_tokens.v1"] == pytest.approx(0.36 * 0.7 / (160 + 50) * 1000)
+    assert figures["cost_per_1k_tokens.v2"] == pytest.approx(0.36 * 0.3 / 60 * 1000)
+    assert figures["tokens_per_s.v1"] == pytest.approx(50 / 0.14)
+    assert figures["tokens_per_s.v2"] == pytest.approx(20 / 0.06)
+    assert figures["error_rate.v1"] == 0.0 and figures["error_rate.v2"] == 0.5 and figures["error_rate.v3"] == 1.0
+    assert figures["latency_p99_ms.v2"] == 70.0 and "latency_p50_ms.v1" in figures and "tokens_per_s.v3" not in figures

@@ -500,3 +500,77 @@ def test_the_server_assigns_request_ids_and_logs_the_clients_beside(offline_mode
     assert logged[3]["error_kind"] == "client"
     first, later = module.new_request_id(), module.new_request_id()
     assert first != later and first[:16] <= later[:16]  # the clock comes first: ids sort by time
+
+
+def test_each_answer_logs_its_tokens_batch_and_compute_time(
+    served: tuple[ModuleType, Any], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The usage a log line carries is counted from what the model really read and generated."""
+    from types import SimpleNamespace
+
+    import numpy as np
+
+    module, real = served
+    fake = SimpleNamespace(
+        get_input_tensor_by_name=lambda request, name: (
+            _Tensor(name, request.inputs[name]) if name in request.inputs else None
+        ),
+        InferenceResponse=_Response,
+        TritonError=_TritonError,
+        Tensor=_Tensor,
+    )
+    monkeypatch.setattr(module, "pb_utils", fake)
+    model = module.TritonPythonModel.__new__(module.TritonPythonModel)
+    model.tokenizer, model.model, model.context_length = real.tokenizer, real.model, 256
+    model.model_name, model.model_version = "support_assistant", "3"
+    model.max_prompt_chars, model.default_max_new_tokens, model.max_new_tokens_limit = 200, 6, 64
+    model.log_writer = module.ProductionLogWriter(tmp_path / "logs", rotate_bytes=1 << 20)
+    prompts = [b"How do I reset my password?", b"How do I share my folder with the whole billing team today?"]
+    batch = np.array([[p] for p in prompts], dtype=np.object_)
+    model.execute([_Request("c1", prompt=batch), _Request("c2", prompt=_prompt(""))])
+    logged = _logged(model.log_writer)
+    answered, failed = logged[:2], logged[2]
+    for record, prompt in zip(answered, prompts, strict=True):
+        rendered = module.format_prompt(prompt.decode(), module.PROMPT_TEMPLATE)
+        assert record["prompt_tokens"] == len(real.tokenizer(rendered)["input_ids"])  # no padding counted
+        generated = real.tokenizer(record["response"], add_special_tokens=False)["input_ids"]
+        assert 1 <= record["completion_tokens"] <= 6 and record["completion_tokens"] >= min(len(generated), 6) - 1
+        assert record["batch_size"] == 2 and record["compute_ms"] > 0
+        assert record["compute_ms"] <= record["latency_ms"]
+    assert answered[0]["compute_ms"] == answered[1]["compute_ms"], "one generate call answered both"
+    assert "prompt_tokens" not in failed and failed["error_kind"] == "client"
+
+
+@pytest.mark.parametrize(
+    ("tokens", "eos", "pad", "expected"),
+    [
+        ([5, 6, 7], 2, 2, 3),  # ran to its limit
+        ([5, 2, 2, 2], 2, 2, 2),  # stopped: the end-of-sequence token counts, the padding after it does not
+        ([5, 6, 2, 0, 0], 2, 0, 3),
+        ([0, 0], 2, 0, 0),
+        ([5, 6], None, None, 2),
+    ],
+)
+def test_completion_length(tokens: list[int], eos: int | None, pad: int | None, expected: int) -> None:
+    assert _served_module().completion_length(tokens, eos, pad) == expected
+
+
+@pytest.mark.parametrize(
+    ("kind", "device_id", "cuda", "bf16", "expected"),
+    [
+        ("CPU", "0", True, True, ("cpu", "float32")),
+        ("KIND_CPU", "0", False, False, ("cpu", "float32")),
+        ("MODEL", "0", True, True, ("cpu", "float32")),
+        ("GPU", "1", True, True, ("cuda:1", "bfloat16")),
+        ("KIND_GPU", "0", True, False, ("cuda:0", "float32")),  # no bfloat16 on the device: full precision
+    ],
+)
+def test_placement_follows_the_instance_kind(
+    kind: str, device_id: str, cuda: bool, bf16: bool, expected: tuple[str, str]
+) -> None:
+    assert _served_module().placement(kind, device_id, cuda, bf16) == expected
+
+
+def test_a_gpu_instance_without_cuda_fails_to_load_rather_than_run_on_the_cpu() -> None:
+    with pytest.raises(RuntimeError, match="no CUDA device"):
+        _served_module().placement("GPU", "0", False, False)

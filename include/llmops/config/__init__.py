@@ -689,6 +689,9 @@ class MonitoringConfig(_Section):
     drift_score_threshold: float = Field(default=0.5, ge=0.0, le=1.0)
     max_empty_response_rate: float = Field(default=0.05, ge=0.0, le=1.0)
     max_latency_p95_ms: float = Field(default=5000.0, gt=0.0)
+    # What the serving hardware costs per hour (in the currency of your bill): each interval's cost, and its cost per
+    # 1k tokens (prompt and completion) per model version, are computed from it. 0: no cost figures.
+    serving_price_per_hour: float = Field(default=0.0, ge=0.0)
     # Alert bound on an interval's server error rate; also the rollback watch's bound on a new champion's error
     # rate when the version it replaced has no figures to compare with.
     max_error_rate: float = Field(default=0.05, ge=0.0, le=1.0)

@@ -12,6 +12,7 @@ from __future__ import annotations
 import csv
 import hashlib
 import json
+import math
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -20,6 +21,7 @@ from typing import Any
 from llmops.data.schema import (
     PROD_LOG_COLUMNS,
     PROD_LOG_SERVING_COLUMNS,
+    PROD_LOG_USAGE_COLUMNS,
     QUARANTINE_COLUMNS,
     REQUIRED_PROD_LOG_COLUMNS,
     REQUIRED_TRAIN_COLUMNS,
@@ -180,6 +182,22 @@ def normalize_record(obj: Any, source_name: str) -> tuple[dict[str, Any] | None,
     return row, None
 
 
+def _usage(name: str, value: Any, problems: list[str]) -> int | float | None:
+    """A usage field (:data:`~llmops.data.schema.PROD_LOG_USAGE_COLUMNS`): null, or a number of its kind >= 0."""
+    if value is None:
+        return None
+    kind = PROD_LOG_USAGE_COLUMNS[name]
+    number = isinstance(value, int | float) and not isinstance(value, bool)
+    if not number or (kind is int and not float(value).is_integer()):
+        expected = "integer" if kind is int else "number"
+        problems.append(f"field '{name}' has type {_type_name(value)}, expected {expected}")
+        return None
+    if not math.isfinite(float(value)) or value < 0:
+        problems.append(f"field '{name}' is {value}, expected a finite number >= 0")
+        return None
+    return int(value) if kind is int else float(value)
+
+
 def normalize_prod_record(obj: Any, source_name: str) -> tuple[dict[str, Any] | None, str | None]:
     """Check the structure of one production log record (:data:`~llmops.data.schema.PROD_LOG_COLUMNS`).
 
@@ -206,6 +224,9 @@ def normalize_prod_record(obj: Any, source_name: str) -> tuple[dict[str, Any] | 
             if value is not None and (isinstance(value, bool) or not isinstance(value, int | float)):
                 problems.append(f"field 'latency_ms' has type {_type_name(value)}, expected number")
             row[name] = float(value) if isinstance(value, int | float) and not isinstance(value, bool) else None
+            continue
+        if name in PROD_LOG_USAGE_COLUMNS:
+            row[name] = _usage(name, value, problems)
             continue
         if name == "model_version" and isinstance(value, int) and not isinstance(value, bool):
             value = str(value)

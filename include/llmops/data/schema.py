@@ -17,7 +17,8 @@ a reader fills in null).
 The served model scrubs ``prompt`` and ``response`` before writing (personal data replaced with ``<EMAIL>``-style
 placeholders) and adds ``"pii_leak": bool`` (the answer held personal data the prompt did not, judged on the raw text)
 and ``"pii_found": int`` (values replaced): :data:`PROD_LOG_SCRUB_COLUMNS`; and ``"prompt_version": str`` (the
-prompt the version serves with, ``<name>/<version>``): :data:`PROD_LOG_SERVING_COLUMNS`.
+prompt the version serves with, ``<name>/<version>``) and the answer's usage (:data:`PROD_LOG_USAGE_COLUMNS`):
+:data:`PROD_LOG_SERVING_COLUMNS`.
 
 A request the served model failed is logged in the same layout with an empty ``response`` plus ``"error": str`` and
 ``"error_kind": "client" | "server"`` (:func:`is_failed_request`); it counts in error rates, never as an answer.
@@ -42,7 +43,16 @@ PROD_LOG_COLUMNS: tuple[str, ...] = (
 )
 # Added by the served model's log writer (``serving/model.py``): optional, logs of other writers lack them.
 PROD_LOG_SCRUB_COLUMNS: tuple[str, ...] = ("pii_leak", "pii_found")
-PROD_LOG_SERVING_COLUMNS: tuple[str, ...] = ("prompt_version",)
+# What an answer cost, as the served model records it (optional like the serving columns): token counts and the batch
+# size are integers >= 0, ``compute_ms`` a number >= 0 (the generate call's time, shared by the batch).
+PROD_LOG_USAGE_COLUMNS: dict[str, type] = {
+    "prompt_tokens": int,
+    "completion_tokens": int,
+    "batch_size": int,
+    "compute_ms": float,
+}
+# In the order the served model writes them (an answered line; a failed one has prompt_version only).
+PROD_LOG_SERVING_COLUMNS: tuple[str, ...] = (*PROD_LOG_USAGE_COLUMNS, "prompt_version")
 # Columns a production log record must have (``client_request_id`` may be missing: null).
 OPTIONAL_PROD_LOG_COLUMNS: tuple[str, ...] = ("client_request_id",)
 REQUIRED_PROD_LOG_COLUMNS: tuple[str, ...] = tuple(c for c in PROD_LOG_COLUMNS if c not in OPTIONAL_PROD_LOG_COLUMNS)

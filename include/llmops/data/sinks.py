@@ -32,7 +32,14 @@ SNAPSHOTS_DIR = "snapshots"
 ROW_COLUMN = "row"
 LINE_COLUMN = "line_number"
 # Arrow types for columns whose type cannot be inferred from an all-null or empty column.
-_ARROW_TYPES: dict[str, str] = {"line_number": "int64", "latency_ms": "float64"}
+_ARROW_TYPES: dict[str, str] = {
+    "line_number": "int64",
+    "latency_ms": "float64",
+    "prompt_tokens": "int64",
+    "completion_tokens": "int64",
+    "batch_size": "int64",
+    "compute_ms": "float64",
+}
 
 
 def run_dir(base: Path, run_key: str) -> Path:

@@ -183,6 +183,11 @@ def read_interval_result(path: Path) -> IntervalResult | None:
     return IntervalResult(**{k: v for k, v in data.items() if k in known})
 
 
+def interval_start(key: str) -> datetime:
+    """The start of the interval whose key is ``key`` (the inverse of :func:`interval_key`)."""
+    return datetime.strptime(key, "%Y%m%dT%H%M%SZ").replace(tzinfo=UTC)
+
+
 def interval_key(start: datetime) -> str:
     """The partition key of an interval starting at ``start`` (a naive datetime is taken as UTC)."""
     if start.tzinfo is None:

@@ -23,7 +23,7 @@ from llmops.config import LLMOpsConfig
 from llmops.data.snapshot import SNAPSHOT_HASH_TAG, SNAPSHOT_TAG, trusted_snapshot
 from llmops.monitoring.alerts import decide_alerts
 from llmops.monitoring.interval import SUMMARY_FILE as INTERVAL_SUMMARY
-from llmops.monitoring.interval import read_interval_result, window_partitions
+from llmops.monitoring.interval import interval_start, read_interval_result, window_partitions
 from llmops.monitoring.safety import (
     metric_label,
     monitored_scorers,
@@ -44,8 +44,8 @@ def live_figures(df: pd.DataFrame) -> dict[str, float]:
     """Serving figures of a set of production rows.
 
     Returns:
-        ``rows``, ``empty_response_rate`` (blank responses), ``latency_p50_ms``, ``latency_p95_ms`` and
-        ``latency_mean_ms`` (latency figures left out when no row has a latency).
+        ``rows``, ``empty_response_rate`` (blank responses), ``latency_p50_ms``, ``latency_p95_ms``,
+        ``latency_p99_ms`` and ``latency_mean_ms`` (latency figures left out when no row has a latency).
     """
     import pandas as pd
 
@@ -59,7 +59,82 @@ def live_figures(df: pd.DataFrame) -> dict[str, float]:
     if len(latency):
         figures["latency_p50_ms"] = float(latency.quantile(0.5))
         figures["latency_p95_ms"] = float(latency.quantile(0.95))
+        figures["latency_p99_ms"] = float(latency.quantile(0.99))
         figures["latency_mean_ms"] = float(latency.mean())
+    return figures
+
+
+def usage_figures(df: pd.DataFrame, seconds: float, price_per_hour: float) -> dict[str, float]:
+    """What a set of answered rows cost, from the usage the served model logs with each answer.
+
+    Args:
+        df: rows with ``prompt_tokens``, ``completion_tokens``, ``batch_size`` and ``compute_ms`` (rows of writers
+            that do not record them are left out; no figure when none has them).
+        seconds: the wall-clock time the rows were served in (the interval's length).
+        price_per_hour: what the serving hardware costs per hour (0: no cost figures).
+
+    Returns:
+        ``prompt_tokens``, ``completion_tokens``, ``tokens_per_request`` (prompt and completion),
+        ``completion_tokens_per_request``, ``busy_s`` (generation time: each batch's ``compute_ms`` once, shared
+        among its rows), ``busy_share`` (of ``seconds``), ``tokens_per_s`` (completion tokens per busy second) and,
+        with a price, ``cost`` (the hardware for ``seconds``) and ``cost_per_1k_tokens`` (over prompt and completion
+        tokens).
+    """
+    import pandas as pd
+
+    columns = ("prompt_tokens", "completion_tokens", "batch_size", "compute_ms")
+    if df.empty or not set(columns) <= set(df.columns):
+        return {}
+    usage = df[list(columns)].apply(pd.to_numeric, errors="coerce").dropna()
+    usage = usage[usage["batch_size"] > 0]
+    if usage.empty:
+        return {}
+    prompt, completion = float(usage["prompt_tokens"].sum()), float(usage["completion_tokens"].sum())
+    busy_s = float((usage["compute_ms"] / usage["batch_size"]).sum()) / 1000.0
+    figures = {
+        "prompt_tokens": prompt,
+        "completion_tokens": completion,
+        "tokens_per_request": (prompt + completion) / len(usage),
+        "completion_tokens_per_request": completion / len(usage),
+        "busy_s": busy_s,
+    }
+    if seconds > 0:
+        figures["busy_share"] = busy_s / seconds
+    if busy_s > 0:
+        figures["tokens_per_s"] = completion / busy_s
+    if price_per_hour > 0 and seconds > 0:
+        figures["cost"] = price_per_hour * seconds / 3600.0
+        if prompt + completion > 0:
+            figures["cost_per_1k_tokens"] = figures["cost"] / (prompt + completion) * 1000.0
+    return figures
+
+
+def version_figures(
+    df: pd.DataFrame, server_errors: dict[str, int], seconds: float, price_per_hour: float
+) -> dict[str, float]:
+    """Serving figures per model version, named ``<figure>.v<version>``: latency percentiles, error rate (server
+    errors over the version's answered and failed requests), tokens per request, tokens/s and, with a price, the
+    cost per 1k tokens (the interval's hardware cost shared among the versions by their generation time)."""
+    from llmops.monitoring.safety import metric_label
+
+    figures: dict[str, float] = {}
+    versions = df["model_version"].astype(str) if "model_version" in df.columns else None
+    names = sorted(set(versions) | set(server_errors)) if versions is not None else sorted(server_errors)
+    total_busy = usage_figures(df, seconds, 0.0).get("busy_s", 0.0)
+    for name in names:
+        rows = df[versions == name] if versions is not None else df.iloc[0:0]
+        label = f"v{metric_label(name)}"
+        own = {k: v for k, v in live_figures(rows).items() if k.startswith("latency_")}
+        errors = server_errors.get(name, 0)
+        if len(rows) + errors:
+            own["error_rate"] = errors / (len(rows) + errors)
+        usage = usage_figures(rows, seconds, 0.0)
+        own.update({k: usage[k] for k in ("tokens_per_request", "tokens_per_s") if k in usage})
+        tokens = usage.get("prompt_tokens", 0.0) + usage.get("completion_tokens", 0.0)
+        if price_per_hour > 0 and seconds > 0 and total_busy > 0 and tokens > 0:
+            share = usage.get("busy_s", 0.0) / total_busy
+            own["cost_per_1k_tokens"] = price_per_hour * seconds / 3600.0 * share / tokens * 1000.0
+        figures.update({f"{k}.{label}": v for k, v in own.items()})
     return figures
 
 
@@ -155,6 +230,11 @@ def check_interval_drift(
     curated = read_interval_result(Path(partition).parent / INTERVAL_SUMMARY)
     if curated is not None:
         metrics.update(curated.error_figures())
+    # Tokens, throughput and cost, of the interval and per model version.
+    seconds = max(0.0, (end - interval_start(key)).total_seconds())
+    price = cfg.monitoring.serving_price_per_hour
+    metrics.update(usage_figures(current, seconds, price))
+    metrics.update(version_figures(current, curated.server_errors_by_version if curated else {}, seconds, price))
     # What the answers say: flag rates of the interval, per model version (``safety_<scorer>_rate.v<N>``) and per
     # prompt version (``safety_<scorer>_rate.prompt.<name>_<version>``: a prompt release changes the answers of the
     # same weights).

@@ -27,7 +27,10 @@ Each answered prompt is logged as one JSON line (``PROD_LOG_COLUMNS`` of ``llmop
 logged too, with an empty ``response`` and ``error`` / ``error_kind`` set (``client``: the request was invalid;
 ``server``: generation or the model failed), so that monitoring can tell a version's error rate. Records the writer
 loses (queue full, a write failing twice) are counted per minute in ``<log_dir>/writer_status/<instance>.json``;
-the monitoring DAG alerts on them.
+the monitoring DAG alerts on them. An answered prompt's line also says what it cost: ``prompt_tokens`` (the rendered
+prompt, template included), ``completion_tokens`` (generated, up to the end-of-sequence token), ``batch_size``
+(prompts in the one ``generate`` call that answered it) and ``compute_ms`` (that call's time, shared by the batch);
+``latency_ms`` is the whole ``execute`` call.
 
 Nothing a user wrote reaches the disk in clear: before a line is written, the writer replaces the personal data in
 its prompt and answer with typed placeholders (``<EMAIL>``, ``<PHONE>``, ...), using the project's pattern
@@ -40,6 +43,10 @@ under ``raw_log_dir`` (folder 0700, files 0600), deleted by the writer once olde
 Error responses never carry internal details: a request the model cannot serve gets "internal error" or
 "generation failed" plus an error id, and the full exception is written to Triton's log under that id. Only
 messages about the client's own input (empty prompt, ``max_new_tokens`` out of range, ...) are returned as they are.
+
+Placement: an instance of kind ``KIND_GPU`` (``triton.instance_kind``) runs on the device Triton gave it, in
+bfloat16 where the device supports it (:func:`placement`); any other kind runs on the CPU in float32. The load log
+line names the device and the precision.
 
 Parameters (``config.pbtxt``): ``model_name``, ``log_dir``, ``log_rotate_bytes``, ``max_prompt_chars``,
 ``default_max_new_tokens``; optional ``torch_num_threads``, ``max_new_tokens_limit``, ``log_scrub`` (``true``
@@ -571,10 +578,47 @@ def new_error_id() -> str:
     return uuid.uuid4().hex[:12]
 
 
+def placement(kind: str, device_id: str, cuda_available: bool, bf16_supported: bool) -> tuple[str, str]:
+    """Where an instance runs and in which precision: ``("cuda:<device_id>", "bfloat16")`` for a ``KIND_GPU``
+    instance on a device that supports bfloat16 (``float32`` on one that does not), ``("cpu", "float32")`` for any
+    other kind.
+
+    Raises:
+        RuntimeError: Triton placed the instance on a GPU but this process sees no CUDA device (serving on the CPU
+            instead would be silently slow).
+    """
+    if str(kind).upper().removeprefix("KIND_") != "GPU":
+        return "cpu", "float32"
+    if not cuda_available:
+        raise RuntimeError(f"instance kind GPU (device {device_id}) but torch sees no CUDA device")
+    return f"cuda:{int(device_id or 0)}", "bfloat16" if bf16_supported else "float32"
+
+
+def completion_length(tokens: list[int], eos_token_id: int | None, pad_token_id: int | None) -> int:
+    """Tokens a row generated: up to and including its first end-of-sequence token; the padding ``generate`` adds
+    after a row that finished early (the pad token, or the end-of-sequence token when they are the same) is not
+    generated text."""
+    stop = {t for t in (eos_token_id, pad_token_id) if t is not None}
+    for n, token in enumerate(tokens):
+        if token in stop:
+            return n + 1 if token == eos_token_id else n
+    return len(tokens)
+
+
 class _Row:
     """One prompt of one request."""
 
-    __slots__ = ("error", "max_new_tokens", "prompt", "request_index", "response", "row", "temperature")
+    __slots__ = (
+        "completion_tokens",
+        "error",
+        "max_new_tokens",
+        "prompt",
+        "prompt_tokens",
+        "request_index",
+        "response",
+        "row",
+        "temperature",
+    )
 
     def __init__(self, request_index: int, row: int, prompt: str, max_new_tokens: int, temperature: float) -> None:
         self.request_index = request_index
@@ -584,6 +628,8 @@ class _Row:
         self.temperature = temperature
         self.response: str | None = None
         self.error: str | None = None
+        self.prompt_tokens = 0  # the rendered prompt's tokens (the template included), padding left out
+        self.completion_tokens = 0  # tokens generated for this row, up to and including an end-of-sequence token
 
 
 class TritonPythonModel:
@@ -592,6 +638,8 @@ class TritonPythonModel:
     # initialize() reads the version's own (read_prompt); these serve a folder that has none
     prompt_template: str = PROMPT_TEMPLATE
     prompt_version: str = UNVERSIONED_PROMPT
+    device: str = "cpu"  # initialize() places the model (placement)
+    dtype: str = "float32"
 
     def initialize(self, args: dict[str, str]) -> None:
         """Load tokenizer and weights from ``<version>/model/`` and start the log writer."""
@@ -623,6 +671,12 @@ class TritonPythonModel:
         self.model: Any = AutoModelForCausalLM.from_pretrained(
             weights, local_files_only=True, trust_remote_code=False, use_safetensors=True
         )
+        cuda = bool(torch.cuda.is_available())
+        bf16 = cuda and bool(torch.cuda.is_bf16_supported())
+        kind, device_id = args.get("model_instance_kind", "CPU"), args.get("model_instance_device_id", "0")
+        self.device, self.dtype = placement(kind, device_id, cuda, bf16)
+        model: Any = self.model
+        model.to(device=self.device, dtype=getattr(torch, self.dtype))
         self.model.eval()
         self.prompt_template, self.prompt_version = read_prompt(Path(weights))
         cfg = self.model.config
@@ -658,7 +712,7 @@ class TritonPythonModel:
         self._log(
             "info",
             f"loaded {self.model_name} version {self.model_version} from {weights} with prompt {self.prompt_version} "
-            f"(context {self.context_length} tokens, logging to {log_dir}, "
+            f"on {self.device} in {self.dtype} (context {self.context_length} tokens, logging to {log_dir}, "
             f"{'PII scrubbed' if scrubber else 'PII NOT scrubbed'}, raw text kept {retain_raw_hours} h)",
         )
 
@@ -719,7 +773,8 @@ class TritonPythonModel:
         return values
 
     def _generate(self, rows: list[_Row]) -> list[str]:
-        """Generate for every row in ONE batched ``generate`` call; returns the stripped continuations.
+        """Generate for every row in ONE batched ``generate`` call; returns the stripped continuations and sets
+        each row's ``prompt_tokens`` and ``completion_tokens``.
 
         Prompts are left-padded (a decoder-only model continues right after the last real token) and the
         attention mask hides the padding; ``generate`` derives position ids from the mask. Each row keeps its own
@@ -740,8 +795,8 @@ class TritonPythonModel:
         )
         prompt_len = int(encoded["input_ids"].shape[1])
         kwargs: dict[str, Any] = {
-            "input_ids": encoded["input_ids"],
-            "attention_mask": encoded["attention_mask"],
+            "input_ids": encoded["input_ids"].to(self.device),
+            "attention_mask": encoded["attention_mask"].to(self.device),
             "max_new_tokens": longest,
             "pad_token_id": self.tokenizer.pad_token_id,
         }
@@ -758,6 +813,11 @@ class TritonPythonModel:
         with torch.inference_mode():
             output = self.model.generate(**kwargs)
         continuation = output[:, prompt_len:]
+        for i, (row, limit) in enumerate(zip(rows, limits, strict=True)):
+            row.prompt_tokens = int(encoded["attention_mask"][i].sum())
+            row.completion_tokens = completion_length(
+                continuation[i, :limit].tolist(), self.tokenizer.eos_token_id, self.tokenizer.pad_token_id
+            )
         return [
             self.tokenizer.decode(continuation[i, :limit], skip_special_tokens=True).strip()
             for i, limit in enumerate(limits)
@@ -798,7 +858,9 @@ class TritonPythonModel:
 
         # Every valid prompt of every request in the dynamic batch goes through a single generate call.
         batch = [row for request_rows in rows_by_request for row in request_rows or []]
+        compute_ms = 0.0
         if batch:
+            generating = time.perf_counter()
             try:
                 texts = self._generate(batch)
             except Exception as exc:
@@ -808,7 +870,9 @@ class TritonPythonModel:
             else:
                 for r, text in zip(batch, texts, strict=True):
                     r.response = text
+            compute_ms = round((time.perf_counter() - generating) * 1000.0, 3)
         latency_ms = round((time.perf_counter() - started) * 1000.0, 3)
+        usage = {"batch_size": len(batch), "compute_ms": compute_ms}
 
         responses = []
         for index, (request, rows) in enumerate(zip(requests, rows_by_request, strict=True)):
@@ -832,10 +896,12 @@ class TritonPythonModel:
                     output_tensors=[pb_utils.Tensor("response", out), pb_utils.Tensor("request_id", out_ids)]
                 )
             )
-            self._log_rows(request, rows, ids, latency_ms)
+            self._log_rows(request, rows, ids, latency_ms, usage)
         return responses
 
-    def _log_rows(self, request: Any, rows: list[_Row], ids: list[str], latency_ms: float) -> None:
+    def _log_rows(
+        self, request: Any, rows: list[_Row], ids: list[str], latency_ms: float, usage: dict[str, Any]
+    ) -> None:
         client_id = _client_request_id(request)
         timestamp = utc_now_iso()
         for r, request_id in zip(rows, ids, strict=True):
@@ -849,6 +915,9 @@ class TritonPythonModel:
                     "prompt": r.prompt,
                     "response": r.response or "",
                     "latency_ms": latency_ms,
+                    "prompt_tokens": r.prompt_tokens,
+                    "completion_tokens": r.completion_tokens,
+                    **usage,
                 }
             )
 
