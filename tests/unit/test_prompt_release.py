@@ -13,6 +13,7 @@ from llmops.prompts import Prompt
 @pytest.fixture
 def cfg(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> LLMOpsConfig:
     monkeypatch.setenv("LLMOPS_HOME", str(tmp_path / "home"))
+    monkeypatch.setenv("LLMOPS__PATHS__MODEL_REPOSITORY", str(tmp_path / "triton_models"))
     return load_config()
 
 
