@@ -114,13 +114,17 @@ def served_prompt(cfg: LLMOpsConfig, version: str) -> Prompt | None:
 def prepare_candidate(cfg: LLMOpsConfig, run_key: str, version: str, prompt: Prompt) -> Path:
     """The champion's weights with ``prompt`` beside them, in ``<runs>/<run_key>/prompt_candidate``.
 
-    The weights are fetched from the registry (the registered artifact, not the Triton folder) into a scratch folder
-    and moved into place when complete; a retry finds the folder and only checks its prompt.
+    The weights are fetched from the registry (the registered artifact, not the Triton folder) into a scratch folder,
+    checked against the weights digest the promotion log recorded when the version served (the registry is not
+    trusted: replaced artifacts are refused, as for a rollback), and moved into place when complete; a retry finds
+    the folder and only checks its prompt.
 
     Raises:
         PromptReleaseError: the folder exists with another prompt (another release under the same run key).
+        UntrustedWeights: the download does not match the recorded digest, or none was recorded.
     """
     from llmops.registry import registry
+    from llmops.serving.trust import check_downloaded_weights
 
     out_dir = cfg.paths.runs_dir / run_key
     final = out_dir / CANDIDATE_DIR
@@ -133,6 +137,7 @@ def prepare_candidate(cfg: LLMOpsConfig, run_key: str, version: str, prompt: Pro
     shutil.rmtree(scratch, ignore_errors=True)
     try:
         weights = registry.model_dir_of_version(cfg, version, scratch / "artifacts")
+        check_downloaded_weights(cfg, version, weights)
         staged = scratch / CANDIDATE_DIR
         shutil.copytree(weights, staged)
         write_prompt_file(staged, prompt)
