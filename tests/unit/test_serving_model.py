@@ -168,14 +168,11 @@ def _prompt(text: str | bytes) -> Any:
     return np.array([[raw]], dtype=np.object_)
 
 
-@pytest.fixture
-def offline_model(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> tuple[ModuleType, Any]:
-    """model.py with a stand-in ``pb_utils`` and a TritonPythonModel that needs no weights (``_generate`` is
-    replaced per test); production logs go to ``tmp_path/logs``."""
+def _fake_pb_utils() -> Any:
+    """A stand-in for Triton's ``triton_python_backend_utils``: inputs, responses, errors and tensors."""
     from types import SimpleNamespace
 
-    module = _served_module()
-    fake = SimpleNamespace(
+    return SimpleNamespace(
         get_input_tensor_by_name=lambda request, name: (
             _Tensor(name, request.inputs[name]) if name in request.inputs else None
         ),
@@ -183,7 +180,14 @@ def offline_model(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> tuple[Modu
         TritonError=_TritonError,
         Tensor=_Tensor,
     )
-    monkeypatch.setattr(module, "pb_utils", fake)
+
+
+@pytest.fixture
+def offline_model(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> tuple[ModuleType, Any]:
+    """model.py with a stand-in ``pb_utils`` and a TritonPythonModel that needs no weights (``_generate`` is
+    replaced per test); production logs go to ``tmp_path/logs``."""
+    module = _served_module()
+    monkeypatch.setattr(module, "pb_utils", _fake_pb_utils())
     instance = module.TritonPythonModel.__new__(module.TritonPythonModel)
     instance.model_name, instance.model_version = "support_assistant", "3"
     instance.max_prompt_chars, instance.default_max_new_tokens, instance.max_new_tokens_limit = 100, 8, 64
@@ -506,20 +510,10 @@ def test_each_answer_logs_its_tokens_batch_and_compute_time(
     served: tuple[ModuleType, Any], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """The usage a log line carries is counted from what the model really read and generated."""
-    from types import SimpleNamespace
-
     import numpy as np
 
     module, real = served
-    fake = SimpleNamespace(
-        get_input_tensor_by_name=lambda request, name: (
-            _Tensor(name, request.inputs[name]) if name in request.inputs else None
-        ),
-        InferenceResponse=_Response,
-        TritonError=_TritonError,
-        Tensor=_Tensor,
-    )
-    monkeypatch.setattr(module, "pb_utils", fake)
+    monkeypatch.setattr(module, "pb_utils", _fake_pb_utils())
     model = module.TritonPythonModel.__new__(module.TritonPythonModel)
     model.tokenizer, model.model, model.context_length = real.tokenizer, real.model, 256
     model.model_name, model.model_version = "support_assistant", "3"

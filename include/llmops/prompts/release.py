@@ -219,25 +219,17 @@ def register_release(
         Permanent: a candidate metric is not finite (nothing registered).
     """
     from llmops.data.snapshot import SNAPSHOT_HASH_TAG, SNAPSHOT_TAG
-    from llmops.evaluation.gate import describe, non_finite_candidate_metrics
     from llmops.registry import registry
     from llmops.registry.model_card import model_card
-    from llmops.registry.register import publish_model_card
+    from llmops.registry.register import publish_model_card, refuse_non_finite, registered, verdict_tags
 
-    bad = non_finite_candidate_metrics(metrics)
-    if bad:
-        raise Permanent(f"not registered: the candidate's evaluation is not finite ({describe(bad)})")
+    refuse_non_finite(metrics)
     source = registry.get_version(cfg, weights_from)
     champion_tags = dict((source.tags or {}) if source is not None else {})
     prompt = read_prompt_file(Path(finetune["model_dir"]))
     if prompt is None:
         raise Permanent(f"the candidate folder {finetune['model_dir']} has no prompt.json")
-    tags = {
-        **release_tags(champion_tags, weights_from, prompt),
-        "llmops.gate.passed": str(gate["passed"]),
-        "llmops.gate.reason": str(gate["reason"]),
-        **{f"llmops.metric.{k}": f"{float(v):.6g}" for k, v in metrics.items()},
-    }
+    tags = {**release_tags(champion_tags, weights_from, prompt), **verdict_tags(gate, metrics)}
     rv = registry.log_and_register(
         cfg, finetune["mlflow_run_id"], Path(finetune["model_dir"]), run_key, tags, [prompt.uri]
     )
@@ -249,10 +241,4 @@ def register_release(
     }
     card = model_card(cfg, rv.version, run_key, finetune, metrics, gate, data, tags["llmops.code_version"])
     publish_model_card(cfg, finetune, rv.name, rv.version, release_card(card, weights_from, replaced, prompt, reason))
-    return {
-        "name": rv.name,
-        "version": rv.version,
-        "model_uri": rv.model_uri,
-        "created": rv.created,
-        "gate_passed": bool(gate["passed"]),
-    }
+    return registered(rv, gate)

@@ -109,13 +109,7 @@ def register_prompt_release(
         candidate["reason"],
     )  # fmt: skip
     tag_version(run.config, Verdict.from_dict(gate), out["version"])
-    return Registration(
-        name=out["name"],
-        version=str(out["version"]),
-        model_uri=out["model_uri"],
-        created=bool(out["created"]),
-        gate_passed=bool(out["gate_passed"]),
-    )
+    return Registration(**out)  # type: ignore[typeddict-item]  # register.registered: these fields, typed
 
 
 def release_prompt(

@@ -16,7 +16,7 @@ from llmops.errors import Permanent
 from llmops.evaluation.gate import describe, non_finite_candidate_metrics
 from llmops.fsutil import file_sha256
 from llmops.registry.model_card import CARD_FILE, model_card
-from llmops.registry.registry import log_and_register
+from llmops.registry.registry import RegisteredVersion, log_and_register
 from llmops.registry.tracking import PROMPT_TAG, TRAINING_FINGERPRINT_TAG
 
 
@@ -60,6 +60,37 @@ def publish_model_card(cfg: LLMOpsConfig, finetune: Mapping[str, Any], name: str
         c.update_model_version(name, version, description=card)
 
 
+def refuse_non_finite(metrics: Mapping[str, float]) -> None:
+    """Nothing is registered for a candidate whose own evaluation is not finite.
+
+    Raises:
+        Permanent: one of the candidate's own metrics is NaN or infinite (the message names them).
+    """
+    bad = non_finite_candidate_metrics(metrics)
+    if bad:
+        raise Permanent(f"not registered: the candidate's evaluation is not finite ({describe(bad)})")
+
+
+def verdict_tags(gate: Mapping[str, Any], metrics: Mapping[str, float]) -> dict[str, str]:
+    """The version tags of the gate's verdict and of every evaluation metric (``llmops.metric.<name>``)."""
+    return {
+        "llmops.gate.passed": str(gate["passed"]),
+        "llmops.gate.reason": str(gate["reason"]),
+        **{f"llmops.metric.{k}": f"{float(v):.6g}" for k, v in metrics.items()},
+    }
+
+
+def registered(rv: RegisteredVersion, gate: Mapping[str, Any]) -> dict[str, Any]:
+    """``{"name", "version", "model_uri", "created", "gate_passed"}`` of a registration."""
+    return {
+        "name": rv.name,
+        "version": str(rv.version),
+        "model_uri": rv.model_uri,
+        "created": bool(rv.created),
+        "gate_passed": bool(gate["passed"]),
+    }
+
+
 def register_candidate(
     cfg: LLMOpsConfig,
     run_key: str,
@@ -81,9 +112,7 @@ def register_candidate(
         Permanent: one of the candidate's own metrics is NaN or infinite; nothing is registered and ``challenger``
             does not move.
     """
-    bad = non_finite_candidate_metrics(metrics)
-    if bad:
-        raise Permanent(f"not registered: the candidate's evaluation is not finite ({describe(bad)})")
+    refuse_non_finite(metrics)
     data = dict(data or {})
     ds_hash = hashlib.sha256(
         json.dumps(json.loads(Path(cfg.training.deepspeed_config).read_text()), sort_keys=True).encode()
@@ -93,15 +122,13 @@ def register_candidate(
         SNAPSHOT_HASH_TAG: snapshot_hash(data),
         "llmops.data_rows": str(data.get("rows_out", "")),
         "llmops.gx_passed": str(data.get("gx_passed", "")),
-        "llmops.gate.passed": str(gate["passed"]),
-        "llmops.gate.reason": str(gate["reason"]),
         "llmops.code_version": code_version(),
         "llmops.deepspeed_config_hash": ds_hash,
         "llmops.base_model": str(finetune.get("base_model", "")),
         TRAINING_FINGERPRINT_TAG: str(finetune.get("training_fingerprint", "")),
         PROMPT_TAG: str(finetune.get("prompt", "")),
         f"{PROMPT_TAG}_sha256": _prompt_sha256(Path(finetune["model_dir"])),
-        **{f"llmops.metric.{k}": f"{float(v):.6g}" for k, v in metrics.items()},
+        **verdict_tags(gate, metrics),
     }
     label = str(finetune.get("prompt") or "")
     prompts = [f"prompts:/{label}"] if label and not label.endswith("/file") else None
@@ -109,10 +136,4 @@ def register_candidate(
     publish_model_card(cfg, finetune, rv.name, rv.version, model_card(
         cfg, rv.version, run_key, finetune, metrics, gate, data, tags["llmops.code_version"]
     ))  # fmt: skip
-    return {
-        "name": rv.name,
-        "version": rv.version,
-        "model_uri": rv.model_uri,
-        "created": rv.created,
-        "gate_passed": bool(gate["passed"]),
-    }
+    return registered(rv, gate)

@@ -34,10 +34,4 @@ def register_model(
     data: dict[str, Any] = {**curated, "gx_passed": validated["passed"]}
     out = register_candidate(run.config, run.key, finetune, evaluation["metrics"], gate, data)
     tag_version(run.config, Verdict.from_dict(gate), out["version"])  # gate_model recorded it; now the version
-    return Registration(
-        name=out["name"],
-        version=str(out["version"]),
-        model_uri=out["model_uri"],
-        created=bool(out["created"]),
-        gate_passed=bool(out["gate_passed"]),
-    )
+    return Registration(**out)  # type: ignore[typeddict-item]  # register.registered: these fields, typed
