@@ -1,7 +1,11 @@
-"""The ``llmops`` Airflow plugin: mounts the project's HTTP app (:mod:`llmops_airflow.api`) in the api-server.
+"""The ``llmops`` Airflow plugin: mounts the project's HTTP app (:mod:`llmops_airflow.api`) in the api-server and
+adds it to the Airflow UI.
 
-``POST /llmops/feedback`` takes an application's rating of an answer (see :mod:`llmops.monitoring.capture`).
-Airflow's own authentication does not cover plugin apps: the feedback route checks its callers' token itself.
+* "LLMOps" in the navigation: the LLMOps page (champion and challenger, versions with verdict reasons, the audit
+  timeline, plots per monitored interval, links), served under ``/llmops/ui/`` behind Airflow's own authentication.
+* "MLflow run" on every DAG run: the MLflow run that Airflow run logged.
+* ``POST /llmops/feedback`` takes an application's rating of an answer (see :mod:`llmops.monitoring.capture`); it
+  checks its callers' token itself (Airflow does not authenticate plugin apps).
 """
 
 from __future__ import annotations
@@ -11,8 +15,17 @@ from llmops_airflow.api import create_app
 
 
 class LLMOpsPlugin(AirflowPlugin):
-    """Feedback capture for the served model, served by the Airflow api-server under ``/llmops``."""
+    """The LLMOps page, the per-run MLflow link and feedback capture, served by the Airflow api-server."""
 
     name = "llmops"
-    # AirflowPlugin declares it as a plain class attribute (a ClassVar annotation would not type-check).
+    # AirflowPlugin declares these as plain class attributes (a ClassVar annotation would not type-check).
     fastapi_apps = [{"app": create_app(), "url_prefix": "/llmops", "name": "LLMOps"}]  # noqa: RUF012
+    external_views = [  # noqa: RUF012
+        {"name": "LLMOps", "href": "llmops/ui/", "destination": "nav", "url_route": "llmops", "nav_top_level": True},
+        {
+            "name": "MLflow run",
+            "href": "llmops/ui/run/{DAG_ID}/{RUN_ID}",
+            "destination": "dag_run",
+            "url_route": "llmops_mlflow_run",
+        },
+    ]

@@ -271,6 +271,20 @@ class _LazyChannels(Sequence[Any]):
         return iter(self._get())
 
 
+def airflow_run_url(dag_id: str, run_id: str) -> str:
+    """The Airflow UI page of a DAG run (``[api] base_url``, else the api-server's host and port)."""
+    import urllib.parse
+
+    from airflow.configuration import conf
+
+    base = conf.get("api", "base_url", fallback="") or ""
+    if not base.startswith("http"):
+        host = conf.get("api", "host", fallback="127.0.0.1")
+        base = f"http://{'127.0.0.1' if host in ('0.0.0.0', '') else host}:{conf.get('api', 'port', fallback='8080')}"
+    quote = urllib.parse.quote
+    return f"{base.rstrip('/')}/dags/{quote(dag_id, safe='')}/runs/{quote(run_id, safe='')}"
+
+
 def build_run(ctx: Mapping[str, Any]) -> Any:
     """The :class:`~llmops.run.Run` of the current task."""
     from types import MappingProxyType
@@ -288,7 +302,8 @@ def build_run(ctx: Mapping[str, Any]) -> Any:
     key = run_key(str(ctx["run_id"]))
     tracking_key, experiment = key, None
     dag_id = str(getattr(ctx.get("dag"), "dag_id", ""))
-    tags = {"llmops.dag": dag_id}
+    # The MLflow run links back to the Airflow run that logged it.
+    tags = {"llmops.dag": dag_id, "llmops.airflow_run": airflow_run_url(dag_id, str(ctx["run_id"]))}
     if dag_id == MONITORING_DAG and start is not None:
         from llmops.monitoring.interval import interval_key
 

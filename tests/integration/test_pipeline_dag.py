@@ -76,6 +76,14 @@ def test_pipeline_end_to_end(stack: LLMOpsConfig, monkeypatch: pytest.MonkeyPatc
     assert states == {t: "success" for t in states} | skipped, states
     data_tasks = {"validate_raw_data", "plan_shards", "scrub_shard", "sign_shard", "dedup_dataset", "snapshot_dataset"}
     assert data_tasks <= set(states), states
+    # the champion asset's event says what was served, what it replaced, on which data, with which figures
+    from airflow.models.asset import AssetEvent
+    from airflow.utils.session import create_session
+
+    with create_session() as session:
+        events = [e.extra for e in session.query(AssetEvent).all() if e.asset.uri.endswith("/champion")]
+    assert events and events[-1]["version"] == "1" and events[-1]["kind"] == "promotion", events
+    assert len(events[-1]["data_snapshot_sha256"]) == 64 and events[-1]["metrics"]["eval_loss"] > 0, events
 
     # data stage: quarantine written, duplicates removed, counts add up
     curated = sorted(cfg.paths.curated_dir.rglob("train.parquet"))
@@ -95,14 +103,21 @@ def test_pipeline_end_to_end(stack: LLMOpsConfig, monkeypatch: pytest.MonkeyPatc
     mv = c.get_model_version(cfg.mlflow.model_name, champion)
     run = c.get_run(mv.run_id)
     assert run.data.metrics["eval_loss"] < run.data.metrics["base_eval_loss"]
+    # the MLflow run links back to the Airflow run that logged it
+    back = run.data.tags["llmops.airflow_run"]
+    assert back.startswith("http") and "/dags/llm_finetune_pipeline/runs/" in back, back
     history = c.get_metric_history(mv.run_id, "train_loss")
     assert len(history) == V1_STEPS
+    assert "system/cpu_utilization_percentage" in run.data.metrics, sorted(run.data.metrics)  # MLflow system metrics
     assert mv.tags["llmops.gate.passed"] == "True"
     # its model card: the version's description and an artifact of the training run, from the measured figures
     import mlflow
 
-    card = mv.description
+    # ... headed by where the version stands (serving since when, replacing what, why)
+    served, _, card = mv.description.partition("<!-- /llmops:serving -->\n\n")
+    assert "**Serving on Triton as champion** since" in served and "first champion, because:" in served, served
     assert card == mlflow.artifacts.load_text(f"runs:/{mv.run_id}/MODEL_CARD.md")
+    assert c.get_run(mv.run_id).data.tags["mlflow.note.content"] == card  # the run's description in the MLflow UI
     assert card.startswith(f"# {cfg.mlflow.model_name} version 1\n") and "## Intended use" in card
     assert mv.tags["llmops.data_snapshot_hash"] in card and "| safety_pii_leak_rate |" in card
     assert "Prompt `support-assistant-prompt/1`" in card and mv.tags["llmops.prompt"] == "support-assistant-prompt/1"

@@ -8,7 +8,9 @@ Select with ``-m topology``; skipped with the reason when PostgreSQL or Redis is
 
 from __future__ import annotations
 
+import os
 import secrets
+import shutil
 import socket
 import time
 from collections.abc import Iterator
@@ -210,6 +212,52 @@ def test_pipeline_on_celery_postgres_mlflow_server(topology_stack: tuple[LLMOpsC
     assert refused.value.status == 401
     holders = {svc.name for svc in services(cfg, topology) if cfg.monitoring.feedback_token_env in svc.env}
     assert holders == {"airflow-api-server"}
+
+
+def _chromium() -> str | None:
+    return next((p for name in ("chromium", "chromium-browser") if (p := shutil.which(name))), None)
+
+
+def test_llmops_page_in_a_browser(topology_stack: tuple[LLMOpsConfig, Any], tmp_path: Path) -> None:
+    """A person opens the LLMOps page after the pipeline ran: Airflow sends them to its login page first, then the
+    page shows the champion, the timeline and plots; the same page is the "LLMOps" entry of the Airflow UI.
+    Screenshots go to ``$LLMOPS_SCREENSHOT_DIR`` (default: the test's temporary folder)."""
+    chromium = _chromium()
+    if chromium is None:
+        pytest.skip("no Chromium found on PATH (apt-get install chromium): the browser test needs Debian's Chromium")
+    from playwright.sync_api import expect, sync_playwright
+
+    from llmops.stack.manager import airflow_secrets
+
+    cfg, _ = topology_stack
+    s = airflow_secrets(cfg)
+    base = f"http://127.0.0.1:{cfg.airflow.api_port}"
+    shots = Path(os.environ.get("LLMOPS_SCREENSHOT_DIR") or tmp_path)
+    shots.mkdir(parents=True, exist_ok=True)
+    with sync_playwright() as pw:
+        browser = pw.chromium.launch(executable_path=chromium, args=["--no-sandbox"])
+        try:
+            page = browser.new_page(viewport={"width": 1400, "height": 1000})
+            page.set_default_timeout(60_000)
+            page.goto(f"{base}/llmops/ui/")
+            page.wait_for_url("**/auth/login**")  # no session: Airflow's own login
+            page.locator("input[name=username]").fill(s["admin_user"])
+            page.locator("input[type=password]").fill(s["admin_password"])
+            page.locator("button[type=submit]").click()
+            page.wait_for_url("**/llmops/ui/")
+            expect(page.locator("[data-role=champion] h3")).to_contain_text(f"{cfg.mlflow.model_name} v1")
+            expect(page.locator("#timeline tr.promotion").first).to_contain_text("v1")
+            expect(page.locator("#versions")).to_contain_text("promotion_gate: passed")  # a verdict with its reason
+            expect(page.locator("#plots .plot .main-svg").first).to_be_visible()  # drawn by Plotly in the browser
+            page.screenshot(path=str(shots / "llmops_page.png"), full_page=True)
+            # The same page inside the Airflow UI, under its navigation entry.
+            page.goto(f"{base}/plugin/llmops")
+            frame = page.frame_locator("iframe")
+            expect(frame.locator("[data-role=champion] h3")).to_contain_text("v1")
+            page.screenshot(path=str(shots / "airflow_llmops_nav.png"))
+        finally:
+            browser.close()
+    print(f"screenshots: {shots / 'llmops_page.png'} {shots / 'airflow_llmops_nav.png'}")
 
 
 def test_control_plane_is_closed(topology_stack: tuple[LLMOpsConfig, Any]) -> None:

@@ -530,3 +530,27 @@ def test_path_traversal_payloads_are_rejected_before_any_effect(stack: Stack, pa
         assert _tree(stack.repo) == tree_before, f"call {i} touched the model repository"
         assert sorted(p.name for p in stack.tmp.iterdir()) == outside_before, f"call {i} wrote next to it"
     assert stack.client.repository_index() == index_before
+
+
+def test_triton_metrics_give_an_interval_its_queue_compute_and_failure_figures(stack: Stack, tmp_path: Path) -> None:
+    """Monitoring reads Triton's own counters from its metrics endpoint: an interval's figures are the differences
+    from the scrape stored with the interval before; a re-run of an interval reuses its stored scrape."""
+    from llmops.monitoring.triton_metrics import SCRAPE_FILE, scrape, triton_figures
+
+    url = f"http://{stack.cfg.host}:{stack.cfg.metrics_port}/metrics"
+    monitoring = tmp_path / "monitoring"
+    before = scrape(url, MODEL)
+    assert before and all("success" in c and "queue_us" in c for c in before.values()), before
+    triton_figures(url, MODEL, monitoring, "20261201T000000Z")
+    good = stack.client.generate_results(MODEL, [f"How do I share folder {i}?" for i in range(6)], max_new_tokens=3)
+    bad = stack.client.generate_results(MODEL, ["fine", "x" * 201], max_new_tokens=3)
+    assert all(r.ok for r in good) and not bad[1].ok
+    figures, note = triton_figures(url, MODEL, monitoring, "20261201T010000Z")
+    assert "since the previous monitored interval" in note, note
+    assert figures["triton.requests"] >= 2 and figures["triton.queue_ms_per_request"] >= 0.0
+    assert figures["triton.compute_ms_per_request"] > 0.0 and figures["triton.batch_size_mean"] >= 1.0
+    assert set(figures) >= {f"triton.requests.v{v}" for v in before}
+    again, _ = triton_figures(url, MODEL, monitoring, "20261201T010000Z")  # a re-run: the same scrape
+    assert again == figures and (monitoring / "20261201T010000Z" / SCRAPE_FILE).is_file()
+    unreachable, why = triton_figures("http://127.0.0.1:9/metrics", MODEL, monitoring, "20261201T020000Z")
+    assert unreachable == {} and "not read" in why

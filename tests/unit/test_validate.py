@@ -201,6 +201,13 @@ def test_data_docs_render_the_arrow_results(make_cfg: MakeConfig) -> None:
     assert any(
         "expect_column_values_to_be_in_set" in page or "values must belong to this set" in page for page in pages
     )
+    # Beside them, a self-contained summary (readable offline) in the task log's counts, saying what GX's "Failed"
+    # means when the contract held.
+    summary = (index.parent / "summary.html").read_text(encoding="utf-8")
+    kept, quarantined = len(outcome.kept_rows), len(outcome.quarantined)
+    assert quarantined > 0 and f"<b>{kept}</b> kept, <b>{quarantined}</b> quarantined" in summary
+    assert ("Data contract held" if outcome.passed else "Data contract broken") in summary
+    assert outcome.reason.split(";")[0] in summary.replace("&#x27;", "'") and "http" not in summary
 
 
 def _log(i: int, **extra: Any) -> dict[str, Any]:

@@ -692,6 +692,9 @@ class MonitoringConfig(_Section):
     # What the serving hardware costs per hour (in the currency of your bill): each interval's cost, and its cost per
     # 1k tokens (prompt and completion) per model version, are computed from it. 0: no cost figures.
     serving_price_per_hour: float = Field(default=0.0, ge=0.0)
+    # Read Triton's metrics endpoint (triton.host:triton.metrics_port) each interval: queue and compute time per
+    # request, failures inside the server, batch sizes (llmops.monitoring.triton_metrics).
+    scrape_triton_metrics: bool = True
     # Alert bound on an interval's server error rate; also the rollback watch's bound on a new champion's error
     # rate when the version it replaced has no figures to compare with.
     max_error_rate: float = Field(default=0.05, ge=0.0, le=1.0)

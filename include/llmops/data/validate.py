@@ -472,6 +472,8 @@ def validate_records(
     docs_index = None
     if build_docs:
         docs_index = build_data_docs(cfg, kind, check.outcomes, run_key, len(rows))
+        if docs_index is not None:
+            write_docs_summary(docs_index.parent, kind, check.outcomes, summary, len(rows), len(kept), len(quarantined))
     metrics = {**summary.metrics, "engine": "arrow", "duration_s": round(time.perf_counter() - started, 3)}
     if docs_index is not None:
         metrics["data_docs"] = str(docs_index)
@@ -691,6 +693,55 @@ def build_data_docs(cfg: LLMOpsConfig, kind: str, outcomes: Sequence[Any], run_k
         return None
     index = docs_dir / "index.html"
     return index if index.is_file() else None
+
+
+DOCS_SUMMARY = "summary.html"
+
+
+def write_docs_summary(
+    docs_dir: Path, kind: str, outcomes: Sequence[Any], summary: Any, n_rows: int, n_kept: int, n_quarantined: int
+) -> Path:
+    """A self-contained page beside the Data Docs (no external style or script: readable offline) that says what the
+    contract decided, in the same counts as the task log, and what GX's own "Failed" status means.
+
+    GX calls a suite failed as soon as one expectation found one row breaking it. The contract quarantines such rows
+    with their reason and fails only on table-level breaches or when more than ``data.max_quarantine_ratio`` of the
+    rows were quarantined, so the two can disagree: the headline says which one the pipeline acted on.
+    """
+    import html
+
+    from llmops.fsutil import atomic_write_text
+
+    e = html.escape
+    failing_rows = [o for o in outcomes if o.row_level and not o.success]
+    failing_table = [o for o in outcomes if not o.row_level and not o.success]
+    verdict = "held" if summary.passed else "broken"
+    note = " (those rows are the quarantined ones)" if failing_rows else ""
+    rows = "".join(
+        f"<tr class='{'ok' if o.success else 'bad'}'><td>{e(o.name)}</td><td>{'row' if o.row_level else 'table'}</td>"
+        f"<td>{'passed' if o.success else 'failed'}</td><td>{o.unexpected_count if o.row_level else ''}</td>"
+        f"<td>{e(str(o.observed_value)) if not o.row_level and o.observed_value is not None else ''}</td></tr>"
+        for o in outcomes
+    )
+    page = f"""<!doctype html><html lang="en"><head><meta charset="utf-8"><title>Data contract: {e(kind)}</title>
+<style>body{{font-family:system-ui,sans-serif;margin:1rem 2rem}}table{{border-collapse:collapse;font-size:.9rem}}
+td,th{{border-bottom:1px solid #ddd;padding:.2rem .6rem;text-align:left}}.bad td{{color:#b00020}}
+.held{{color:#2a7d2a}}.broken{{color:#b00020}}</style></head><body>
+<h1 class="{verdict}">Data contract {verdict} ({e(kind)})</h1>
+<p>{e(summary.reason)}</p>
+<p><b>{n_rows}</b> rows checked: <b>{n_kept}</b> kept, <b>{n_quarantined}</b> quarantined with their reason.</p>
+<p>{len(failing_rows)} row-level expectation(s) found rows breaking them{note};
+{len(failing_table)} table-level expectation(s) failed. The Great Expectations report
+(<a href="index.html">index.html</a>) marks the suite "Failed" as soon as one row breaks one expectation; the
+contract quarantines such rows and fails only on a table-level breach or when too large a share of the rows is
+quarantined, so "Failed" there and "held" here can both be true.</p>
+<table><tr><th>expectation</th><th>level</th><th>result</th><th>rows breaking it</th><th>observed</th></tr>
+{rows}</table>
+</body></html>
+"""
+    path = docs_dir / DOCS_SUMMARY
+    atomic_write_text(path, page, fsync=False)
+    return path
 
 
 def _validate_gx(

@@ -33,7 +33,15 @@ def check_drift(cfg: LLMOpsConfig, run_key: str, train_path: str, mlflow_run_id:
     current, origin = production_sample(cfg)
     log.info("production traffic for the drift check: %d rows from %s", len(current), origin)
     out_dir = cfg.paths.reports_dir / "drift" / run_key
-    result = run_drift_check(reference, current, out_dir, cfg.drift)
+    window = ""
+    if "timestamp" in current.columns and len(current):
+        stamps = current["timestamp"].astype(str)
+        window = f", {stamps.min()} to {stamps.max()}"
+    title = (
+        f"Reference: training snapshot {Path(train_path).parent.name} ({len(reference)} rows). "
+        f"Current: production logs from {origin}{window} ({len(current)} rows)"
+    )
+    result = run_drift_check(reference, current, out_dir, cfg.drift, title=title)
     log.info("drift: %s", result.reason)
     if mlflow_run_id:
         c = tracking.client(cfg)

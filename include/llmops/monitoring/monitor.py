@@ -217,8 +217,9 @@ def check_interval_drift(
         log_mlflow: log the run and tag the champion (off in benchmarks).
 
     Returns:
-        ``{"key", "champion_version", "metrics", "drift_passed", "drift_reason", "alerts", "reports",
-        "mlflow_run_id"}``; ``alerts`` is a list of :class:`~llmops.monitoring.alerts.Alert` dicts.
+        ``{"key", "champion_version", "metrics", "drift_passed", "drift_reason", "triton_metrics", "alerts",
+        "reports", "mlflow_run_id"}``; ``triton_metrics`` says where the ``triton.*`` figures come from (or why
+        there are none); ``alerts`` is a list of :class:`~llmops.monitoring.alerts.Alert` dicts.
     """
     import pandas as pd
 
@@ -235,6 +236,13 @@ def check_interval_drift(
     price = cfg.monitoring.serving_price_per_hour
     metrics.update(usage_figures(current, seconds, price))
     metrics.update(version_figures(current, curated.server_errors_by_version if curated else {}, seconds, price))
+    triton_note = "Triton metrics not read (monitoring.scrape_triton_metrics is off)"
+    if cfg.monitoring.scrape_triton_metrics:
+        from llmops.monitoring.triton_metrics import triton_figures
+
+        url = f"http://{cfg.triton.host}:{cfg.triton.metrics_port}/metrics"
+        triton, triton_note = triton_figures(url, cfg.triton.model_name, cfg.paths.reports_dir / "monitoring", key)
+        metrics.update(triton)
     # What the answers say: flag rates of the interval, per model version (``safety_<scorer>_rate.v<N>``) and per
     # prompt version (``safety_<scorer>_rate.prompt.<name>_<version>``: a prompt release changes the answers of the
     # same weights).
@@ -268,7 +276,11 @@ def check_interval_drift(
             current,
             out_base / "interval",
             cfg.drift,
-            title=f"Interval {key}: champion v{version} training data vs production",
+            title=(
+                f"Reference: champion v{version}'s training snapshot {snapshot.parent.name} ({len(reference)} rows). "
+                f"Current: the production interval from {interval_start(key):%Y-%m-%d %H:%M} UTC to {end:%H:%M} "
+                f"({len(current)} rows)"
+            ),
             timestamp=end,
             text_method=cfg.monitoring.text_method,
         )
@@ -287,7 +299,10 @@ def check_interval_drift(
                 frame,
                 out_base / "window",
                 cfg.drift,
-                title=f"Window of {len(window)} intervals up to {key}",
+                title=(
+                    f"Reference: champion v{version}'s training snapshot {snapshot.parent.name}. "
+                    f"Current: the {len(window)} intervals up to {key} ({len(frame)} rows)"
+                ),
                 timestamp=end,
                 text_method=cfg.monitoring.text_method,
             )
@@ -305,6 +320,7 @@ def check_interval_drift(
         "metrics": metrics,
         "drift_passed": drift_passed,
         "drift_reason": drift_reason,
+        "triton_metrics": triton_note,
         "alerts": alerts,
         "reports": reports,
         "mlflow_run_id": None,

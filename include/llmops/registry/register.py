@@ -50,14 +50,19 @@ def _prompt_sha256(model_dir: Path) -> str:
 
 
 def publish_model_card(cfg: LLMOpsConfig, finetune: Mapping[str, Any], name: str, version: str, card: str) -> None:
-    """Write the card as ``MODEL_CARD.md`` in the training run's artifacts and as the version's description (both
-    replaced by a retry, with the same text)."""
-    from llmops.registry.registry import client
+    """Write the card as ``MODEL_CARD.md`` in the training run's artifacts, as the run's description (the MLflow UI
+    shows it as Markdown on the run's page) and as the version's description, below its serving headline if it has
+    one (all replaced by a retry, with the same text)."""
+    from llmops.registry.registry import SERVING_NOTE, client
 
     c = client(cfg)
     c.log_text(finetune["mlflow_run_id"], card, CARD_FILE)
-    if (c.get_model_version(name, version).description or "") != card:
-        c.update_model_version(name, version, description=card)
+    c.set_tag(finetune["mlflow_run_id"], "mlflow.note.content", card)
+    old = c.get_model_version(name, version).description or ""
+    headline = SERVING_NOTE.match(old)
+    new = (headline.group(0) if headline else "") + card
+    if old != new:
+        c.update_model_version(name, version, description=new)
 
 
 def refuse_non_finite(metrics: Mapping[str, float]) -> None:

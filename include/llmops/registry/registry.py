@@ -8,6 +8,7 @@ import json
 import logging
 import os
 import random
+import re
 import time
 from dataclasses import asdict, dataclass
 from pathlib import Path
@@ -422,12 +423,48 @@ def record_event(cfg: LLMOpsConfig, event: AliasEvent, log_path: Path) -> bool:
             c.set_model_version_tag(name, event.to_version, key, value)
             repaired = True
     repaired = _align_prompt(cfg, event.to_version) or repaired
+    _describe_serving(cfg, event)
     checkpoint("event-append:before")
     appended = append_event(log_path, asdict(event))
     from llmops.audit import record_alias_event
 
     audited = record_alias_event(cfg, event) is not None
     return appended or audited or repaired
+
+
+SERVING_NOTE = re.compile(r"\A<!-- llmops:serving -->.*?<!-- /llmops:serving -->\n*", re.DOTALL)
+
+
+def serving_headline(description: str, headline: str) -> str:
+    """``description`` with its serving headline (the first block, between ``llmops:serving`` markers) replaced."""
+    return f"<!-- llmops:serving -->\n{headline}\n<!-- /llmops:serving -->\n\n" + SERVING_NOTE.sub("", description)
+
+
+def _describe_serving(cfg: LLMOpsConfig, event: AliasEvent) -> None:
+    """Head the model versions' descriptions (their model cards) with where they stand: the new champion "serving on
+    Triton since ..., replaced ..., because ...", the one it replaced "served until ...". Best effort: the event is
+    recorded by its tags and logs, not by this text."""
+    c = client(cfg)
+    name = cfg.mlflow.model_name
+    what = event.kind.replace("_", " ")
+    replaced = f"replaced version {event.from_version}" if event.from_version else "first champion"
+    notes = {
+        event.to_version: f"**Serving on Triton as champion** since {event.at} ({what}, run `{event.run_key}`); "
+        f"{replaced}, because: {event.reason[:600]}"
+    }
+    if event.from_version and event.from_version != event.to_version:
+        notes[event.from_version] = (
+            f"**Served as champion until {event.at}**: replaced by version {event.to_version} ({what}, run "
+            f"`{event.run_key}`)."
+        )
+    for version, headline in notes.items():
+        try:
+            old = str(c.get_model_version(name, version).description or "")
+            new = serving_headline(old, headline)
+            if new != old:
+                c.update_model_version(name, version, description=new)
+        except Exception as exc:
+            log.warning("description of version %s not updated: %s", version, exc)
 
 
 def _align_prompt(cfg: LLMOpsConfig, version: str | None) -> bool:

@@ -9,6 +9,7 @@ from typing import Any
 from llmops.config import LLMOpsConfig
 
 RUN_KEY_TAG = "llmops.run_key"
+EXPERIMENT_KIND_TAG = "mlflow.experimentKind"  # which view the MLflow UI opens an experiment on
 LOGICAL_DATE_TAG = "llmops.logical_date"
 """Tag holding the Airflow run's logical date (ISO 8601) on the MLflow run; metrics are timestamped by it."""
 TRAINING_FINGERPRINT_TAG = "llmops.training_fingerprint"
@@ -40,8 +41,11 @@ def ensure_experiment(cfg: LLMOpsConfig, name: str | None = None) -> str:
         root = cfg.artifact_root / name
         root.mkdir(parents=True, exist_ok=True)
         location = root.as_uri()
+    # The MLflow UI opens an experiment on the view of its kind: training runs for fine-tuning, runs (not the GenAI
+    # overview) for monitoring.
+    kind = "finetuning" if name == cfg.mlflow.experiment else "custom_model_development"
     try:
-        return str(c.create_experiment(name, artifact_location=location))
+        return str(c.create_experiment(name, artifact_location=location, tags={EXPERIMENT_KIND_TAG: kind}))
     except Exception:  # another writer created it between our check and create
         exp = c.get_experiment_by_name(name)
         if exp is None:

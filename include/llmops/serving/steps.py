@@ -7,6 +7,7 @@ Task functions only (task id = function name); the engines are ``approval``, ``r
 from __future__ import annotations
 
 import logging
+from collections.abc import Mapping
 from typing import Any, TypedDict
 
 from llmops.errors import Permanent, Refused
@@ -31,6 +32,7 @@ class Promotion(TypedDict, total=False):
     smoke_response: str
     smoke_latency_ms: float
     triton_model: str
+    asset_extra: dict[str, Any]  # on the champion asset's event (the adapter puts it there)
 
 
 class RollbackPlan(TypedDict):
@@ -151,7 +153,30 @@ def serve_decided(
         else f"serves as champion (was {result['previous_version'] or 'no champion before'})"
     )
     record(run, Verdict("promotion", True, f"version {version} {served}", on_fail="fail"), version)
-    return Promotion(**result)  # type: ignore[typeddict-item]
+    out = Promotion(**result)  # type: ignore[typeddict-item]
+    out["asset_extra"] = champion_event_extra(run, registration["name"], str(version), result, evaluation, kind)
+    return out
+
+
+def champion_event_extra(
+    run: Run, model: str, version: str, result: Mapping[str, Any], evaluation: Evaluation, kind: str
+) -> dict[str, Any]:
+    """What the champion asset's event says: the version served and the one it replaced, the change's kind, the
+    data snapshot's hash and the key evaluation metrics (who reads the asset needs no MLflow lookup)."""
+    from llmops.data.snapshot import SNAPSHOT_HASH_TAG
+    from llmops.registry.registry import get_version
+
+    mv = get_version(run.config, version)
+    metrics = evaluation.get("metrics") or {}
+    keys = ("eval_loss", "base_eval_loss", "champion_eval_loss", "rouge_l", "safety_toxicity_rate")
+    return {
+        "model": model,
+        "version": version,
+        "previous_version": result.get("previous_version"),
+        "kind": kind,
+        "data_snapshot_sha256": str((getattr(mv, "tags", None) or {}).get(SNAPSHOT_HASH_TAG, "")),
+        "metrics": {k: round(float(metrics[k]), 6) for k in keys if k in metrics},
+    }
 
 
 def reconcile_serving(run: Run) -> dict[str, Any]:

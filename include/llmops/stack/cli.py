@@ -90,11 +90,12 @@ class AirflowApi:
         return value
 
 
-def run_demo(cfg: LLMOpsConfig, conf: dict[str, Any], timeout_s: float) -> int:
+def run_demo(cfg: LLMOpsConfig, conf: dict[str, Any], timeout_s: float, production_loop: bool = True) -> int:
     """Trigger the pipeline through the running Airflow, wait for it and print the summary.
 
     The demo trains even when an earlier demo already trained on the same data (``force``, unless ``conf`` says
-    otherwise): running ``make demo`` again shows the whole pipeline again.
+    otherwise): running ``make demo`` again shows the whole pipeline again. Then the production loop
+    (:func:`run_production_loop`) monitors the demo's traffic, unless ``production_loop`` is off.
     """
     from llmops.stack import manager
 
@@ -122,7 +123,69 @@ def run_demo(cfg: LLMOpsConfig, conf: dict[str, Any], timeout_s: float) -> int:
         time.sleep(5)
     results = {t: api.xcom(DAG_ID, run_id, t) for t in TASKS}
     print_summary(cfg, run_id, state, seen, results)
-    return 0 if state == "success" and seen.get("promote_to_triton") == "success" else 1
+    if state != "success" or seen.get("promote_to_triton") != "success":
+        return 1
+    if not production_loop:
+        return 0
+    code = run_production_loop(cfg, api, timeout_s)
+    print(f"\nLLMOps page        http://127.0.0.1:{cfg.airflow.api_port}/plugin/llmops  (Airflow login)")
+    return code
+
+
+MONITORING_DAG = "llm_production_monitoring"
+# The demo's production traffic: the demo log file covers about 00:00-01:15 of this day; the loop adds one drifted
+# hour after it (what users asked changed: a new product, other currencies, slang).
+DEMO_TRAFFIC_DAY = "2026-01-01"
+DEMO_DRIFTED_HOUR = 2
+
+
+def run_production_loop(cfg: LLMOpsConfig, api: AirflowApi, timeout_s: float) -> int:
+    """Monitor the demo's production traffic hour by hour through ``llm_production_monitoring`` (unpaused): each
+    hour's logs are curated, compared with the champion's training data and scored, so drift, safety rates and latency
+    over time show on the LLMOps page right away. One hour is drifted. Hours monitored by an earlier demo are not run
+    again."""
+    from datetime import UTC, datetime, timedelta
+
+    from llmops.demo import generate_prod_logs
+
+    day = datetime.fromisoformat(DEMO_TRAFFIC_DAY).replace(tzinfo=UTC)
+    drifted = cfg.paths.prod_log_dir / "demo" / "requests-demo-drifted.jsonl"
+    if not drifted.is_file():
+        start = day + timedelta(hours=DEMO_DRIFTED_HOUR)
+        generate_prod_logs(150, 0.7, cfg.demo.seed + 1, drifted, start=start)
+    api.send("PATCH", f"/dags/{MONITORING_DAG}", {"is_paused": False})
+    print(f"\n{MONITORING_DAG}: the demo's production traffic, hour by hour (unpaused: it runs every hour from now)")
+    failures = 0
+    for hour in range(DEMO_DRIFTED_HOUR + 1):
+        start, end = day + timedelta(hours=hour), day + timedelta(hours=hour + 1)
+        run_id = f"demo__{start:%Y%m%dT%H%M}"
+        try:
+            state = api.get(f"/dags/{MONITORING_DAG}/dagRuns/{run_id}")["state"]
+        except Exception:  # not run yet
+            body = {
+                "dag_run_id": run_id,
+                "logical_date": end.isoformat(),
+                "data_interval_start": start.isoformat(),
+                "data_interval_end": end.isoformat(),
+                "conf": {},
+                "note": "make demo: the demo's production traffic"
+                + (" (drifted hour)" if hour == DEMO_DRIFTED_HOUR else ""),
+            }
+            api.send("POST", f"/dags/{MONITORING_DAG}/dagRuns", body)
+            state = "queued"
+        deadline = time.monotonic() + timeout_s
+        while state not in ("success", "failed") and time.monotonic() < deadline:
+            time.sleep(5)
+            state = api.get(f"/dags/{MONITORING_DAG}/dagRuns/{run_id}")["state"]
+        summary = api.xcom(MONITORING_DAG, run_id, "check_interval_drift") or {}
+        metrics = summary.get("metrics") or {}
+        alerts = ", ".join(a.get("name", "?") for a in summary.get("alerts") or []) or "none"
+        share = metrics.get("drift_share")
+        shown = "not assessed" if share is None else f"{share:.2f}"
+        print(f"  {start:%Y-%m-%d %H:%M}  {state:<8} rows {int(metrics.get('rows', 0)):>4}  drift share {shown:<12}"
+              f" alerts: {alerts}")  # fmt: skip
+        failures += state != "success"
+    return 1 if failures else 0
 
 
 def send_demo_feedback(cfg: LLMOpsConfig, request_id: str) -> None:
@@ -241,6 +304,7 @@ def main(argv: list[str] | None = None) -> int:
     demo = sub.add_parser("demo", help="trigger llm_finetune_pipeline through Airflow and print a summary")
     demo.add_argument("--conf", default="{}", help="JSON run conf (DAG params)")
     demo.add_argument("--timeout", type=float, default=3600)
+    demo.add_argument("--no-production-loop", action="store_true", help="do not monitor the demo's traffic")
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.WARNING)
     cfg = load_config()
@@ -259,11 +323,10 @@ def main(argv: list[str] | None = None) -> int:
             print(f"  {name:<20} {url}")
         if "airflow-api-server" in urls:
             print(f"  Airflow login        user {s['admin_user']}  password {s['admin_password']}")
+            print(f"  LLMOps page          {urls['airflow-api-server']}/plugin/llmops   (in the Airflow UI)")
             print(f"  feedback endpoint    {urls['airflow-api-server']}/llmops/feedback")
             print(f"  feedback token       {stack.feedback_token(cfg)}   (Authorization: Bearer <token>)")
-        print(f"  GX Data Docs         {(cfg.paths.reports_dir / 'data_docs').as_uri()}/<run>/index.html")
-        print(f"  drift reports        {cfg.paths.reports_dir / 'drift'}")
-        print(f"  monitoring reports   {cfg.paths.reports_dir / 'monitoring'}")
+        print(f"  reports              {cfg.paths.reports_dir}   (linked from the LLMOps page)")
         print(f"  state folder         {cfg.paths.home}   (stop with `make down`)")
         return 0
     if args.cmd == "down":
@@ -275,7 +338,7 @@ def main(argv: list[str] | None = None) -> int:
             print(f"{name:<24} {'running pid ' + str(pid) if pid else 'stopped'}")
         return 0
     if args.cmd == "demo":
-        return run_demo(cfg, json.loads(args.conf), args.timeout)
+        return run_demo(cfg, json.loads(args.conf), args.timeout, not args.no_production_loop)
     return 2
 
 

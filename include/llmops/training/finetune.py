@@ -238,6 +238,12 @@ def run_finetune(
         if on_line is not None:
             on_line(text)
 
+    # MLflow's system metrics (CPU, memory, disk, network, and GPU where there is one) on the training run, sampled
+    # in this process while the training process group runs on the same machine (``system/*`` in the MLflow UI).
+    from mlflow.system_metrics.system_metrics_monitor import SystemMetricsMonitor
+
+    monitor = SystemMetricsMonitor(run_id, sampling_interval=5, resume_logging=True, tracking_uri=cfg.tracking_uri)
+    monitor.start()
     try:
         summary = run_training(cfg, job, on_progress=progress, on_line=line)
         check = verify_model_dir(job.final_model_dir)
@@ -252,6 +258,8 @@ def run_finetune(
         raise TrainingError(
             f"the trained model failed its checks: {exc}", retryable=False, kind="invalid_model"
         ) from exc
+    finally:
+        monitor.finish()
 
     steps = int(summary["steps"])
     tracking.log_metrics(cfg, run_id, {"final_train_loss": float(summary["final_train_loss"])}, step=steps)
