@@ -14,6 +14,7 @@ PYTEST_ARGS ?=
 export HF_HUB_OFFLINE := 1
 export TRANSFORMERS_OFFLINE := 1
 export GX_ANALYTICS_ENABLED := false
+export MLFLOW_DISABLE_TELEMETRY := true
 # Registry content is not trusted with code execution: MLflow must not unpickle models or artifacts.
 export MLFLOW_ALLOW_PICKLE_DESERIALIZATION := false
 export PIP_DISABLE_PIP_VERSION_CHECK := 1

@@ -4,6 +4,8 @@ adds it to the Airflow UI.
 * "LLMOps" in the navigation: the LLMOps page (champion and challenger, versions with verdict reasons, the audit
   timeline, plots per monitored interval, links), served under ``/llmops/ui/`` behind Airflow's own authentication.
 * "MLflow run" on every DAG run: the MLflow run that Airflow run logged.
+* The run note: a run of a project DAG that ends gets its summary (rows per stage, base vs candidate, verdicts,
+  the version served; an interval's rows, drift and alerts) as its note (:mod:`llmops_airflow.notes`).
 * ``POST /llmops/feedback`` takes an application's rating of an answer (see :mod:`llmops.monitoring.capture`); it
   checks its callers' token itself (Airflow does not authenticate plugin apps).
 """
@@ -11,11 +13,12 @@ adds it to the Airflow UI.
 from __future__ import annotations
 
 from airflow.plugins_manager import AirflowPlugin
+from llmops_airflow import notes
 from llmops_airflow.api import create_app
 
 
 class LLMOpsPlugin(AirflowPlugin):
-    """The LLMOps page, the per-run MLflow link and feedback capture, served by the Airflow api-server."""
+    """The LLMOps page, the per-run MLflow link, run notes and feedback capture."""
 
     name = "llmops"
     # AirflowPlugin declares these as plain class attributes (a ClassVar annotation would not type-check).
@@ -29,3 +32,4 @@ class LLMOpsPlugin(AirflowPlugin):
             "url_route": "llmops_mlflow_run",
         },
     ]
+    listeners = [notes]  # noqa: RUF012

@@ -23,6 +23,8 @@ os.environ["AIRFLOW_HOME"] = str(_SESSION_HOME / "airflow")
 os.environ["AIRFLOW__CORE__LOAD_EXAMPLES"] = "False"
 os.environ["AIRFLOW__CORE__DAGS_FOLDER"] = str(Path(__file__).resolve().parents[1] / "dags")
 os.environ["AIRFLOW__CORE__UNIT_TEST_MODE"] = "False"
+# The project's plugin, as a deployment loads it (its listener writes the run notes the DAG tests read).
+os.environ["AIRFLOW__CORE__PLUGINS_FOLDER"] = str(Path(__file__).resolve().parents[1] / "plugins")
 # Any LLMOPS__* override in the caller's shell would make results depend on it.
 for _name in [n for n in os.environ if n.startswith("LLMOPS__")]:
     del os.environ[_name]

@@ -14,6 +14,7 @@ One state folder and Triton server for the module; the tests run in file order a
 from __future__ import annotations
 
 import json
+import re
 import time
 from collections.abc import Callable, Iterator
 from contextlib import AbstractContextManager
@@ -83,7 +84,16 @@ def test_pipeline_end_to_end(stack: LLMOpsConfig, monkeypatch: pytest.MonkeyPatc
     with create_session() as session:
         events = [e.extra for e in session.query(AssetEvent).all() if e.asset.uri.endswith("/champion")]
     assert events and events[-1]["version"] == "1" and events[-1]["kind"] == "promotion", events
-    assert len(events[-1]["data_snapshot_sha256"]) == 64 and events[-1]["metrics"]["eval_loss"] > 0, events
+    champion_event = events[-1]
+    assert re.fullmatch(r"[0-9a-f]{24}", champion_event["data_snapshot_hash"]), events
+    assert champion_event["metrics"]["eval_loss"] > 0, events
+    # ... and the run's note in the Airflow UI says the same, with the data counts and every verdict
+    from airflow.models.dagrun import DagRun
+
+    with create_session() as session:
+        note = session.query(DagRun).filter(DagRun.run_id == dag_run.run_id).one().note
+    assert note and note.startswith("**Run summary**") and "Serving **v1** on Triton as champion" in note, note
+    assert "| eval_loss |" in note and "- gate: **passed**" in note and "- promotion decision: **passed**" in note
 
     # data stage: quarantine written, duplicates removed, counts add up
     curated = sorted(cfg.paths.curated_dir.rglob("train.parquet"))
@@ -159,6 +169,7 @@ def test_pipeline_end_to_end(stack: LLMOpsConfig, monkeypatch: pytest.MonkeyPatc
     assert audited["verdicts"]["promotion_gate"]["passed"] and audited["verdicts"]["promotion_gate"]["reason"]
     assert audited["verdicts"]["promotion_decision"]["passed"]
     assert audited["data_snapshot_sha256"] == mv.tags["llmops.data_snapshot_hash"]
+    assert champion_event["data_snapshot_hash"] == mv.tags["llmops.data_snapshot_hash"]
     assert len(audited["data_manifest_sha256"]) == len(audited["version_manifest_sha256"]) == 64
     assert audited["weights_digest"] == events[-1]["weights_digest"]
     assert audited["prompt_version"] == mv.tags["llmops.prompt"] == "support-assistant-prompt/1"

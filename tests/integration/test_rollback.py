@@ -349,3 +349,15 @@ def test_llm_rollback_dag_end_to_end(env: Env, airflow_db_migrate: Callable[[], 
         "from the DAG",
     )
     assert last["run_key"].startswith("manual__")
+    # the champion asset's event says the same
+    from airflow.models.asset import AssetEvent
+    from airflow.utils.session import create_session
+
+    with create_session() as session:
+        extras = [e.extra for e in session.query(AssetEvent).all() if e.asset.uri.endswith("/champion")]
+    assert extras and (extras[-1]["kind"], extras[-1]["version"], extras[-1]["previous_version"]) == (
+        "rollback",
+        "2",
+        "4",
+    ), extras
+    assert extras[-1]["reason"] == "from the DAG" and "data_snapshot_hash" in extras[-1], extras

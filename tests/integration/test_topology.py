@@ -152,6 +152,9 @@ def test_pipeline_on_celery_postgres_mlflow_server(topology_stack: tuple[LLMOpsC
             pytest.fail(f"stack components died: {dead}\n{logs}")
     tis = {ti["task_id"]: ti for ti in api.get(f"/dags/{DAG_ID}/dagRuns/{run_id}/taskInstances")["task_instances"]}
     assert state == "success", {t: ti["state"] for t, ti in tis.items()}
+    # the scheduler's listener wrote the run's summary as its note, committed with the state change (Postgres)
+    note = api.get(f"/dags/{DAG_ID}/dagRuns/{run_id}")["note"]
+    assert note and note.startswith("**Run summary**") and "on Triton as champion" in note, note
 
     # training ran on the training queue, on the training worker; everything else on the default worker
     assert tis["finetune_model"]["queue"] == "training"

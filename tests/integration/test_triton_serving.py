@@ -540,7 +540,8 @@ def test_triton_metrics_give_an_interval_its_queue_compute_and_failure_figures(s
     url = f"http://{stack.cfg.host}:{stack.cfg.metrics_port}/metrics"
     monitoring = tmp_path / "monitoring"
     before = scrape(url, MODEL)
-    assert before and all("success" in c and "queue_us" in c for c in before.values()), before
+    # a version that answered has its timing counters; one unloaded long ago may keep only its failure counters
+    assert before and all("queue_us" in c for c in before.values() if "success" in c), before
     triton_figures(url, MODEL, monitoring, "20261201T000000Z")
     good = stack.client.generate_results(MODEL, [f"How do I share folder {i}?" for i in range(6)], max_new_tokens=3)
     bad = stack.client.generate_results(MODEL, ["fine", "x" * 201], max_new_tokens=3)
@@ -549,7 +550,9 @@ def test_triton_metrics_give_an_interval_its_queue_compute_and_failure_figures(s
     assert "since the previous monitored interval" in note, note
     assert figures["triton.requests"] >= 2 and figures["triton.queue_ms_per_request"] >= 0.0
     assert figures["triton.compute_ms_per_request"] > 0.0 and figures["triton.batch_size_mean"] >= 1.0
-    assert set(figures) >= {f"triton.requests.v{v}" for v in before}
+    per_version = {k: v for k, v in figures.items() if k.startswith("triton.requests.v")}
+    assert per_version and all(v > 0 for v in per_version.values()), figures
+    assert sum(per_version.values()) == figures["triton.requests"], figures
     again, _ = triton_figures(url, MODEL, monitoring, "20261201T010000Z")  # a re-run: the same scrape
     assert again == figures and (monitoring / "20261201T010000Z" / SCRAPE_FILE).is_file()
     unreachable, why = triton_figures("http://127.0.0.1:9/metrics", MODEL, monitoring, "20261201T020000Z")

@@ -240,7 +240,10 @@ def watch_champion(run: Run) -> dict[str, Any]:
     subject = f"[llmops] champion {champion} rolled back to {result['previous']}, interval {key}"
     body = alert_message(subject, [], {"reason": result["reason"], "new": result["new"], "old": result["old"]})
     run.notify(subject, body, {"interval": key, "decision": result["decision"]})
-    return result
+    from llmops.serving.steps import rollback_event_extra
+
+    extra = rollback_event_extra(run, str(result["previous"]), champion, f"automatic: {result['reason']}")
+    return {**result, "asset_extra": extra}
 
 
 def verify_audit(run: Run) -> VerdictDict:

@@ -87,8 +87,8 @@ def interval_figures(
     now: Mapping[str, Mapping[str, float]], before: Mapping[str, Mapping[str, float]] | None
 ) -> dict[str, float]:
     """The interval's figures from two scrapes: ``triton.<figure>`` over every version and ``triton.<figure>.v<N>``
-    per version. Figures: ``requests``, ``failures``, ``failure_rate``, ``queue_ms_per_request``,
-    ``compute_ms_per_request``, ``request_ms_per_request`` (Triton's own end-to-end time) and
+    per version that took requests in the interval. Figures: ``requests``, ``failures``, ``failure_rate``,
+    ``queue_ms_per_request``, ``compute_ms_per_request``, ``request_ms_per_request`` (Triton's own end-to-end time) and
     ``batch_size_mean`` (requests per model execution)."""
     total: dict[str, float] = {}
     out: dict[str, float] = {}
@@ -96,7 +96,9 @@ def interval_figures(
         delta = _delta(counters, (before or {}).get(version))
         for k, v in delta.items():
             total[k] = total.get(k, 0.0) + v
-        out.update({f"triton.{k}.v{version}": v for k, v in _figures(delta).items()})
+        figures = _figures(delta)
+        if figures["requests"] > 0:  # a version that took no request this interval (e.g. long unloaded) adds none
+            out.update({f"triton.{k}.v{version}": v for k, v in figures.items()})
     if now:
         out.update({f"triton.{k}": v for k, v in _figures(total).items()})
     return out

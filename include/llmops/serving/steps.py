@@ -174,8 +174,25 @@ def champion_event_extra(
         "version": version,
         "previous_version": result.get("previous_version"),
         "kind": kind,
-        "data_snapshot_sha256": str((getattr(mv, "tags", None) or {}).get(SNAPSHOT_HASH_TAG, "")),
+        "data_snapshot_hash": str((getattr(mv, "tags", None) or {}).get(SNAPSHOT_HASH_TAG, "")),
         "metrics": {k: round(float(metrics[k]), 6) for k in keys if k in metrics},
+    }
+
+
+def rollback_event_extra(run: Run, version: str, previous: str | None, reason: str) -> dict[str, Any]:
+    """What the champion asset's event says after a rollback: the version that serves again, the one it replaced,
+    why, and the data snapshot the restored version was trained on."""
+    from llmops.data.snapshot import SNAPSHOT_HASH_TAG
+    from llmops.registry.registry import get_version
+
+    mv = get_version(run.config, version)
+    return {
+        "model": run.config.mlflow.model_name,
+        "version": version,
+        "previous_version": previous,
+        "kind": "rollback",
+        "reason": reason,
+        "data_snapshot_hash": str((getattr(mv, "tags", None) or {}).get(SNAPSHOT_HASH_TAG, "")),
     }
 
 
@@ -238,4 +255,4 @@ def rollback_model(run: Run, plan: RollbackPlan) -> dict[str, Any]:
         record(run, Verdict("rollback", False, f"rollback to version {version} failed: {exc}"), version)
         raise Permanent(str(exc)) from exc
     record(run, Verdict("rollback", True, f"version {version} serves as champion: {reason}"), version)
-    return out
+    return {**out, "asset_extra": rollback_event_extra(run, str(version), plan["champion"], reason)}

@@ -53,6 +53,7 @@ def base_env(cfg: LLMOpsConfig) -> dict[str, str]:
             "HF_HUB_OFFLINE": "1",
             "TRANSFORMERS_OFFLINE": "1",
             "GX_ANALYTICS_ENABLED": "false",
+            "MLFLOW_DISABLE_TELEMETRY": "true",
             "MLFLOW_TRACKING_URI": cfg.tracking_uri,
             "MLFLOW_ALLOW_PICKLE_DESERIALIZATION": "false",  # registry content is not trusted with code execution
             "PATH": f"{Path(sys.executable).parent}{os.pathsep}{os.environ.get('PATH', '')}",

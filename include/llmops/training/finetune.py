@@ -242,8 +242,14 @@ def run_finetune(
     # in this process while the training process group runs on the same machine (``system/*`` in the MLflow UI).
     from mlflow.system_metrics.system_metrics_monitor import SystemMetricsMonitor
 
+    # The monitor samples only while the MLflow run is RUNNING (an earlier ``start_run`` block ended it): the run is
+    # marked running while training runs, then FINISHED (FAILED when training failed; a retry marks it running again).
+    status_before = c.get_run(run_id).info.status
+    if status_before != "RUNNING":
+        c.update_run(run_id, status="RUNNING")
     monitor = SystemMetricsMonitor(run_id, sampling_interval=5, resume_logging=True, tracking_uri=cfg.tracking_uri)
     monitor.start()
+    status_after = "FAILED"
     try:
         summary = run_training(cfg, job, on_progress=progress, on_line=line)
         check = verify_model_dir(job.final_model_dir)
@@ -258,8 +264,12 @@ def run_finetune(
         raise TrainingError(
             f"the trained model failed its checks: {exc}", retryable=False, kind="invalid_model"
         ) from exc
+    else:
+        status_after = "RUNNING" if status_before == "RUNNING" else "FINISHED"
     finally:
         monitor.finish()
+        if status_after != "RUNNING":
+            c.update_run(run_id, status=status_after)
 
     steps = int(summary["steps"])
     tracking.log_metrics(cfg, run_id, {"final_train_loss": float(summary["final_train_loss"])}, step=steps)

@@ -34,9 +34,15 @@ def finetune_model(run: Run, validated: Validated, curated: Curated) -> Finetune
     snapshot, base model and training settings, unless the `force` param is set: a nightly retrain whose candidate
     the gate keeps refusing would otherwise train and register the same model every night."""
     from llmops.prompts import champion_prompt
+    from llmops.registry import tracking
     from llmops.training.finetune import new_training_input, run_finetune, training_fingerprint
     from llmops.training.launch import TrainingError
 
+    # the first line of the log: where the curves, the system metrics and the verdicts of this run are
+    mlflow_run_id = tracking.get_or_create_run(
+        run.config, run.key, run_name=f"finetune-{run.key}", tags={"llmops.stage": "finetune"}
+    )
+    log.info("MLflow run %s", tracking.run_link(run.config, mlflow_run_id))
     prompt = champion_prompt(run.config)  # resolved once per run; later steps load this version by reference
     log.info("prompt %s (the registry's %s version)", prompt.label, "champion")
     fingerprint = training_fingerprint(run.config, curated["snapshot_hash"], prompt)
