@@ -38,7 +38,6 @@ def test_a_finished_run_gets_its_summary_as_note(
     from airflow.dag_processing.dagbag import DagBag
     from airflow.models.dagrun import DagRun
     from airflow.utils.session import create_session
-
     from llmops_airflow.notes import write_note
 
     airflow_db_migrate()
