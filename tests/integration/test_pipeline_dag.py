@@ -126,6 +126,7 @@ def test_pipeline_end_to_end(stack: LLMOpsConfig, monkeypatch: pytest.MonkeyPatc
     # ... headed by where the version stands (serving since when, replacing what, why)
     served, _, card = mv.description.partition("<!-- /llmops:serving -->\n\n")
     assert "**Serving on Triton as champion** since" in served and "first champion, because:" in served, served
+    assert re.search(r"\(logical date; switched at \d{4}-\d\d-\d\dT\d\d:\d\d:\d\d UTC;", served), served
     assert card == mlflow.artifacts.load_text(f"runs:/{mv.run_id}/MODEL_CARD.md")
     assert c.get_run(mv.run_id).data.tags["mlflow.note.content"] == card  # the run's description in the MLflow UI
     assert card.startswith(f"# {cfg.mlflow.model_name} version 1\n") and "## Intended use" in card

@@ -137,3 +137,24 @@ def test_concurrent_forward_moves_end_on_the_highest(cfg: LLMOpsConfig) -> None:
 def test_set_alias_validates_the_version(cfg: LLMOpsConfig) -> None:
     with pytest.raises(ValueError, match="invalid model version"):
         registry.set_alias(cfg, registry.CHALLENGER, "../1")
+
+
+def test_the_switch_time_of_a_serving_headline_is_kept_for_its_own_run() -> None:
+    """The wall-clock time beside the logical date: written once per switch, kept when a retry rewrites the headline,
+    new for another run's switch."""
+    from datetime import UTC, datetime
+
+    from llmops.registry.registry import serving_headline, switched_at
+
+    first = datetime(2026, 3, 1, 12, 0, 5, tzinfo=UTC)
+    later = datetime(2026, 3, 1, 12, 9, 0, tzinfo=UTC)
+    assert switched_at("", "run-a", first) == "2026-03-01T12:00:05"
+    described = serving_headline(
+        "card", "**Serving** since x (logical date; switched at 2026-03-01T12:00:05 UTC; run `run-a`)"
+    )
+    assert switched_at(described, "run-a", later) == "2026-03-01T12:00:05"
+    assert switched_at(described, "run-b", later) == "2026-03-01T12:09:00"
+    assert (
+        switched_at("card mentions `run-a`, switched at 2020-01-01T00:00:00 UTC", "run-a", later)
+        == "2026-03-01T12:09:00"
+    )

@@ -11,6 +11,7 @@ import random
 import re
 import time
 from dataclasses import asdict, dataclass
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -440,27 +441,50 @@ def serving_headline(description: str, headline: str) -> str:
     return f"<!-- llmops:serving -->\n{headline}\n<!-- /llmops:serving -->\n\n" + SERVING_NOTE.sub("", description)
 
 
+_SWITCHED = re.compile(r"switched at (\S+) UTC")
+
+
+def switched_at(description: str, run_key: str, now: datetime) -> str:
+    """The wall-clock time a serving headline gives for the switch by ``run_key``: the one already written for that
+    run (a retry or a re-run keeps it), else ``now``. Shown beside the logical date; nothing decides on it."""
+    block = SERVING_NOTE.match(description)
+    if block and f"`{run_key}`" in block.group(0):
+        found = _SWITCHED.search(block.group(0))
+        if found:
+            return found.group(1)
+    return now.astimezone(UTC).isoformat(timespec="seconds").replace("+00:00", "")
+
+
 def _describe_serving(cfg: LLMOpsConfig, event: AliasEvent) -> None:
     """Head the model versions' descriptions (their model cards) with where they stand: the new champion "serving on
-    Triton since ..., replaced ..., because ...", the one it replaced "served until ...". Best effort: the event is
-    recorded by its tags and logs, not by this text."""
+    Triton since ..., replaced ..., because ...", the one it replaced "served until ...". The times are the run's
+    logical date and, beside it, the wall-clock time of the switch. Best effort: the event is recorded by its tags
+    and logs, not by this text."""
     c = client(cfg)
     name = cfg.mlflow.model_name
     what = event.kind.replace("_", " ")
     replaced = f"replaced version {event.from_version}" if event.from_version else "first champion"
-    notes = {
-        event.to_version: f"**Serving on Triton as champion** since {event.at} ({what}, run `{event.run_key}`); "
-        f"{replaced}, because: {event.reason[:600]}"
-    }
-    if event.from_version and event.from_version != event.to_version:
-        notes[event.from_version] = (
-            f"**Served as champion until {event.at}**: replaced by version {event.to_version} ({what}, run "
-            f"`{event.run_key}`)."
+    now = datetime.now(UTC)
+
+    def headline(version: str, old: str) -> str:
+        real = switched_at(old, event.run_key, now)
+        if version == event.to_version:
+            return (
+                f"**Serving on Triton as champion** since {event.at} (logical date; switched at {real} UTC; {what}, "
+                f"run `{event.run_key}`); {replaced}, because: {event.reason[:600]}"
+            )
+        return (
+            f"**Served as champion until {event.at}** (logical date; switched at {real} UTC): replaced by version "
+            f"{event.to_version} ({what}, run `{event.run_key}`)."
         )
-    for version, headline in notes.items():
+
+    versions = [event.to_version]
+    if event.from_version and event.from_version != event.to_version:
+        versions.append(event.from_version)
+    for version in versions:
         try:
             old = str(c.get_model_version(name, version).description or "")
-            new = serving_headline(old, headline)
+            new = serving_headline(old, headline(version, old))
             if new != old:
                 c.update_model_version(name, version, description=new)
         except Exception as exc:
