@@ -116,7 +116,7 @@ def test_pipeline_end_to_end(stack: LLMOpsConfig, monkeypatch: pytest.MonkeyPatc
     # the MLflow run links back to the Airflow run that logged it
     back = run.data.tags["llmops.airflow_run"]
     assert back.startswith("http") and "/dags/llm_finetune_pipeline/runs/" in back, back
-    history = c.get_metric_history(mv.run_id, "train_loss")
+    history = c.get_metric_history(mv.run_id, "train/train_loss")
     assert len(history) == V1_STEPS
     assert "system/cpu_utilization_percentage" in run.data.metrics, sorted(run.data.metrics)  # MLflow system metrics
     assert mv.tags["llmops.gate.passed"] == "True"

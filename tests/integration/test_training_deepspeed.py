@@ -166,9 +166,9 @@ def test_zero3_lora_finetune_is_killed_resumed_tracked_and_merged(tiny_setup: tu
     assert run.data.params["recipe_model"] == "tiny-gpt2" and run.data.params["lora.r"] == "16"
     assert run.data.params["ds.zero_optimization.stage"] == "3" and run.data.params["max_steps"] == "16"
     assert run.data.tags["llmops.training.status"] == "completed" and run.data.tags["env.deepspeed"]
-    history = client.get_metric_history(run.info.run_id, "train_loss")
+    history = client.get_metric_history(run.info.run_id, "train/train_loss")
     assert sorted({m.step for m in history}) == list(range(1, 17))
-    assert {"learning_rate", "tokens_per_s", "grad_norm"} <= set(run.data.metrics)
+    assert {"train/learning_rate", "train/tokens_per_s", "train/grad_norm"} <= set(run.data.metrics)
     artifacts = {a.path for a in client.list_artifacts(run.info.run_id, "config")}
     assert {"config/recipe_resolved.json", "config/deepspeed_resolved.json", "config/deepspeed.json"} <= artifacts
     resolved = json.loads(

@@ -16,11 +16,11 @@ import pytest
 from llmops.checksums import luhn_valid
 from llmops.config import DataConfig, DemoDataConfig, load_config
 from llmops.data.dedup import normalize_text
-from llmops.data.schema import PROD_LOG_COLUMNS, TRAIN_COLUMNS
+from llmops.data.schema import PROD_LOG_COLUMNS, PROD_LOG_SERVING_COLUMNS, TRAIN_COLUMNS
 from llmops.demo import generate_demo_dataset, generate_prod_logs
 from llmops.demo.cli import main
 from llmops.demo.intents import INTENTS, load_intents, parse_intents, template_fields
-from llmops.demo.prodlogs import _DRIFT_RESPONSES
+from llmops.demo.prodlogs import _DRIFT_RESPONSES, TEMPLATE_TOKENS
 from llmops.demo.slots import SAMPLERS
 from llmops.demo.synthetic import near_duplicate_corpus, planted_pii_corpus
 
@@ -71,7 +71,7 @@ def test_same_seed_same_bytes_other_seed_other_bytes(tmp_path: Path) -> None:
 PINNED = {
     "eval": "ee7c2e8b59419417192a26d1f40310d9b11baf4973bf780bae61629c06370e61",
     "manifest": "5530bce8bbba128468609eb5a6d1fb47ef82b1497123b885c29cb456c3a70780",
-    "prod_logs": "0e68a3c37674e8b59114c826415017c46b340012400b7095c437b28ea00d5636",
+    "prod_logs": "bca003d30d44a11bcb10d32192a2287dbeefac12a6db98081c35b81bc52fb610",
     "train": "1dfca2e23a8b475d505b4accb2246316260f796cc091f0f27b5711e67c959658",
     "pii_corpus": "597a105f763d411ac1a1f5077a367b6d482d5fc2904ce478150c1bb70e883d48",
     "near_duplicate_corpus": "a2af4e6770837509185525d6291955c39709deea2a9ec53c28c72083523f52a6",
@@ -258,7 +258,10 @@ def test_prod_logs_layout_drift_share_and_determinism(tmp_path: Path) -> None:
     assert len(records) == 50
     stamps = []
     for record in records:
-        assert tuple(record) == PROD_LOG_COLUMNS
+        assert tuple(record) == PROD_LOG_COLUMNS + PROD_LOG_SERVING_COLUMNS  # the served model's layout
+        assert record["prompt_tokens"] > TEMPLATE_TOKENS and record["completion_tokens"] > 0
+        assert record["batch_size"] in (1, 2, 4) and 0 < record["compute_ms"] < record["latency_ms"]
+        assert record["prompt_version"] == "support-assistant-prompt/1"
         assert uuid.UUID(record["request_id"]).version == 4
         assert record["timestamp"].endswith("Z")
         stamps.append(datetime.fromisoformat(record["timestamp"]))

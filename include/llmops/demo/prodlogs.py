@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import random
+import re
 import uuid
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
@@ -14,6 +15,23 @@ from llmops.demo.intents import render_example
 from llmops.fsutil import atomic_write_bytes
 
 DEFAULT_PROD_START = datetime(2026, 1, 1, tzinfo=UTC)
+# The demo traffic's usage (what the served model records with each answer) is simulated like its latency: tokens
+# counted as words and punctuation marks (a rough stand-in for a subword tokenizer), the instruction template's own
+# tokens added to the prompt, a batch size drawn from what a busy server forms, and most of the latency spent
+# computing. Drawn from a generator of their own, so the rest of a seeded log stays the same.
+_TOKEN = re.compile(r"\w+|[^\w\s]")
+TEMPLATE_TOKENS = 8
+DEMO_PROMPT_VERSION = "support-assistant-prompt/1"
+
+
+def simulated_usage(rng: random.Random, prompt: str, response: str, latency_ms: float) -> dict[str, float | int]:
+    """``prompt_tokens``, ``completion_tokens``, ``batch_size`` and ``compute_ms`` of one simulated answer."""
+    return {
+        "prompt_tokens": len(_TOKEN.findall(prompt)) + TEMPLATE_TOKENS,
+        "completion_tokens": len(_TOKEN.findall(response)),
+        "batch_size": rng.choice((1, 1, 1, 2, 2, 4)),
+        "compute_ms": round(latency_ms * rng.uniform(0.75, 0.95), 3),
+    }
 _CURRENCIES: tuple[tuple[str, str], ...] = (
     ("EUR", "euros"),
     ("GBP", "pounds"),
@@ -89,6 +107,7 @@ def generate_prod_logs(
     model_name: str = "support_assistant",
     model_version: str = "1",
     start: datetime | None = None,
+    prompt_version: str = DEMO_PROMPT_VERSION,
 ) -> Path:
     """Write ``n`` production request logs (JSONL, :data:`~llmops.data.schema.PROD_LOG_COLUMNS` layout).
 
@@ -106,6 +125,8 @@ def generate_prod_logs(
         model_version: ``model_version`` of every record.
         start: timestamp of the first request (UTC; a naive datetime is taken as UTC). Defaults to
             2026-01-01T00:00:00Z.
+        prompt_version: ``prompt_version`` of every record. Every record also carries simulated usage
+            (:func:`simulated_usage`), as the served model's lines do.
 
     Returns:
         ``out_path``.
@@ -121,6 +142,7 @@ def generate_prod_logs(
     if moment.tzinfo is None:
         moment = moment.replace(tzinfo=UTC)
     rng = random.Random(seed)
+    usage_rng = random.Random(f"{seed}:usage")
     drifted = set(rng.sample(range(n), round(n * drift)))
     lines: list[bytes] = []
     for index in range(n):
@@ -143,5 +165,8 @@ def generate_prod_logs(
             response,
             round(latency, 3),
         )
-        lines.append(json_line(dict(zip(PROD_LOG_COLUMNS, values, strict=True))))
+        record = dict(zip(PROD_LOG_COLUMNS, values, strict=True))
+        record.update(simulated_usage(usage_rng, prompt, response, latency))
+        record["prompt_version"] = prompt_version
+        lines.append(json_line(record))
     return atomic_write_bytes(Path(out_path), b"".join(line + b"\n" for line in lines), fsync=False)

@@ -519,6 +519,12 @@ def train_step(engine: Any, micro_batches: list[dict[str, Any]], *, seed: int, s
 
 
 # --- tracking ---------------------------------------------------------------------------------------------------------
+# Per-step curves go to MLflow under one group (``train/train_loss``, ``train/learning_rate``, ``train/grad_norm``,
+# ``train/tokens_per_s``): the MLflow UI shows them in their own section, beside ``system/``, instead of sorted among
+# the run's evaluation and verdict metrics.
+STEP_METRIC_GROUP = "train/"
+
+
 class _MlflowLogger:
     """Per-step metrics to MLflow from rank 0, sent in batches; a no-op without a run id."""
 
@@ -730,7 +736,7 @@ def train(job: TrainingJob) -> dict[str, Any]:
                 metrics = {"train_loss": loss_value, "learning_rate": lr, "tokens_per_s": tokens / max(dt, 1e-9)}
                 if norm is not None:
                     metrics["grad_norm"] = float(norm)
-                tracker.log(done, metrics)
+                tracker.log(done, {f"{STEP_METRIC_GROUP}{k}": v for k, v in metrics.items()})
                 if done == 1 or done % job.log_every == 0 or done == job.max_steps:
                     tracker.flush()
                     elapsed = time.perf_counter() - t_start
