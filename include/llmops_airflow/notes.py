@@ -3,8 +3,10 @@ note in the Airflow UI.
 
 A listener (registered by the ``llmops`` plugin) that runs where the run's state changes, the scheduler (or the
 api-server when a person marks a run): it reads the run's task results from XCom and sets the note on the run within
-that same database session, so it commits with the state change and opens no second connection. A note a person
-wrote is kept. A failure here is logged and never affects the run.
+that same database session, so it commits with the state change and opens no second connection (a run that is
+attached to no session, as under ``dag.test()``, is written through a session of its own). A note a person wrote is
+kept. The listener only reads the run's XCom rows and sets one attribute; an error in it is logged, and the run's
+state is not touched.
 """
 
 from __future__ import annotations
