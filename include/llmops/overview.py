@@ -217,6 +217,21 @@ def _reports(cfg: LLMOpsConfig, out: Overview, limit: int = 20) -> None:
         out.reports[kind] = [str(p.relative_to(base)) for p in found]
 
 
+def task_report(cfg: LLMOpsConfig, run_id: str, task_id: str) -> str | None:
+    """The report a task of an Airflow run wrote, relative to the reports folder: ``validate_raw_data``'s Data Docs
+    (their self-contained summary when there is one), ``check_drift``'s Evidently report; ``None`` for other tasks
+    and for a report that is not there (reports are kept for ``retention.reports_days``)."""
+    from llmops.config.runtime import run_key
+    from llmops.data.validate import DOCS_SUMMARY
+
+    key = run_key(run_id)
+    candidates = {
+        "validate_raw_data": (f"data_docs/{key}/{DOCS_SUMMARY}", f"data_docs/{key}/index.html"),
+        "check_drift": (f"drift/{key}/drift_report.html",),
+    }.get(task_id, ())
+    return next((c for c in candidates if (cfg.paths.reports_dir / c).is_file()), None)
+
+
 def thresholds(cfg: LLMOpsConfig) -> dict[str, float]:
     """The alert bounds drawn on the plots, by the figure they bound."""
     m = cfg.monitoring

@@ -12,6 +12,8 @@ Routes, under ``/llmops`` once mounted:
   Airflow's login page.
 * ``GET /ui/reports/<path>``: a report file the pipeline wrote (Data Docs, Evidently reports), same authentication.
 * ``GET /ui/run/<dag_id>/<run_id>``: the MLflow run of an Airflow run (the per-run link of the Airflow UI).
+* ``GET /ui/task/<dag_id>/<run_id>/<task_id>``: the report a task instance wrote, else its run's MLflow run (the
+  per-task link).
 * ``GET /ui/static/plotly.min.js``: Plotly's JavaScript from the installed package (no CDN).
 
 FastAPI resolves the routes' annotations, so it is imported at the top (only the api-server and tests import this
@@ -148,6 +150,7 @@ def create_app(
         return {"configured": bool(cap.tokens)}  # nothing about the deployment to a caller without a token
 
     _add_ui(app, settings, viewer or airflow_viewer, login_url or _login_url)
+    _add_task_route(app, settings, viewer or airflow_viewer)
     return app
 
 
@@ -225,6 +228,24 @@ def _add_ui(
         from llmops_airflow.ui import run_list_page
 
         return HTMLResponse(run_list_page(dag_id, run_id, urls), status_code=200 if urls else 404)
+
+
+def _add_task_route(
+    app: FastAPI, settings: Callable[[], LLMOpsConfig], viewer: Callable[[Request], Awaitable[Any]]
+) -> None:
+    from starlette.concurrency import run_in_threadpool
+
+    @app.get("/ui/task/{dag_id}/{run_id}/{task_id}")
+    async def airflow_task(dag_id: str, run_id: str, task_id: str, request: Request) -> Response:
+        """A task instance's report (Data Docs, drift report) when it wrote one; otherwise its run's MLflow run."""
+        from llmops.overview import task_report
+
+        await viewer(request)
+        cfg = await run_in_threadpool(settings)
+        found = await run_in_threadpool(task_report, cfg, run_id, task_id)
+        if found is not None:
+            return RedirectResponse(str(request.url_for("report", relative=found)), status_code=307)
+        return RedirectResponse(str(request.url_for("airflow_run", dag_id=dag_id, run_id=run_id)), status_code=307)
 
 
 def _mlflow_runs_of(cfg: LLMOpsConfig, dag_id: str, run_id: str) -> list[tuple[str, str]]:

@@ -153,6 +153,28 @@ def test_the_page_is_served_only_to_an_authenticated_viewer(cfg: LLMOpsConfig) -
     assert js.status_code == 200 and "plotly" in js.text[:2000].lower()
 
 
+def test_a_task_instance_links_to_the_report_it_wrote(cfg: LLMOpsConfig) -> None:
+    from llmops.config.runtime import run_key
+
+    run_id = "manual__2026-12-01T00:00:00+00:00"
+    docs = cfg.paths.reports_dir / "data_docs" / run_key(run_id)
+    docs.mkdir(parents=True)
+    (docs / "index.html").write_text("<html>gx</html>", encoding="utf-8")
+    viewer = _client(cfg, None)
+    answer = viewer.get(f"/ui/task/llm_finetune_pipeline/{run_id}/validate_raw_data")
+    assert answer.status_code == 307, answer.text
+    assert answer.headers["location"].endswith(f"/ui/reports/data_docs/{run_key(run_id)}/index.html")
+    assert viewer.get(answer.headers["location"]).text == "<html>gx</html>"
+    (docs / "summary.html").write_text("<html>summary</html>", encoding="utf-8")  # the readable one comes first
+    answer = viewer.get(f"/ui/task/llm_finetune_pipeline/{run_id}/validate_raw_data")
+    assert answer.headers["location"].endswith("/summary.html")
+    # a task without a report (or whose report is gone): its run's MLflow run
+    for task in ("finetune_model", "check_drift"):
+        answer = viewer.get(f"/ui/task/llm_finetune_pipeline/{run_id}/{task}")
+        assert answer.status_code == 307 and "/ui/run/llm_finetune_pipeline/" in answer.headers["location"], task
+    assert _client(cfg, 401).get(f"/ui/task/llm_finetune_pipeline/{run_id}/validate_raw_data").status_code == 401
+
+
 def test_airflow_authentication_refuses_a_request_without_credentials(cfg: LLMOpsConfig) -> None:
     app = create_app(config=lambda: cfg, environ={}, login_url=lambda r: "/auth/login")
     client = TestClient(app, follow_redirects=False)

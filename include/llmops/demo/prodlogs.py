@@ -32,6 +32,8 @@ def simulated_usage(rng: random.Random, prompt: str, response: str, latency_ms: 
         "batch_size": rng.choice((1, 1, 1, 2, 2, 4)),
         "compute_ms": round(latency_ms * rng.uniform(0.75, 0.95), 3),
     }
+
+
 _CURRENCIES: tuple[tuple[str, str], ...] = (
     ("EUR", "euros"),
     ("GBP", "pounds"),
