@@ -96,6 +96,18 @@ def champion_changes(points: Sequence[IntervalPoint]) -> list[tuple[str, str]]:
     return out
 
 
+def _x_range(points: Sequence[IntervalPoint]) -> list[str] | None:
+    """One time axis for every interval plot (all monitored intervals, padded by half an hour), so the panels line up
+    and a figure with a single interval does not zoom into milliseconds."""
+    from datetime import datetime, timedelta
+
+    starts = sorted(datetime.fromisoformat(p.start) for p in points if p.start)
+    if not starts:
+        return None
+    pad = timedelta(minutes=30)
+    return [(starts[0] - pad).isoformat(), (starts[-1] + pad).isoformat()]
+
+
 def _figure(
     title: str, lines: Sequence[tuple[str, str]], bound: float | None, fmt: str, points: Sequence[IntervalPoint]
 ) -> Any | None:
@@ -117,8 +129,9 @@ def _figure(
         title={"text": title, "font": {"size": 14}},
         height=260,
         margin={"l": 50, "r": 20, "t": 50, "b": 30},
-        legend={"orientation": "h", "y": -0.2},
+        legend={"orientation": "h", "y": -0.3},
         yaxis={"tickformat": fmt},
+        xaxis={"type": "date", "range": _x_range(points)},
         template="plotly_white",
     )
     return fig
@@ -147,8 +160,9 @@ def safety_figure(ov: Overview) -> Any | None:
         title={"text": "Safety: share of answers flagged (dashed: alert bounds)", "font": {"size": 14}},
         height=300,
         margin={"l": 50, "r": 20, "t": 50, "b": 30},
-        legend={"orientation": "h", "y": -0.2},
+        legend={"orientation": "h", "y": -0.3},
         yaxis={"tickformat": ".0%"},
+        xaxis={"type": "date", "range": _x_range(ov.intervals)},
         template="plotly_white",
     )
     return fig
@@ -174,7 +188,7 @@ def versions_figure(ov: Overview) -> Any | None:
         title={"text": "Held-out loss per version (green: gate passed)", "font": {"size": 14}},
         height=260,
         margin={"l": 50, "r": 20, "t": 50, "b": 30},
-        legend={"orientation": "h", "y": -0.2},
+        legend={"orientation": "h", "y": -0.3},
         template="plotly_white",
     )
     return fig

@@ -112,6 +112,10 @@ def test_the_page_shows_champion_timeline_and_plots_escaping_stored_text(cfg: LL
     drift = figs[1]
     assert any(s.y0 == cfg.monitoring.drift_score_threshold == s.y1 for s in drift.layout.shapes)
     assert any(a.text == "v1 → v2" for a in drift.layout.annotations)
+    # every interval panel shares one time axis: all monitored intervals, half an hour either side
+    starts = sorted(p.start for p in ov.intervals)
+    assert all(tuple(f.layout.xaxis.range) == tuple(drift.layout.xaxis.range) for f in figs[1:]), titles
+    assert drift.layout.xaxis.range[0] < starts[0] and drift.layout.xaxis.range[1] > starts[-1]
     page = render_page(ov, default_links(cfg))
     assert "Champion: " + cfg.mlflow.model_name + " v2" in page
     assert "Challenger: " + cfg.mlflow.model_name + " v3" in page
